@@ -1,0 +1,183 @@
+"""Aliases mined from the corpus itself, for query expansion and for spelling out abbreviations.
+
+Three sources, all read from the documents' text:
+- definitions in parentheses, "dermatomyositis (DM)" and "IVIG (Intravenous Immunoglobulin)", matched with
+  the Schwartz & Hearst rule (Pac Symp Biocomput 2003: every letter of the short form appears, in order, in
+  the long form, the first at a word start);
+- name pairs in parentheses, "Rinvoq (upadacitinib)";
+- glossaries, "ADM, amyopathic dermatomyositis; AZA, azathioprine; …".
+Groups sharing a term are merged, and variants are formed by swapping a known abbreviation for its long form
+inside a longer name ("intravenous immunoglobulin" → "intravenous IG").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_PAREN = re.compile(r"([A-Za-z][\w\-]*(?:\s+[\w\-]+){0,7})\s+\(([^()]{1,60})\)")
+_ACRONYM = re.compile(r"^[A-Za-z][A-Za-z0-9\-]{0,9}$")
+_GLOSSARY_ITEM = re.compile(r"(?:^|;\s+)([A-Z][A-Za-z0-9\-]{0,11}),\s+([^;]{3,80}?)(?=;|\.?$)")
+_STOP = {"the", "of", "and", "in", "a", "an", "for", "with", "to", "on", "or", "by", "as", "at", "from", "ie", "eg", "see"}
+
+
+def is_short_form(term: str) -> bool:
+    """An abbreviation: 2–10 chars, at least two capitals, no spaces (DM, IVIG, Anti-MDA5, MMT8)."""
+    return bool(_ACRONYM.match(term)) and sum(c.isupper() for c in term) >= 2
+
+
+def schwartz_hearst(short: str, words: list[str]) -> str | None:
+    """The shortest tail of `words` that defines `short`, or None."""
+    letters = [c.lower() for c in short if c.isalnum()]
+    if not letters or not letters[0].isalpha():
+        return None
+    limit = min(len(letters) + 5, len(letters) * 2)
+    for size in range(1, min(limit, len(words)) + 1):
+        candidate = words[-size:]
+        if candidate[0].lower() in _STOP:
+            continue
+        if _letters_match(letters, " ".join(candidate).lower()):
+            return " ".join(candidate)
+    return None
+
+
+def _letters_match(letters: list[str], long: str) -> bool:
+    """Schwartz–Hearst: match short-form letters right-to-left; the first must start a word."""
+    pos = len(long) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        char = letters[index]
+        while pos >= 0 and (long[pos] != char or (index == 0 and pos > 0 and long[pos - 1].isalnum())):
+            pos -= 1
+        if pos < 0:
+            return False
+        pos -= 1
+    return True
+
+
+@dataclass(slots=True)
+class AliasTable:
+    """Groups of interchangeable terms, plus the abbreviation glossary (short → long)."""
+
+    groups: list[list[str]] = field(default_factory=list)
+    glossary: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"groups": self.groups, "glossary": self.glossary}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> AliasTable:
+        groups = [list(map(str, g)) for g in data.get("groups", [])]  # type: ignore[union-attr]
+        glossary = {str(k): str(v) for k, v in dict(data.get("glossary", {})).items()}  # type: ignore[arg-type]
+        return cls(groups, glossary)
+
+    def expansions(self, text: str) -> list[tuple[str, list[str]]]:
+        """For each alias term found in `text`: (the term as written, its other names)."""
+        found: list[tuple[str, list[str]]] = []
+        claimed: list[tuple[int, int]] = []
+        terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
+        for term, group in terms:
+            for match in _term_pattern(term).finditer(text):
+                if any(s < match.end() and match.start() < e for s, e in claimed):
+                    continue
+                claimed.append(match.span())
+                others = [t for t in group if t.lower() != term.lower()]
+                found.append((match.group(0), others))
+                break
+        return found
+
+
+def _term_pattern(term: str) -> re.Pattern[str]:
+    flags = 0 if len(term) <= 3 and is_short_form(term) else re.IGNORECASE
+    return re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", flags)
+
+
+def mine_aliases(texts: Iterable[str]) -> AliasTable:
+    """Mine alias groups and the glossary from document texts."""
+    pairs: list[tuple[str, str]] = []
+    glossary: dict[str, str] = {}
+    for text in texts:
+        for short, long in _parenthetical(text):
+            pairs.append((short, long))
+            if is_short_form(short) and " " in long or is_short_form(short) and long.islower():
+                glossary.setdefault(short, long)
+        for short, long in _glossary_items(text):
+            if len(short) > 1:  # "M, male" spells out table cells but is too ambiguous to expand queries with
+                pairs.append((short, long))
+            glossary.setdefault(short, long)
+    groups = _merge(pairs)
+    groups = _add_variants(groups, glossary)
+    return AliasTable(groups=groups, glossary=dict(sorted(glossary.items())))
+
+
+def _parenthetical(text: str) -> Iterable[tuple[str, str]]:
+    for match in _PAREN.finditer(text):
+        before, inside = match.group(1).split(), match.group(2).strip()
+        if is_short_form(inside):
+            long = schwartz_hearst(inside, before)
+            if long and long.lower() != inside.lower():
+                yield inside, long
+        elif is_short_form(before[-1]) and " " in inside and not re.search(r"\d", inside):
+            words = inside.split()
+            if _letters_match([c.lower() for c in before[-1] if c.isalnum()], inside.lower()) and len(words) <= 6:
+                yield before[-1], inside
+        elif re.fullmatch(r"[A-Za-z][a-z]{3,}", inside) and re.fullmatch(r"[A-Za-z][a-z]{3,}", before[-1]):
+            if inside[0].isupper() != before[-1][0].isupper():  # brand (Capitalised) ↔ generic (lower case)
+                yield before[-1], inside
+
+
+def _glossary_items(text: str) -> Iterable[tuple[str, str]]:
+    for paragraph in text.split("\n\n"):
+        items = list(_GLOSSARY_ITEM.finditer(paragraph))
+        if len(items) < 3:
+            continue
+        for item in items:
+            short, long = item.group(1), item.group(2).strip()
+            if ":" in long or re.search(r"\d", long):
+                continue
+            if _letters_match([c.lower() for c in short if c.isalpha()][:1], long.lower()):
+                yield short, long
+
+
+def _merge(pairs: list[tuple[str, str]]) -> list[list[str]]:
+    """Union-find over case-folded terms; each group keeps the first spelling seen of each term."""
+    parent: dict[str, str] = {}
+    spelling: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for a, b in pairs:
+        for term in (a, b):
+            spelling.setdefault(_key(term), term)
+        parent[find(_key(a))] = find(_key(b))
+    groups: dict[str, list[str]] = {}
+    for key in spelling:
+        groups.setdefault(find(key), []).append(spelling[key])
+    return sorted((sorted(g, key=str.lower) for g in groups.values() if len(g) > 1), key=lambda g: g[0].lower())
+
+
+def _key(term: str) -> str:
+    return term if len(term) <= 3 and is_short_form(term) else term.lower()
+
+
+def _add_variants(groups: list[list[str]], glossary: dict[str, str]) -> list[list[str]]:
+    """Add "intravenous IG" beside "intravenous immunoglobulin" when IG = immunoglobulin is known."""
+    long_to_short = {long.lower(): short for short, long in glossary.items() if " " not in long}
+    out = []
+    for group in groups:
+        extra = []
+        for term in group:
+            words = term.split()
+            if len(words) < 2:
+                continue
+            for i, word in enumerate(words):
+                short = long_to_short.get(word.lower())
+                if short:
+                    extra.append(" ".join([*words[:i], short, *words[i + 1 :]]))
+        merged = list(dict.fromkeys(group + [e for e in extra if e.lower() not in {t.lower() for t in group}]))
+        out.append(merged)
+    return out

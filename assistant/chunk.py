@@ -1,0 +1,167 @@
+"""Stage 2, chunk: sections → paragraphs → sentences, each chunk within the model's word-piece window.
+
+Chunks never cross a section. Table rows are chunks of their own. Every chunk and sentence keeps exact
+offsets into Document.text, so a quote is always `document.text[start:end]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from .aliases import mine_aliases
+from .schema import Block, Chunk, Document
+from .settings import ChunkSettings
+
+CHUNKER_VERSION = "5"
+TokenCounter = Callable[[str], int]
+
+_ABBREVIATIONS = {
+    "al", "dr", "mr", "mrs", "ms", "prof", "vs", "e.g", "i.e", "eg", "ie", "fig", "figs", "no", "nos", "approx",
+    "ca", "cf", "st", "jr", "sr", "inc", "ltd", "co", "vol", "pp", "ed", "eds", "resp", "ref", "refs", "min",
+    "max", "dept", "univ", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+}
+_BOUNDARY = re.compile(r"""[.!?][)"'’”\]]*\s+(?=[("'“‘\[]?[A-Z0-9•])""")
+
+
+def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans [s, e) inside text[start:end], absolute offsets, whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        if _is_abbreviation(text, match.start()):
+            continue
+        stop = match.start() + len(match.group(0).rstrip())
+        spans.append((cursor, stop))
+        cursor = match.end()
+    if cursor < end:
+        spans.append((cursor, end))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12) : dot])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and text[dot - 1].isupper())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def chunk_document(document: Document, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Chunk]:
+    """Split a document into chunks that fit `settings.max_tokens` word pieces."""
+    pieces = list(_pieces(document, settings, count_tokens))
+    glossary = mine_aliases([document.text]).glossary
+    return [
+        Chunk(
+            chunk_id=f"{document.doc_id}#{n}",
+            doc_id=document.doc_id,
+            start=start,
+            end=end,
+            section=section,
+            kind=kind,
+            sentences=tuple(sentences),
+            text=document.text[start:end],
+            gloss=_gloss(document.text[start:end], glossary) if kind == "table_row" else "",
+        )
+        for n, (start, end, section, kind, sentences) in enumerate(pieces)
+    ]
+
+
+_Piece = tuple[int, int, str, str, list[tuple[int, int]]]
+
+
+def _pieces(document: Document, settings: ChunkSettings, count_tokens: TokenCounter) -> Iterator[_Piece]:
+    text = document.text
+    group: list[tuple[int, int]] = []  # sentence spans of the open chunk
+    group_tokens = 0
+    group_section: tuple[str, ...] | None = None
+    group_apparatus = False
+
+    def close() -> Iterator[_Piece]:
+        nonlocal group, group_tokens
+        if group:
+            kind = "apparatus" if group_apparatus else "text"
+            yield group[0][0], group[-1][1], _section_label(group_section or ()), kind, group
+        group, group_tokens = [], 0
+
+    for block in document.blocks:
+        if block.kind == "heading":
+            continue
+        block = Block(block.kind, block.start, block.end, tuple(s for s in block.section if s != document.title))
+        if block.kind == "table_row":
+            yield from close()
+            label = text[block.start : block.end].split(" — ", 1)[0]
+            yield block.start, block.end, _section_label((*block.section, label)), "table_row", [(block.start, block.end)]
+            continue
+        apparatus = _is_apparatus(text, block)
+        if block.section != group_section or apparatus != group_apparatus:
+            yield from close()
+            group_section, group_apparatus = block.section, apparatus
+        budget = settings.max_tokens - count_tokens(_section_label(block.section)) - 2
+        for span, tokens in _sentence_units(text, block, budget, count_tokens):
+            if group and group_tokens + tokens > budget:
+                yield from close()
+            group.append(span)
+            group_tokens += tokens
+    yield from close()
+
+
+def _sentence_units(
+    text: str, block: Block, budget: int, count_tokens: TokenCounter
+) -> Iterator[tuple[tuple[int, int], int]]:
+    """Sentences of a block with their token counts; an over-long sentence is cut at word boundaries."""
+    for start, end in split_sentences(text, block.start, block.end):
+        tokens = count_tokens(text[start:end])
+        if tokens <= budget:
+            yield (start, end), tokens
+            continue
+        yield from _hard_split(text, start, end, budget, count_tokens)
+
+
+def _hard_split(
+    text: str, start: int, end: int, budget: int, count_tokens: TokenCounter
+) -> Iterator[tuple[tuple[int, int], int]]:
+    words = [m.span() for m in re.finditer(r"\S+", text[start:end])]
+    piece_start = 0
+    while piece_start < len(words):
+        lo, hi = piece_start + 1, len(words)
+        while lo < hi:  # largest prefix of words that fits the budget
+            mid = (lo + hi + 1) // 2
+            if count_tokens(text[start + words[piece_start][0] : start + words[mid - 1][1]]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        s, e = start + words[piece_start][0], start + words[lo - 1][1]
+        yield (s, e), count_tokens(text[s:e])
+        piece_start = lo
+
+
+_APPARATUS_SECTIONS = re.compile(r"^(references|bibliography|author affiliations|orcid|abbreviations)\b", re.I)
+_GLOSSARY = re.compile(r"(?:^|;\s+)[A-Z][A-Za-z0-9-]{0,11}, [^;]{3,80}")
+
+
+def _is_apparatus(text: str, block: Block) -> bool:
+    """Reference lists, affiliations and abbreviation glossaries: searchable, but not evidence."""
+    if any(_APPARATUS_SECTIONS.match(s) for s in block.section):
+        return True
+    return len(_GLOSSARY.findall(text[block.start : block.end])) >= 4
+
+
+def _section_label(section: tuple[str, ...]) -> str:
+    return " > ".join(section)
+
+
+def _gloss(text: str, glossary: dict[str, str]) -> str:
+    """Spell out the document's own abbreviations used in a table row ("M = male; UPA = upadacitinib")."""
+    used = dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z0-9-]*", text))
+    return "; ".join(f"{short} = {glossary[short]}" for short in used if short in glossary)

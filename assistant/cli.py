@@ -1,0 +1,104 @@
+"""Command line: `assistant ingest`, `assistant ask`, `assistant serve`, `assistant eval`. Thin: no logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import AssistantError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers over medical evidence.")
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: .index/ in the project).")]
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Corpus folder (default: corpus/ in the project).")]
+
+
+def _settings(corpus: Path | None, index: Path | None):  # type: ignore[no-untyped-def]
+    from .settings import Settings
+
+    changes = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    return Settings(**changes)
+
+
+def _fail(exc: AssistantError) -> None:
+    typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything from scratch.")] = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Index documents; only new or changed files are re-embedded."""
+    from rich.progress import Progress
+
+    from .embed import default_embedder
+    from .index import build_index
+
+    settings = _settings(corpus, index)
+    targets = paths or [settings.corpus_dir]
+    try:
+        embedder = default_embedder(settings.embed)
+        with Progress(transient=True) as bar:
+            task = bar.add_task("embedding", total=None)
+            report = build_index(
+                targets, settings, embedder, sync=not paths, rebuild=rebuild,
+                progress=lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total),
+            )
+    except AssistantError as exc:
+        _fail(exc)
+    from .render import print_report
+
+    print_report(report)
+    if report.errors and report.version is None:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print Answer.to_dict() as JSON.")] = False,
+    k: Annotated[Optional[int], typer.Option("-k", help="Passages handed to the answer writer.")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer a question with numbered, verbatim citations."""
+    from .api import Assistant
+    from .render import print_answer
+
+    try:
+        answer = Assistant.load(_settings(corpus, index)).ask(question, k=k)
+    except AssistantError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(answer)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    share: Annotated[bool, typer.Option("--share", help="Create a public Gradio share link.")] = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Start the chat UI in the browser."""
+    from .ui import serve as run_server
+
+    try:
+        run_server(_settings(corpus, index), host=host, port=port, share=share)
+    except AssistantError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,333 @@
+"""Stage 5, compose: an extractive answer. Every claim is a quoted source sentence with its [n].
+
+Connective text is templated and claims nothing about medicine, only about what the indexed sources say
+or do not say. When no passage clears the relevance bar, the answer abstains and lists what was searched.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embed import Embedder
+from .index import Index
+from .profile import profile_for
+from .retrieve import Concept, SearchResult
+from .schema import Answer, Citation, Hit, Source
+from .settings import ComposeSettings
+from .stance import find_disagreements
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a retrieved chunk, scored against the question."""
+
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    dense: float
+    coverage: float
+    matched: frozenset[str]
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.dense + 0.4 * self.coverage
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.hit.doc_id, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerType:
+    """A kind of question whose answer must contain a certain kind of statement (e.g. a dose)."""
+
+    name: str
+    asks: re.Pattern[str]
+    evidence: re.Pattern[str]
+    missing: str
+    required: bool = True
+
+
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    AnswerType(
+        "dose",
+        re.compile(r"\b(dose|doses|dosage|dosing|how much|mg)\b", re.I),
+        re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
+        "a dose",
+    ),
+    AnswerType(
+        "count",
+        re.compile(r"\bhow many\b|\bnumber of\b|\bsample size\b", re.I),
+        re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+        "a number",
+    ),
+    AnswerType(
+        "significance",
+        re.compile(r"\bp[- ]?values?\b|\bstatistic(?:al|ally)?\b|\bsignifican", re.I),
+        re.compile(r"\bp\s*(?:value)?\s*[=<>≤]|\bp value\b|\bsignifican", re.I),
+        "a statistical result",
+    ),
+    AnswerType(
+        "adverse",
+        re.compile(r"\bside[- ]effects?\b|\badverse\b|\bsafety\b|\btolerat|\btoxicit", re.I),
+        re.compile(r"\bside effects?\b|\badverse\b|\bsafety\b|\btolerat|\bdiscontinu|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
+        "adverse effects",
+    ),
+)
+EFFICACY = AnswerType(
+    "efficacy",
+    re.compile(r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcome)\b", re.I),
+    re.compile(r"\bimprov|\bsignifican|\beffective|\bremission\b|\bresponse\b|\bp\s*(?:value)?\s*=|\breduc|\bbenefit|\brecommended\b|\bevidence\b", re.I),
+    "an outcome",
+    required=False,
+)
+_TYPE_BOOST = 0.08
+_LIMITATION = re.compile(
+    r"\bfurther research\b|\bis (?:still )?needed\b|\blimited\b|\bcould not be\b|\bprecluded\b|\binsufficient\b|"
+    r"\binvestigational\b|\bsmall sample\b|\black of\b|\bnot (?:currently )?recommended\b|\bno published\b",
+    re.I,
+)
+
+
+class CitationRegistry:
+    """Numbers passages: the same passage keeps its number for the life of the registry (a conversation)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, int, int], int] = {}
+        self._lock = threading.Lock()
+
+    def number(self, key: tuple[str, int, int]) -> int:
+        with self._lock:
+            return self._numbers.setdefault(key, len(self._numbers) + 1)
+
+
+class Composer:
+    """Chooses, orders and cites sentences; decides when to abstain."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: ComposeSettings, min_similarity: float) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.min_similarity = min_similarity
+        self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # ------------------------------------------------------------ scoring
+
+    def candidates(self, result: SearchResult) -> list[Candidate]:
+        """Every sentence of the retrieved chunks, scored by meaning (dense) and by question concepts."""
+        spans: dict[tuple[str, int, int], Hit] = {}
+        for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
+            for start, end in hit.chunk.sentences:
+                if len(self.index.documents[hit.doc_id].text[start:end].split()) >= 3:
+                    spans.setdefault((hit.doc_id, start, end), hit)
+        if not spans:
+            return []
+        keys = list(spans)
+        vectors = self._sentence_vectors(keys)
+        dense = (vectors @ result.query_vectors.T).max(axis=1)
+        concepts = result.plan.concepts
+        total = sum(c.idf for c in concepts) or 1.0
+        typed = [t for t in (*ANSWER_TYPES, EFFICACY) if t.asks.search(result.plan.question)]
+        out = []
+        for key, score in zip(keys, dense, strict=True):
+            text = self.index.documents[key[0]].text[key[1] : key[2]]
+            stems = set(self.index.lexicon.stems(text))
+            matched = frozenset(c.label for c in concepts if c.matches(stems))
+            coverage = sum(c.idf for c in concepts if c.label in matched) / total
+            boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
+            out.append(Candidate(spans[key], key[1], key[2], text, float(score) + boost, coverage, matched))
+        return sorted(out, key=lambda c: -c.score)
+
+    def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
+        with self._cache_lock:
+            missing = [k for k in keys if k not in self._cache]
+        if missing:
+            texts = [self.index.documents[d].text[s:e] for d, s, e in missing]
+            fresh = self.embedder.embed(texts)
+            with self._cache_lock:
+                for key, vector in zip(missing, fresh, strict=True):
+                    self._cache[key] = vector
+                while len(self._cache) > 50_000:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            return np.vstack([self._cache[k] for k in keys])
+
+    # ------------------------------------------------------------ composing
+
+    def compose(self, question: str, result: SearchResult, registry: CitationRegistry) -> Answer:
+        candidates = self.candidates(result)
+        report = self._search_report(result, candidates)
+        reason = self._abstain_reason(question, result, candidates)
+        if reason:
+            return self._abstention(question, result, reason, report)
+        chosen = self._select(candidates)
+        typed = self._answer_type(question)
+        if typed and not any(typed.evidence.search(c.text) and c.matched - _trigger_labels(typed, result.plan.concepts) for c in chosen):
+            topic = ", ".join(_main_topics(result.plan.concepts, typed)) or "this question"
+            return self._abstention(
+                question, result, f"The indexed sources do not state {typed.missing} for {topic}.", report
+            )
+        return self._answer(question, result, chosen, candidates, registry, report)
+
+    def _abstain_reason(self, question: str, result: SearchResult, candidates: list[Candidate]) -> str | None:
+        if not result.hits or not candidates:
+            return "No indexed passage relates to this question."
+        best = max(h.similarity for h in result.hits)
+        if best < self.min_similarity:
+            return "No indexed passage is close enough in meaning to this question."
+        concepts = result.plan.concepts
+        unknown = [c for c in concepts if not c.known]
+        total = sum(c.idf for c in concepts) or 1.0
+        if unknown and sum(c.idf for c in unknown) / total >= 0.5:
+            return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
+        if max(c.score for c in candidates) < self.settings.min_sentence_score:
+            return "No sentence in the indexed sources answers this question closely enough."
+        return None
+
+    def _answer_type(self, question: str) -> AnswerType | None:
+        return next((t for t in ANSWER_TYPES if t.asks.search(question)), None)
+
+    def _select(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Relevant sentences, at most `per_source` per document and `max_sentences` in all."""
+        per_doc: dict[str, int] = {}
+        chosen: list[Candidate] = []
+        seen_text: set[str] = set()
+        for cand in candidates:
+            if cand.score < self.settings.min_sentence_score or not cand.matched:
+                continue
+            if per_doc.get(cand.hit.doc_id, 0) >= self.settings.per_source or cand.text in seen_text:
+                continue
+            per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
+            seen_text.add(cand.text)
+            chosen.append(cand)
+            if len(chosen) >= self.settings.max_sentences:
+                break
+        return chosen
+
+    def _answer(
+        self,
+        question: str,
+        result: SearchResult,
+        chosen: list[Candidate],
+        candidates: list[Candidate],
+        registry: CitationRegistry,
+        report: dict[str, object],
+    ) -> Answer:
+        by_doc: dict[str, list[Candidate]] = {}
+        for cand in chosen:  # documents ordered by their best sentence
+            by_doc.setdefault(cand.hit.doc_id, []).append(cand)
+        bottom = [group[0] for group in by_doc.values()][: self.settings.bottom_line]
+        numbers = {c.key: registry.number(c.key) for c in chosen}
+        open_items = self._open_questions(result, candidates, chosen)
+        for cand in open_items:
+            numbers[cand.key] = registry.number(cand.key)
+        sources = [self._source(doc_id) for doc_id in by_doc]
+        disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
+
+        lines = ["**Bottom line.** " + " ".join(f"“{c.text}” [{numbers[c.key]}]" for c in bottom), ""]
+        for note in disagreements:
+            lines += [f"**Sources disagree.** {note.note}", ""]
+        lines += ["**Evidence by source**", ""]
+        for source in sources:
+            rest = sorted((c for c in by_doc[source.doc_id] if c not in bottom), key=lambda c: c.start)
+            lines.append(f"*{source.title}* — {source.profile.label()}")
+            cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
+            lines += [f"- “{c.text}” [{numbers[c.key]}]" for c in cited]
+            lines.append("")
+        lines += self._open_lines(result, open_items, numbers)
+        cited_keys = {c.key: c for c in [*chosen, *open_items]}
+        citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
+        return Answer(
+            question=question,
+            text="\n".join(lines).strip(),
+            citations=citations,
+            sources=sources,
+            abstained=False,
+            searched_for=result.plan.expanded,
+            search_report=report,
+            disagreements=disagreements,
+        )
+
+    def _open_questions(self, result: SearchResult, candidates: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """Limitations the sources themselves state (quoted), from documents already cited."""
+        docs = {c.hit.doc_id for c in chosen}
+        taken = {c.key for c in chosen}
+        found = [
+            c for c in candidates
+            if c.hit.doc_id in docs and c.key not in taken and _LIMITATION.search(c.text) and c.dense >= self.settings.min_sentence_score
+        ]
+        return found[:2]
+
+    def _open_lines(self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int]) -> list[str]:
+        unknown = [c.label for c in result.plan.concepts if not c.known]
+        if not open_items and not unknown:
+            return []
+        lines = ["**What the sources leave open**", ""]
+        lines += [f"- “{c.text}” [{numbers[c.key]}]" for c in open_items]
+        if unknown:
+            lines.append(f"- No indexed passage mentions: {', '.join(unknown)}.")
+        return lines
+
+    def _abstention(self, question: str, result: SearchResult, reason: str, report: dict[str, object]) -> Answer:
+        terms = ", ".join(result.plan.searched_terms) or "(no searchable terms)"
+        text = (
+            "**Not covered by the indexed sources.** "
+            f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents. "
+            f"Searched for: {terms}."
+        )
+        return Answer(
+            question=question,
+            text=text,
+            citations=[],
+            sources=[],
+            abstained=True,
+            searched_for=result.plan.expanded,
+            search_report={**report, "abstain_reason": reason},
+        )
+
+    def _search_report(self, result: SearchResult, candidates: list[Candidate]) -> dict[str, object]:
+        return {
+            "query": result.plan.question,
+            "expanded_query": result.plan.expanded,
+            "aliases": {term: list(others) for term, others in result.plan.expansions},
+            "terms": result.plan.searched_terms,
+            "unknown_terms": [c.label for c in result.plan.concepts if not c.known],
+            "passages_checked": result.candidates_checked,
+            "documents_checked": len(self.index.documents),
+            "sentences_scored": len(candidates),
+            "best_similarity": max((h.similarity for h in result.hits), default=None),
+        }
+
+    def _source(self, doc_id: str) -> Source:
+        doc = self.index.documents[doc_id]
+        url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
+        return Source(doc_id, doc.title, profile_for(doc), str(url) if url else None)
+
+    def _citation(self, number: int, cand: Candidate) -> Citation:
+        doc = self.index.documents[cand.hit.doc_id]
+        return Citation(
+            number=number,
+            doc_id=doc.doc_id,
+            title=doc.title,
+            quote=doc.text[cand.start : cand.end],
+            start=cand.start,
+            end=cand.end,
+            section=cand.hit.chunk.section,
+            chunk_id=cand.hit.chunk_id,
+        )
+
+
+def _trigger_labels(typed: AnswerType, concepts: tuple[Concept, ...]) -> frozenset[str]:
+    return frozenset(c.label for c in concepts if typed.asks.search(c.label))
+
+
+def _main_topics(concepts: tuple[Concept, ...], typed: AnswerType) -> list[str]:
+    ranked = sorted((c for c in concepts if c.known and not typed.asks.search(c.label)), key=lambda c: -c.idf)
+    return [c.label for c in ranked[:2]]

@@ -1,0 +1,56 @@
+"""The assistant's exception tree. Every message says what to do next.
+
+    AssistantError
+    ├── ConfigError            bad settings or an unknown registry name
+    ├── DocumentError          a file that cannot be ingested (per file; the rest still go in)
+    │   └── UnsupportedFileType
+    ├── IndexError_            the index is missing, corrupt or built differently
+    │   ├── IndexMissing
+    │   └── IndexMismatch      built with another model, chunker or format
+    ├── QuestionError          a question that cannot be asked (empty, …)
+    └── ModelError             the embedding model (or an LLM backend) failed to load or run
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(AssistantError):
+    """Settings that cannot work, or a name that is not registered."""
+
+
+class DocumentError(AssistantError):
+    """One document could not be read; the message names the file and the fix."""
+
+    def __init__(self, path: str, problem: str, fix: str) -> None:
+        self.path = path
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{path}: {problem}. {fix}")
+
+
+class UnsupportedFileType(DocumentError):
+    """A file whose extension no loader handles."""
+
+
+class IndexError_(AssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The on-disk index cannot be used."""
+
+
+class IndexMissing(IndexError_):
+    """No index has been built in this folder yet."""
+
+
+class IndexMismatch(IndexError_):
+    """The index was built with another model, chunker or format version."""
+
+
+class QuestionError(AssistantError):
+    """The question cannot be answered as asked (for example, it is empty)."""
+
+
+class ModelError(AssistantError):
+    """A model could not be loaded or run."""

@@ -1,0 +1,394 @@
+"""Stage 3, index: embeddings in FAISS, BM25 via bm25s, metadata in JSON, a manifest, atomic versions.
+
+Layout of an index folder:
+    CURRENT                 name of the live version (replaced atomically)
+    versions/<name>/        manifest.json, documents.json, chunks.json, vectors.faiss, aliases.json, bm25/
+Nothing is pickled. A version is written completely before CURRENT points at it, so a crash mid-ingest
+leaves the previous version live.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .aliases import AliasTable, mine_aliases
+from .chunk import CHUNKER_VERSION, chunk_document
+from .embed import Embedder
+from .errors import DocumentError, IndexError_, IndexMismatch, IndexMissing
+from .ingest import discover, load_document
+from .lexicon import Lexicon
+from .schema import Block, Chunk, Document
+from .settings import Settings
+
+FORMAT_VERSION = 1
+Progress = Callable[[str, int, int], None]
+REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What an ingest did: documents added, reused and removed, chunks embedded, per-file problems."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    total_chunks: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    version: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(slots=True)
+class Index:
+    """A loaded, read-only index version."""
+
+    folder: Path
+    manifest: dict[str, object]
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: faiss.Index
+    lexicon: Lexicon
+    aliases: AliasTable
+
+    def vector(self, rows: list[int]) -> np.ndarray:
+        return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) if rows else np.zeros((0, self.vectors.d), np.float32)
+
+    def all_vectors(self) -> np.ndarray:
+        return self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, self.vectors.d), np.float32)
+
+
+# ---------------------------------------------------------------- reading
+
+def current_version(index_dir: Path) -> Path:
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        raise IndexMissing(f"No index in {index_dir}. Run `assistant ingest` to build one from your corpus.")
+    folder = index_dir / "versions" / pointer.read_text().strip()
+    if not folder.is_dir():
+        raise IndexError_(f"The index in {index_dir} points at a missing version ({folder.name}). {REBUILD_HINT}")
+    return folder
+
+
+def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index:
+    """Load the live version, refusing one built with another model, chunker or format."""
+    folder = current_version(index_dir)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        check_compatible(manifest, embedder, settings)
+        documents = {d["doc_id"]: _document_from_json(d) for d in json.loads((folder / "documents.json").read_text())}
+        chunks = [_chunk_from_json(c, documents) for c in json.loads((folder / "chunks.json").read_text())]
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        lexicon = Lexicon.load(folder / "bm25")
+        aliases = AliasTable.from_json(json.loads((folder / "aliases.json").read_text()))
+    except IndexMismatch:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
+    if vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks):
+        raise IndexError_(f"The index in {folder} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks). {REBUILD_HINT}")
+    return Index(folder, manifest, documents, chunks, vectors, lexicon, aliases)
+
+
+def check_compatible(manifest: dict[str, object], embedder: Embedder, settings: Settings) -> None:
+    expected = _identity(embedder, settings)
+    for key, want in expected.items():
+        have = manifest.get(key)
+        if have != want:
+            raise IndexMismatch(
+                f"The index was built with {key} = {have!r}, but this assistant uses {want!r}. {REBUILD_HINT}"
+            )
+
+
+def _identity(embedder: Embedder, settings: Settings) -> dict[str, object]:
+    return {
+        "format": FORMAT_VERSION,
+        "model_id": embedder.model_id,
+        "model_sha256": embedder.fingerprint(),
+        "dimension": embedder.dimension,
+        "chunker_version": CHUNKER_VERSION,
+        "chunk_settings": settings.chunk_fingerprint(),
+    }
+
+
+def _document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
+    blocks = tuple(Block(b[0], b[1], b[2], tuple(b[3])) for b in data["blocks"])
+    return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"])
+
+
+def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
+    data = asdict(doc)
+    data["blocks"] = [[b.kind, b.start, b.end, list(b.section)] for b in doc.blocks]
+    return data
+
+
+def _chunk_from_json(data: dict, documents: dict[str, Document]) -> Chunk:  # type: ignore[type-arg]
+    text = documents[data["doc_id"]].text[data["start"] : data["end"]]
+    sentences = tuple((int(s), int(e)) for s, e in data["sentences"])
+    return Chunk(
+        data["chunk_id"], data["doc_id"], data["start"], data["end"], data["section"], data["kind"], sentences, text, data["gloss"]
+    )
+
+
+def _chunk_to_json(chunk: Chunk) -> dict:  # type: ignore[type-arg]
+    return {k: v for k, v in asdict(chunk).items() if k != "text"}
+
+
+# ---------------------------------------------------------------- writing
+
+@contextmanager
+def _writer_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    paths: list[Path],
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    sync: bool = True,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index up to date with `paths`, re-embedding only documents whose bytes changed.
+
+    With sync, documents whose source file no longer exists are dropped. Per-file errors are reported,
+    never raised: the other files still go in. The previous version stays live until the new one is complete.
+    """
+    report = IngestReport()
+    with _writer_lock(settings.index_dir):
+        previous = None if rebuild else _previous(settings, embedder, report)
+        files = discover(paths)
+        kept, fresh = _plan(files, previous, settings, report)
+        if previous is not None and sync:
+            _keep_unlisted(previous, kept, fresh, report)
+        if previous is not None and not report.changed and not fresh:
+            report.total_chunks = len(previous.chunks)
+            report.version = previous.folder.name
+            return report
+        if not kept and not fresh:
+            report.errors.append("No documents could be indexed; the previous index (if any) was left in place.")
+            return report
+        report.version = _write_version(previous, kept, fresh, settings, embedder, report, progress)
+    return report
+
+
+def _previous(settings: Settings, embedder: Embedder, report: IngestReport) -> Index | None:
+    try:
+        return load_index(settings.index_dir, embedder, settings)
+    except IndexMissing:
+        return None
+    except IndexError_ as exc:
+        report.warnings.append(f"Rebuilding from scratch: {exc}")
+        return None
+
+
+def _plan(
+    files: list[Path], previous: Index | None, settings: Settings, report: IngestReport
+) -> tuple[list[Document], list[Document]]:
+    """Split files into reusable documents (same bytes as indexed) and fresh ones to chunk and embed."""
+    by_checksum = {d.checksum: d for d in previous.documents.values()} if previous else {}
+    old_ids = set(previous.documents) if previous else set()
+    seen_checksums: dict[str, str] = {}
+    seen_ids: dict[str, str] = {}
+    kept: list[Document] = []
+    fresh: list[Document] = []
+    for path in files:
+        checksum = _sha256(path)
+        if checksum in seen_checksums:
+            report.warnings.append(f"{path}: same content as {seen_checksums[checksum]}; skipped as a duplicate.")
+            continue
+        read = _read(path, by_checksum.get(checksum), settings, report)
+        if read is None:
+            continue
+        doc, is_fresh = read
+        if doc.doc_id in seen_ids:
+            report.errors.append(
+                f"{path}: its id '{doc.doc_id}' is already used by {seen_ids[doc.doc_id]}. "
+                "Give it another `id:` in its front matter, or rename the file."
+            )
+            continue
+        seen_checksums[checksum], seen_ids[doc.doc_id] = str(path), str(path)
+        if is_fresh:
+            fresh.append(doc)
+            (report.updated if doc.doc_id in old_ids else report.added).append(doc.doc_id)
+        else:
+            kept.append(doc)
+            report.unchanged.append(doc.doc_id)
+    return kept, fresh
+
+
+def _read(path: Path, indexed: Document | None, settings: Settings, report: IngestReport) -> tuple[Document, bool] | None:
+    """The indexed document if its bytes are unchanged (moved files keep their vectors), else a fresh load."""
+    if indexed is not None:
+        return replace(indexed, source_path=str(path)), False
+    try:
+        loaded = load_document(path, settings.max_file_mb)
+    except DocumentError as exc:
+        report.errors.append(str(exc))
+        return None
+    except OSError as exc:
+        report.errors.append(f"{path}: could not be read ({exc}). Check its permissions.")
+        return None
+    report.warnings.extend(loaded.warnings)
+    return loaded.document, True
+
+
+def _keep_unlisted(previous: Index, kept: list[Document], fresh: list[Document], report: IngestReport) -> None:
+    """Documents not among the files ingested stay if their source still exists; otherwise they are removed."""
+    listed = {d.doc_id for d in kept} | {d.doc_id for d in fresh}
+    for doc in previous.documents.values():
+        if doc.doc_id in listed:
+            continue
+        if Path(doc.source_path).exists():
+            kept.append(doc)
+            report.unchanged.append(doc.doc_id)
+        else:
+            report.removed.append(doc.doc_id)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_version(
+    previous: Index | None,
+    kept: list[Document],
+    fresh: list[Document],
+    settings: Settings,
+    embedder: Embedder,
+    report: IngestReport,
+    progress: Progress | None,
+) -> str:
+    documents = sorted(kept + fresh, key=lambda d: d.doc_id)
+    reused = _reused_vectors(previous, kept)
+    chunks: list[Chunk] = []
+    vectors: list[np.ndarray] = []
+    fresh_chunks = {d.doc_id: chunk_document(d, settings.chunk, embedder.count_tokens) for d in fresh}
+    new_vectors = _embed_fresh(fresh_chunks, embedder, progress)
+    for doc in documents:
+        doc_chunks, doc_vectors = fresh_chunks.get(doc.doc_id), new_vectors.get(doc.doc_id)
+        if doc_chunks is None:
+            doc_chunks, doc_vectors = reused[doc.doc_id]
+        chunks.extend(doc_chunks)
+        vectors.append(doc_vectors)
+    report.embedded_chunks = sum(len(c) for c in fresh_chunks.values())
+    report.total_chunks = len(chunks)
+    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, embedder.dimension), np.float32)
+    return _persist(documents, chunks, matrix, settings, embedder)
+
+
+def _reused_vectors(previous: Index | None, kept: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray]]:
+    if previous is None or not kept:
+        return {}
+    wanted = {d.doc_id for d in kept}
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks):
+        if chunk.doc_id in wanted:
+            rows.setdefault(chunk.doc_id, []).append(row)
+    all_vectors = previous.all_vectors()
+    return {doc_id: ([previous.chunks[r] for r in rs], all_vectors[rs]) for doc_id, rs in rows.items()}
+
+
+def _embed_fresh(
+    fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
+) -> dict[str, np.ndarray]:
+    """Embed every new chunk, longest first in batches (less padding), reporting progress."""
+    flat = [(doc_id, i, c.embed_text) for doc_id, cs in fresh_chunks.items() for i, c in enumerate(cs)]
+    order = sorted(range(len(flat)), key=lambda n: -len(flat[n][2]))
+    out = {doc_id: np.zeros((len(cs), embedder.dimension), np.float32) for doc_id, cs in fresh_chunks.items()}
+    step = 256
+    for begin in range(0, len(order), step):
+        batch = order[begin : begin + step]
+        vectors = embedder.embed([flat[n][2] for n in batch])
+        for n, vector in zip(batch, vectors, strict=True):
+            out[flat[n][0]][flat[n][1]] = vector
+        if progress:
+            progress("embedding", min(begin + step, len(order)), len(order))
+    return out
+
+
+def _persist(
+    documents: list[Document], chunks: list[Chunk], matrix: np.ndarray, settings: Settings, embedder: Embedder
+) -> str:
+    versions = settings.index_dir / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100000:05d}"
+    staging = versions / f".{name}.partial"
+    staging.mkdir()
+    faiss_index = faiss.IndexFlatIP(embedder.dimension)
+    if len(matrix):
+        faiss_index.add(matrix)
+    faiss.write_index(faiss_index, str(staging / "vectors.faiss"))
+    Lexicon.build([c.embed_text for c in chunks]).save(staging / "bm25")
+    aliases = mine_aliases(d.text for d in documents)
+    _write_json(staging / "aliases.json", aliases.to_json())
+    _write_json(staging / "documents.json", [_document_to_json(d) for d in documents])
+    _write_json(staging / "chunks.json", [_chunk_to_json(c) for c in chunks])
+    manifest = {
+        **_identity(embedder, settings),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_chunks": len(chunks),
+        "documents": {d.doc_id: {"checksum": d.checksum, "source_path": d.source_path, "title": d.title} for d in documents},
+    }
+    _write_json(staging / "manifest.json", manifest)
+    _fsync_tree(staging)
+    os.replace(staging, versions / name)
+    _switch(settings.index_dir, name)
+    _prune(versions, keep={name})
+    return name
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False))
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _switch(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f"CURRENT.{os.getpid()}.tmp"
+    tmp.write_text(name)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+
+
+def _prune(versions: Path, keep: set[str], retain: int = 2) -> None:
+    """Delete all but the newest `retain` versions and any abandoned partial folders."""
+    complete = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    doomed = [p for p in complete[:-retain] if p.name not in keep]
+    doomed += [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".partial")]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)

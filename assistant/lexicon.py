@@ -1,0 +1,80 @@
+"""BM25 over chunks (bm25s) plus the term statistics the composer and the absence audit use."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.tokenization import Tokenizer
+
+_SPLITTER = r"(?u)\b\w\w+\b"
+
+
+def _tokenizer() -> Tokenizer:
+    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en", splitter=_SPLITTER)
+
+
+class Lexicon:
+    """A BM25 index (Robertson & Zaragoza 2009, Lucene variant as in bm25s) and document frequencies."""
+
+    def __init__(self, tokenizer: Tokenizer, bm25: bm25s.BM25, df: np.ndarray, n_docs: int) -> None:
+        self._tokenizer = tokenizer
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stopwords = set(tokenizer.stopwords)
+        self._bm25 = bm25
+        self._df = df
+        self.n_docs = n_docs
+        self._vocab = tokenizer.get_vocab_dict()
+
+    @classmethod
+    def build(cls, texts: list[str]) -> Lexicon:
+        tokenizer = _tokenizer()
+        tokenized = tokenizer.tokenize(texts, return_as="tuple", show_progress=False)
+        ids = tokenized.ids
+        bm25 = bm25s.BM25()
+        bm25.index(tokenized, show_progress=False)
+        vocab_size = len(tokenizer.get_vocab_dict())
+        df = np.zeros(vocab_size, dtype=np.int32)
+        for row in ids:
+            df[np.unique(np.asarray(row, dtype=np.int64))] += 1
+        return cls(tokenizer, bm25, df, len(texts))
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder), show_progress=False)
+        self._tokenizer.save_vocab(str(folder))
+        np.save(folder / "df.npy", self._df, allow_pickle=False)
+        (folder / "lexicon.json").write_text(json.dumps({"n_docs": self.n_docs, "splitter": _SPLITTER}))
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexicon:
+        tokenizer = _tokenizer()
+        tokenizer.load_vocab(str(folder))
+        bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False, show_progress=False)
+        df = np.load(folder / "df.npy", allow_pickle=False)
+        n_docs = int(json.loads((folder / "lexicon.json").read_text())["n_docs"])
+        return cls(tokenizer, bm25, df, n_docs)
+
+    def term_ids(self, text: str) -> list[int]:
+        """Known stemmed terms of `text` (stopwords and unseen words dropped), in order, deduplicated."""
+        return list(dict.fromkeys(self._vocab[s] for s in self.stems(text) if s and s in self._vocab))
+
+    def stems(self, text: str) -> list[str]:
+        """Every stemmed content term of `text`, known to the index or not."""
+        words = re.findall(_SPLITTER, text.lower())
+        return [self._stemmer.stemWord(w) for w in words if w not in self._stopwords]
+
+    def idf(self, term_id: int) -> float:
+        """BM25 idf, log(1 + (N - df + 0.5) / (df + 0.5))."""
+        df = float(self._df[term_id]) if term_id < len(self._df) else 0.0
+        return float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
+
+    def scores(self, term_ids: list[int]) -> np.ndarray:
+        """BM25 score of every chunk for the given terms."""
+        if not term_ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(term_ids), dtype=np.float32)

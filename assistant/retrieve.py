@@ -1,0 +1,218 @@
+"""Stage 4, retrieve: dense (FAISS) + BM25 fused by reciprocal rank, alias expansion, source diversity.
+
+Reciprocal rank fusion: score(d) = Σ_r 1 / (k + rank_r(d)), Cormack, Clarke & Büttcher, SIGIR 2009.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .aliases import is_short_form
+from .embed import Embedder
+from .index import Index
+from .schema import Hit
+from .settings import RetrieveSettings
+
+Mode = Literal["hybrid", "dense", "bm25"]
+QUESTION_WORDS = re.compile(
+    r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
+    r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One idea of the question: the word as written and every way the corpus names it (as stem sets)."""
+
+    label: str
+    alternatives: tuple[frozenset[str], ...]
+    idf: float
+    known: bool
+
+    def matches(self, stems: set[str]) -> bool:
+        return any(alt <= stems for alt in self.alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The question as searched: alias expansions, the expanded text and its concepts."""
+
+    question: str
+    expansions: tuple[tuple[str, tuple[str, ...]], ...]
+    expanded: str
+    rewritten: str
+    concepts: tuple[Concept, ...]
+
+    @property
+    def searched_terms(self) -> list[str]:
+        terms = [c.label for c in self.concepts]
+        for _, others in self.expansions:
+            terms.extend(others)
+        return list(dict.fromkeys(terms))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[Hit]
+    plan: QueryPlan
+    query_vectors: np.ndarray
+    candidates_checked: int
+
+
+class Searcher:
+    """Runs the hybrid search over one loaded index."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: RetrieveSettings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._apparatus = frozenset(i for i, c in enumerate(index.chunks) if c.kind == "apparatus")
+
+    def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
+        use_aliases = self.settings.aliases if aliases is None else aliases
+        expansions = [(term, tuple(others)) for term, others in self.index.aliases.expansions(question)] if use_aliases else []
+        expanded = question + "".join(f" ({' ; '.join(others)})" for _, others in expansions if others)
+        rewritten = question
+        for term, others in expansions:
+            spelled = [o for o in others if not is_short_form(o)]
+            if spelled:
+                rewritten = re.sub(rf"(?<![\w-]){re.escape(term)}(?![\w-])", max(spelled, key=len), rewritten, count=1)
+        return QueryPlan(question, tuple(expansions), expanded, rewritten, tuple(self._concepts(question, expansions)))
+
+    def _concepts(self, question: str, expansions: list[tuple[str, tuple[str, ...]]]) -> list[Concept]:
+        lexicon = self.index.lexicon
+        concepts: list[Concept] = []
+        covered: set[str] = set()
+        for term, others in expansions:
+            alternatives = tuple(frozenset(lexicon.stems(t)) for t in (term, *others) if lexicon.stems(t))
+            stems = set(lexicon.stems(term))
+            covered |= stems
+            concepts.append(self._concept(term, alternatives))
+        for word in dict.fromkeys(re.findall(r"[\w][\w'-]*", QUESTION_WORDS.sub(" ", question))):
+            stems = frozenset(lexicon.stems(word)) - covered
+            if stems and word not in {t for t, _ in expansions}:
+                covered |= stems
+                concepts.append(self._concept(word, (stems,)))
+        return concepts
+
+    def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
+        lexicon = self.index.lexicon
+        idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.term_ids(" ".join(alt))]
+        known = any(all(lexicon.term_ids(s) for s in alt) for alt in alternatives)
+        return Concept(label, alternatives, max(idfs, default=np.log1p(lexicon.n_docs + 0.5)), known)
+
+    def search(
+        self, question: str, k: int | None = None, *, mode: Mode | None = None, aliases: bool | None = None
+    ) -> SearchResult:
+        k = k or self.settings.k
+        mode = mode or self.settings.mode
+        plan = self.plan(question, aliases)
+        texts = [question] if plan.rewritten == question else [question, plan.rewritten]
+        query_vectors = self.embedder.embed(texts)
+        if not self.index.chunks:
+            return SearchResult([], plan, query_vectors, 0)
+        rankings: list[np.ndarray] = []
+        if mode in ("hybrid", "dense"):
+            rankings.extend(self._dense(query_vectors))
+        if mode in ("hybrid", "bm25"):
+            rankings.append(self._bm25(QUESTION_WORDS.sub(" ", plan.expanded)))
+        fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
+        similarities = self._similarities(list(fused), query_vectors)
+        hits = [
+            Hit(self.index.chunks[row], score, similarities[row], rank)
+            for rank, (row, score) in enumerate(fused.items())
+        ]
+        return SearchResult(self._diversify(hits, k), plan, query_vectors, len(hits))
+
+    def _dense(self, query_vectors: np.ndarray) -> list[np.ndarray]:
+        depth = min(self.settings.candidates, self.index.vectors.ntotal)
+        _, rows = self.index.vectors.search(query_vectors, depth)
+        return [r[r >= 0] for r in rows]
+
+    def _bm25(self, text: str) -> np.ndarray:
+        scores = self.index.lexicon.scores(self.index.lexicon.term_ids(text))
+        positive = np.flatnonzero(scores > 0)
+        depth = min(self.settings.candidates, len(positive))
+        if depth == 0:
+            return positive
+        top = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
+        return top[np.argsort(-scores[top], kind="stable")]
+
+    def _similarities(self, rows: list[int], query_vectors: np.ndarray) -> dict[int, float]:
+        if not rows:
+            return {}
+        sims = self.index.vector(rows) @ query_vectors.T
+        return {row: float(s) for row, s in zip(rows, sims.max(axis=1), strict=True)}
+
+    def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
+        """Top k by fused score, then make room for every document with relevant evidence."""
+        chosen = hits[:k]
+        reserve = self.settings.per_document
+        floor = self.settings.min_similarity
+        evidence = [h for h in hits if h.similarity >= floor and h.chunk.kind != "apparatus"]
+        for doc_id in dict.fromkeys(h.doc_id for h in evidence):
+            have = sum(h.doc_id == doc_id for h in chosen)
+            extra = [h for h in evidence if h.doc_id == doc_id and h not in chosen][: max(0, reserve - have)]
+            for hit in extra:
+                counts = {d: sum(h.doc_id == d for h in chosen) for d in {h.doc_id for h in chosen}}
+                victims = [h for h in reversed(chosen) if counts[h.doc_id] > reserve]
+                if victims:
+                    chosen.remove(victims[0])
+                elif len(chosen) >= k:
+                    break
+                chosen.append(hit)
+        chosen.sort(key=lambda h: h.rank)
+        leaders = list({h.doc_id: h for h in reversed(chosen) if h.similarity >= floor and h.chunk.kind != "apparatus"}.values())
+        leaders.sort(key=lambda h: h.rank)
+        ordered = leaders + [h for h in chosen if h not in leaders]
+        return [replace(h, rank=i) for i, h in enumerate(ordered)]
+
+
+def _rrf(rankings: list[np.ndarray], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
+    """Fused scores, best first; `demoted` rows (references, glossaries) count half."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking.tolist()):
+            scores[row] = scores.get(row, 0.0) + 1.0 / (constant + rank + 1)
+    for row in demoted & scores.keys():
+        scores[row] *= 0.5
+    return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain face of the Searcher: `retriever.invoke(question)` → list of LangChain Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    searcher: Any
+    k: int = 8
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        result = self.searcher.search(query, self.k)
+        return [to_langchain(hit, self.searcher.index) for hit in result.hits]
+
+
+def to_langchain(hit: Hit, index: Index) -> LCDocument:
+    doc = index.documents[hit.doc_id]
+    return LCDocument(
+        id=hit.chunk_id,
+        page_content=hit.text,
+        metadata={
+            "chunk_id": hit.chunk_id,
+            "doc_id": hit.doc_id,
+            "title": doc.title,
+            "section": hit.chunk.section,
+            "start": hit.chunk.start,
+            "end": hit.chunk.end,
+            "score": hit.score,
+            "similarity": hit.similarity,
+        },
+    )

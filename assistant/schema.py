@@ -1,0 +1,156 @@
+"""The typed records that pass between stages: Document → Chunk → Hit → Citation/Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+BlockKind = Literal["heading", "paragraph", "list_item", "caption", "table_row"]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A structural unit of a document's text: [start, end) in Document.text."""
+
+    kind: BlockKind
+    start: int
+    end: int
+    section: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A loaded document: its plain text (the text every citation slices) and its structure."""
+
+    doc_id: str
+    title: str
+    text: str
+    blocks: tuple[Block, ...]
+    meta: dict[str, Any]
+    source_path: str
+    checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable span of one document; chunk_id is the stable citation key."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    section: str
+    kind: Literal["text", "table_row", "apparatus"]
+    sentences: tuple[tuple[int, int], ...]
+    text: str
+    gloss: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedding model and BM25 read: section, text, and (table rows) spelled-out abbreviations."""
+        body = f"{self.text} ({self.gloss})" if self.gloss else self.text
+        return f"{self.section}: {body}" if self.section else body
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk ranked for a query."""
+
+    chunk: Chunk
+    score: float
+    similarity: float
+    rank: int
+
+    @property
+    def doc_id(self) -> str:
+        return self.chunk.doc_id
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceProfile:
+    """What kind of evidence a document is; `extracted` lists fields inferred from the text."""
+
+    doc_type: str
+    peer_reviewed: bool | None
+    date: str | None
+    date_kind: str | None
+    sample_size: int | None
+    study_design: str | None
+    subject: str | None
+    publisher: str | None
+    extracted: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        """One line for a reader: type, size, peer review, date."""
+        parts = [self.doc_type or "document of unknown type"]
+        if self.sample_size:
+            parts.append(f"{self.sample_size} patients")
+        if self.peer_reviewed is True and "peer-reviewed" not in parts[0]:
+            parts.append("peer-reviewed")
+        elif self.peer_reviewed is False:
+            parts.append("not peer-reviewed")
+        if self.date:
+            parts.append(f"{self.date_kind or 'dated'} {self.date}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document an answer draws on."""
+
+    doc_id: str
+    title: str
+    profile: EvidenceProfile
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered, verbatim quote: quote == document text[start:end]."""
+
+    number: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    section: str
+    chunk_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Two cited passages from different documents that take opposite stances."""
+
+    claim: str
+    sides: tuple[tuple[int, str, str], ...]  # (citation number, stance, evidence label)
+    note: str
+
+
+@dataclass(slots=True)
+class Answer:
+    """A composed answer: markdown text whose every sentence carries [n] markers."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    sources: list[Source]
+    abstained: bool
+    searched_for: str
+    search_report: dict[str, Any] = field(default_factory=dict)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (the CLI's --json output)."""
+        return asdict(self)

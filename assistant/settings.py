@@ -1,0 +1,91 @@
+"""One typed Settings object, created at the edge and passed down explicitly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChunkSettings(_Section):
+    max_tokens: int = Field(
+        default=128,
+        ge=32,
+        le=250,
+        description="Most word pieces in one chunk's embedded text (the model reads 256 at most).",
+    )
+    min_tokens: int = Field(
+        default=40,
+        ge=0,
+        description="Paragraphs shorter than this are merged with their neighbours in the same section.",
+    )
+
+
+class EmbedSettings(_Section):
+    model_dir: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; None uses the packaged all-MiniLM-L6-v2.",
+    )
+    batch_size: int = Field(default=64, ge=1, description="Texts embedded per forward pass.")
+    threads: int = Field(default=2, ge=1, description="Torch intra-op threads (this machine has 2 cores).")
+
+
+class RetrieveSettings(_Section):
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid", description="Which retrievers feed the fused ranking."
+    )
+    aliases: bool = Field(default=True, description="Expand queries with aliases mined from the corpus.")
+    k: int = Field(default=14, ge=1, le=100, description="Chunks handed to the composer.")
+    candidates: int = Field(default=50, ge=1, description="Chunks each retriever contributes to fusion.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009).")
+    per_document: int = Field(
+        default=5,
+        ge=0,
+        description="Chunks reserved for every document that has relevant evidence (source diversity).",
+    )
+    min_similarity: float = Field(
+        default=0.25,
+        ge=-1,
+        le=1,
+        description="Cosine similarity a chunk needs to count as relevant (diversity and abstention).",
+    )
+
+
+class ComposeSettings(_Section):
+    min_sentence_score: float = Field(
+        default=0.30, description="Relevance a sentence needs to be quoted in an answer."
+    )
+    per_source: int = Field(default=5, ge=1, description="Most sentences quoted from one document.")
+    bottom_line: int = Field(default=3, ge=1, description="Sentences in the bottom line.")
+    max_sentences: int = Field(default=14, ge=1, description="Most sentences quoted in one answer.")
+
+
+class Settings(_Section):
+    """Everything the assistant can be told; unknown keys are rejected."""
+
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Folder of source documents.")
+    index_dir: Path = Field(default=PROJECT_ROOT / ".index", description="Folder holding index versions.")
+    max_file_mb: float = Field(default=50.0, gt=0, description="Largest document accepted, in megabytes.")
+    max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are trimmed.")
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
+    compose: ComposeSettings = Field(default_factory=ComposeSettings)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with top-level fields replaced (validated)."""
+        return Settings.model_validate({**self.model_dump(), **changes})
+
+    def chunk_fingerprint(self) -> str:
+        """Hash of the settings that change how documents are chunked."""
+        blob = json.dumps(self.chunk.model_dump(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
