@@ -16,9 +16,10 @@ import numpy as np
 from .embed import Embedder
 from .index import Index
 from .profile import profile_for
-from .retrieve import Concept, SearchResult
+from .retrieve import Concept, QueryPlan, SearchResult
 from .schema import Answer, Citation, Hit, Source
 from .settings import ComposeSettings
+from .question import DOSE, AnswerType, answer_types, dose_target, list_label, required_type, states_dose_of
 from .stance import find_disagreements
 
 
@@ -33,6 +34,7 @@ class Candidate:
     dense: float
     coverage: float
     matched: frozenset[str]
+    aspect: tuple[float, ...] = ()
 
     @property
     def score(self) -> float:
@@ -43,51 +45,8 @@ class Candidate:
         return (self.hit.doc_id, self.start, self.end)
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerType:
-    """A kind of question whose answer must contain a certain kind of statement (e.g. a dose)."""
-
-    name: str
-    asks: re.Pattern[str]
-    evidence: re.Pattern[str]
-    missing: str
-    required: bool = True
-
-
-ANSWER_TYPES: tuple[AnswerType, ...] = (
-    AnswerType(
-        "dose",
-        re.compile(r"\b(dose|doses|dosage|dosing|how much|mg)\b", re.I),
-        re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
-        "a dose",
-    ),
-    AnswerType(
-        "count",
-        re.compile(r"\bhow many\b|\bnumber of\b|\bsample size\b", re.I),
-        re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
-        "a number",
-    ),
-    AnswerType(
-        "significance",
-        re.compile(r"\bp[- ]?values?\b|\bstatistic(?:al|ally)?\b|\bsignifican", re.I),
-        re.compile(r"\bp\s*(?:value)?\s*[=<>≤]|\bp value\b|\bsignifican", re.I),
-        "a statistical result",
-    ),
-    AnswerType(
-        "adverse",
-        re.compile(r"\bside[- ]effects?\b|\badverse\b|\bsafety\b|\btolerat|\btoxicit", re.I),
-        re.compile(r"\bside effects?\b|\badverse\b|\bsafety\b|\btolerat|\bdiscontinu|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
-        "adverse effects",
-    ),
-)
-EFFICACY = AnswerType(
-    "efficacy",
-    re.compile(r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcome)\b", re.I),
-    re.compile(r"\bimprov|\bsignifican|\beffective|\bremission\b|\bresponse\b|\bp\s*(?:value)?\s*=|\breduc|\bbenefit|\brecommended\b|\bevidence\b", re.I),
-    "an outcome",
-    required=False,
-)
 _TYPE_BOOST = 0.08
+_CLOSE_IN_MEANING = 0.55  # a sentence this close to the question needs no shared word (ILD vs "lung disease")
 _LIMITATION = re.compile(
     r"\bfurther research\b|\bis (?:still )?needed\b|\blimited\b|\bcould not be\b|\bprecluded\b|\binsufficient\b|"
     r"\binvestigational\b|\bsmall sample\b|\black of\b|\bnot (?:currently )?recommended\b|\bno published\b",
@@ -125,24 +84,28 @@ class Composer:
         spans: dict[tuple[str, int, int], Hit] = {}
         for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
             for start, end in hit.chunk.sentences:
-                if len(self.index.documents[hit.doc_id].text[start:end].split()) >= 3:
+                sentence = self.index.documents[hit.doc_id].text[start:end]
+                if len(sentence.split()) >= 3 and not sentence.endswith(":"):  # a lead-in claims nothing
                     spans.setdefault((hit.doc_id, start, end), hit)
         if not spans:
             return []
         keys = list(spans)
         vectors = self._sentence_vectors(keys)
         dense = (vectors @ result.query_vectors.T).max(axis=1)
+        aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
         concepts = result.plan.concepts
         total = sum(c.idf for c in concepts) or 1.0
-        typed = [t for t in (*ANSWER_TYPES, EFFICACY) if t.asks.search(result.plan.question)]
+        typed = answer_types(result.plan.question)
         out = []
-        for key, score in zip(keys, dense, strict=True):
+        for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
             text = self.index.documents[key[0]].text[key[1] : key[2]]
-            stems = set(self.index.lexicon.stems(text))
+            stems = set(self.index.lexicon.stems(f"{self._label_before(spans[key], key[1])} {text}"))
             matched = frozenset(c.label for c in concepts if c.matches(stems))
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
-            out.append(Candidate(spans[key], key[1], key[2], text, float(score) + boost, coverage, matched))
+            out.append(
+                Candidate(spans[key], key[1], key[2], text, float(score) + boost, coverage, matched, tuple(map(float, aspect_row)))
+            )
         return sorted(out, key=lambda c: -c.score)
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
@@ -167,14 +130,39 @@ class Composer:
         reason = self._abstain_reason(question, result, candidates)
         if reason:
             return self._abstention(question, result, reason, report)
-        chosen = self._select(candidates)
-        typed = self._answer_type(question)
-        if typed and not any(typed.evidence.search(c.text) and c.matched - _trigger_labels(typed, result.plan.concepts) for c in chosen):
-            topic = ", ".join(_main_topics(result.plan.concepts, typed)) or "this question"
-            return self._abstention(
-                question, result, f"The indexed sources do not state {typed.missing} for {topic}.", report
-            )
+        typed = required_type(result.plan.question)
+        if typed:
+            stating = [c for c in candidates if c.score >= self.settings.min_sentence_score and self._states(typed, c, result.plan)]
+            if not stating:
+                topic = (dose_target(result.plan.question) if typed is DOSE else None) or ", ".join(_main_topics(result.plan.concepts, typed))
+                return self._abstention(
+                    question, result, f"The indexed sources do not state {typed.missing} for {topic or 'this question'}.", report
+                )
+            candidates = stating
+        chosen = self._select(candidates, result.aspects, result.plan.concepts)
         return self._answer(question, result, chosen, candidates, registry, report)
+
+    def _states(self, typed: AnswerType, cand: Candidate, plan: QueryPlan) -> bool:
+        """Does this sentence (under its list label, if any) state what `typed` asks about the question's topic?"""
+        topics = [c for c in plan.concepts if c.known and not typed.asks.search(c.label)]
+        if typed is DOSE:
+            return states_dose_of(f"{self._label_before(cand.hit, cand.start)} {cand.text}".strip(), self._dose_names(plan))
+        return bool(typed.evidence.search(cand.text)) and any(c.label in cand.matched for c in topics)
+
+    def _dose_names(self, plan: QueryPlan) -> list[str]:
+        """Every corpus name of the drug whose dose is asked for (else of the question's named things)."""
+        target = dose_target(plan.question)
+        if target:
+            return [target, *[o for term, others in self.index.aliases.expansions(target) for o in others]]
+        return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
+
+    def _label_before(self, hit: Hit, start: int) -> str:
+        """The nearest list label ("Methotrexate:") above `start` in its chunk: the subject of the items under it."""
+        if hit.chunk.kind == "table_row":
+            return ""
+        text = self.index.documents[hit.doc_id].text
+        labels = [list_label(text[s:e]) for s, e in hit.chunk.sentences if e <= start]
+        return next((label for label in reversed(labels) if label), "")
 
     def _abstain_reason(self, question: str, result: SearchResult, candidates: list[Candidate]) -> str | None:
         if not result.hits or not candidates:
@@ -191,25 +179,46 @@ class Composer:
             return "No sentence in the indexed sources answers this question closely enough."
         return None
 
-    def _answer_type(self, question: str) -> AnswerType | None:
-        return next((t for t in ANSWER_TYPES if t.asks.search(question)), None)
+    def _select(
+        self, candidates: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
+    ) -> list[Candidate]:
+        """Per document: the best sentence, the best for each aspect and each named concept, then the rest by score."""
+        matched = [c for c in candidates if c.matched or c.dense >= _CLOSE_IN_MEANING]
+        eligible = [c for c in matched if c.score >= self.settings.min_sentence_score]
+        named = [c for c in concepts if len(c.alternatives) > 1]
+        wanted: list[Candidate] = []
+        for doc_id in dict.fromkeys(c.hit.doc_id for c in eligible):
+            mine = [c for c in eligible if c.hit.doc_id == doc_id]
+            ranked = [self._aspect_ranking(matched, doc_id, i, aspect) for i, aspect in enumerate(aspects)]
+            wanted.append(mine[0])
+            wanted += [r[0] for r in ranked if r]
+            wanted += [next(c for c in mine if n.label in c.matched) for n in named if any(n.label in c.matched for c in mine)]
+            wanted += [r[1] for r in ranked if len(r) > 1]
+        return self._cap([*wanted, *eligible])
 
-    def _select(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Relevant sentences, at most `per_source` per document and `max_sentences` in all."""
+    def _aspect_ranking(self, matched: list[Candidate], doc_id: str, i: int, aspect: AnswerType) -> list[Candidate]:
+        """A document's sentences that state this aspect, closest to the aspect's sub-query first."""
+        fits = [
+            c for c in matched
+            if c.hit.doc_id == doc_id and aspect.evidence.search(c.text) and c.aspect[i] >= self.settings.min_sentence_score
+        ]
+        specific = aspect.specific
+        return sorted(fits, key=lambda c: (not (specific and specific.search(c.text)), -c.aspect[i]))
+
+    def _cap(self, ordered: list[Candidate]) -> list[Candidate]:
+        """Deduplicate, then keep at most `per_source` per document and `max_sentences` in all, best first."""
         per_doc: dict[str, int] = {}
         chosen: list[Candidate] = []
-        seen_text: set[str] = set()
-        for cand in candidates:
-            if cand.score < self.settings.min_sentence_score or not cand.matched:
+        seen: set[str] = set()
+        for cand in ordered:
+            if cand.text in seen or per_doc.get(cand.hit.doc_id, 0) >= self.settings.per_source:
                 continue
-            if per_doc.get(cand.hit.doc_id, 0) >= self.settings.per_source or cand.text in seen_text:
-                continue
+            seen.add(cand.text)
             per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
-            seen_text.add(cand.text)
             chosen.append(cand)
             if len(chosen) >= self.settings.max_sentences:
                 break
-        return chosen
+        return sorted(chosen, key=lambda c: -c.score)
 
     def _answer(
         self,
@@ -322,10 +331,6 @@ class Composer:
             section=cand.hit.chunk.section,
             chunk_id=cand.hit.chunk_id,
         )
-
-
-def _trigger_labels(typed: AnswerType, concepts: tuple[Concept, ...]) -> frozenset[str]:
-    return frozenset(c.label for c in concepts if typed.asks.search(c.label))
 
 
 def _main_topics(concepts: tuple[Concept, ...], typed: AnswerType) -> list[str]:

@@ -63,6 +63,10 @@ class Lexicon:
         """Known stemmed terms of `text` (stopwords and unseen words dropped), in order, deduplicated."""
         return list(dict.fromkeys(self._vocab[s] for s in self.stems(text) if s and s in self._vocab))
 
+    def stem_ids(self, stems: frozenset[str] | list[str]) -> list[int]:
+        """Vocabulary ids of already-stemmed terms that occur in the index."""
+        return [self._vocab[s] for s in stems if s and s in self._vocab]
+
     def stems(self, text: str) -> list[str]:
         """Every stemmed content term of `text`, known to the index or not."""
         words = re.findall(_SPLITTER, text.lower())

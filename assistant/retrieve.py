@@ -16,15 +16,17 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .aliases import is_short_form
+from .question import AnswerType, aspect_queries
 from .embed import Embedder
 from .index import Index
 from .schema import Hit
 from .settings import RetrieveSettings
 
 Mode = Literal["hybrid", "dense", "bm25"]
+_ASPECT_PER_DOC = 3
 QUESTION_WORDS = re.compile(
     r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
-    r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your)\b",
+    r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your|much|many)\b",
     re.IGNORECASE,
 )
 
@@ -53,6 +55,13 @@ class QueryPlan:
     concepts: tuple[Concept, ...]
 
     @property
+    def entities(self) -> list[str]:
+        """The named things of the question, most specific first, each in its most spelled-out corpus form."""
+        idf = {c.label: c.idf for c in self.concepts}
+        ranked = sorted(self.expansions, key=lambda e: -idf.get(e[0], 0.0))
+        return [max([o for o in (term, *others) if not is_short_form(o)] or [term], key=len) for term, others in ranked]
+
+    @property
     def searched_terms(self) -> list[str]:
         terms = [c.label for c in self.concepts]
         for _, others in self.expansions:
@@ -66,6 +75,8 @@ class SearchResult:
     plan: QueryPlan
     query_vectors: np.ndarray
     candidates_checked: int
+    aspects: tuple[AnswerType, ...] = ()
+    aspect_vectors: np.ndarray | None = None
 
 
 class Searcher:
@@ -97,7 +108,7 @@ class Searcher:
             stems = set(lexicon.stems(term))
             covered |= stems
             concepts.append(self._concept(term, alternatives))
-        for word in dict.fromkeys(re.findall(r"[\w][\w'-]*", QUESTION_WORDS.sub(" ", question))):
+        for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", question))):
             stems = frozenset(lexicon.stems(word)) - covered
             if stems and word not in {t for t, _ in expansions}:
                 covered |= stems
@@ -105,10 +116,12 @@ class Searcher:
         return concepts
 
     def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
+        """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double."""
         lexicon = self.index.lexicon
-        idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.term_ids(" ".join(alt))]
-        known = any(all(lexicon.term_ids(s) for s in alt) for alt in alternatives)
-        return Concept(label, alternatives, max(idfs, default=np.log1p(lexicon.n_docs + 0.5)), known)
+        idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
+        known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
+        idf = max(idfs, default=np.log1p(lexicon.n_docs + 0.5)) * (2.0 if label.isdigit() else 1.0)
+        return Concept(label, alternatives, idf, known)
 
     def search(
         self, question: str, k: int | None = None, *, mode: Mode | None = None, aliases: bool | None = None
@@ -131,7 +144,33 @@ class Searcher:
             Hit(self.index.chunks[row], score, similarities[row], rank)
             for rank, (row, score) in enumerate(fused.items())
         ]
-        return SearchResult(self._diversify(hits, k), plan, query_vectors, len(hits))
+        chosen = self._diversify(hits, k)
+        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" else []
+        if not aspects:
+            return SearchResult(chosen, plan, query_vectors, len(hits))
+        aspect_vectors = self.embedder.embed([q for _, q in aspects])
+        chosen += self._aspect_hits([q for _, q in aspects], aspect_vectors, hits, chosen)
+        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors)
+
+    def _aspect_hits(self, queries: list[str], vectors: np.ndarray, hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
+        """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document."""
+        taken = {h.chunk_id for h in chosen}
+        docs = {h.doc_id for h in chosen if h.similarity >= self.settings.min_similarity}
+        by_id = {h.chunk_id: h for h in hits}
+        extra: list[Hit] = []
+        for query, vector in zip(queries, vectors, strict=True):
+            fused = _rrf([*self._dense(vector[None, :]), self._bm25(query)], self.settings.rrf_k, self._apparatus)
+            per_doc: dict[str, int] = {}
+            for row in fused:
+                chunk = self.index.chunks[row]
+                if chunk.doc_id not in docs or chunk.kind == "apparatus" or chunk.chunk_id in taken:
+                    continue
+                if per_doc.get(chunk.doc_id, 0) < _ASPECT_PER_DOC:
+                    per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+                    taken.add(chunk.chunk_id)
+                    hit = by_id.get(chunk.chunk_id) or Hit(chunk, 0.0, 0.0, len(hits))
+                    extra.append(replace(hit, rank=len(chosen) + len(extra)))
+        return extra
 
     def _dense(self, query_vectors: np.ndarray) -> list[np.ndarray]:
         depth = min(self.settings.candidates, self.index.vectors.ntotal)

@@ -64,9 +64,9 @@ class ComposeSettings(_Section):
     min_sentence_score: float = Field(
         default=0.30, description="Relevance a sentence needs to be quoted in an answer."
     )
-    per_source: int = Field(default=5, ge=1, description="Most sentences quoted from one document.")
+    per_source: int = Field(default=6, ge=1, description="Most sentences quoted from one document.")
     bottom_line: int = Field(default=3, ge=1, description="Sentences in the bottom line.")
-    max_sentences: int = Field(default=14, ge=1, description="Most sentences quoted in one answer.")
+    max_sentences: int = Field(default=16, ge=1, description="Most sentences quoted in one answer.")
 
 
 class Settings(_Section):

@@ -1,0 +1,119 @@
+"""What a question asks for: answer types (a dose, a number, a p value, harms, outcomes) as explicit rules.
+
+Retrieval uses them to search each aspect of a treatment question (outcomes, statistics, harms), and the
+composer uses them to quote the best sentence for each aspect from every source, and to say plainly when
+the sources never state what was asked (e.g. a dose).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerType:
+    """A kind of question whose answer must contain a certain kind of statement."""
+
+    name: str
+    asks: re.Pattern[str]
+    evidence: re.Pattern[str]
+    missing: str
+    probe: str = ""
+    required: bool = True
+    specific: re.Pattern[str] | None = None  # sentences matching this rank first (e.g. a named adverse event)
+
+
+DOSE = AnswerType(
+    "dose",
+    re.compile(r"\b(dose|doses|dosage|dosing|how much|mg)\b", re.I),
+    re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
+    "a dose",
+    probe="dose mg dosing",
+)
+COUNT = AnswerType(
+    "count",
+    re.compile(r"\bhow many\b|\bnumber of\b|\bsample size\b", re.I),
+    re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+    "a number",
+)
+SIGNIFICANCE = AnswerType(
+    "significance",
+    re.compile(r"\bp[- ]?values?\b|\bstatistic(?:al|ally)?\b|\bsignifican", re.I),
+    re.compile(r"\bp\s*(?:value)?\s*[=<>≤]\s*0?\.\d|\bP value: 0?\.\d", re.I),
+    "a statistical result",
+    probe="statistically significant improvement p value",
+    specific=re.compile(r"\bstatistically significant\b", re.I),
+)
+ADVERSE = AnswerType(
+    "adverse",
+    re.compile(r"\bside[- ]effects?\b|\badverse\b|\bsafety\b|\bsafe\b|\btolerat|\btoxicit|\bharms?\b", re.I),
+    re.compile(r"\bside effects?\b|\badverse\b|\bsafety\b|\btolerat|\bdiscontinu|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
+    "adverse effects",
+    probe="adverse events side effects discontinued treatment",
+    specific=re.compile(r"\bdiscontinu\w* (?:\w+ )?due to\b|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
+)
+EFFICACY = AnswerType(
+    "efficacy",
+    re.compile(r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcomes?|treat|treatment)\b", re.I),
+    re.compile(r"\bimprov|\bsignifican|\beffective|\bremission\b|\bresponse\b|\bp\s*(?:value)?\s*=|\breduc|\bbenefit|\brecommended\b|\bevidence\b", re.I),
+    "an outcome",
+    probe="effective improvement outcome",
+    required=False,
+)
+ANSWER_TYPES: tuple[AnswerType, ...] = (DOSE, COUNT, SIGNIFICANCE, ADVERSE, EFFICACY)
+
+
+def answer_types(question: str) -> list[AnswerType]:
+    """Every type the question asks for; a treatment question also asks for statistics and harms."""
+    found = [t for t in ANSWER_TYPES if t.asks.search(question)]
+    if EFFICACY in found:
+        found += [t for t in (SIGNIFICANCE, ADVERSE) if t not in found]
+    return found
+
+
+def required_type(question: str) -> AnswerType | None:
+    """The first type whose absence from the sources means the question is not answered."""
+    return next((t for t in ANSWER_TYPES if t.required and t.asks.search(question)), None)
+
+
+def aspect_queries(question: str, entities: list[str]) -> list[tuple[AnswerType, str]]:
+    """Sub-queries, one per aspect of the question, about its named entities."""
+    if not entities:
+        return []
+    subject = " ".join(entities)
+    return [(t, f"{t.probe} {subject}") for t in answer_types(question) if t.probe]
+
+
+_DOSE_TARGET = (
+    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+(?:of|for)\s+(?:the\s+)?([\w-]+)", re.I),
+    re.compile(r"\bhow much\s+([\w-]+)", re.I),
+    re.compile(r"\b([\w-]+)\s+(?:dose|doses|dosage|dosing)\b", re.I),
+)
+_LIST_LABEL = re.compile(r"^([A-Z][\w ()-]{2,60}):\s")
+
+
+def dose_target(question: str) -> str | None:
+    """The drug a dose question is about: "dose of X", "how much X", "X dose"."""
+    for pattern in _DOSE_TARGET:
+        match = pattern.search(question)
+        if match and match.group(1).lower() not in {"the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which"}:
+            return match.group(1)
+    return None
+
+
+def list_label(sentence: str) -> str:
+    """The "Methotrexate" of "Methotrexate: Recommended as …" (the subject of the list items under it)."""
+    match = _LIST_LABEL.match(sentence)
+    return match.group(1) if match else ""
+
+
+def states_dose_of(text: str, entity_words: list[str]) -> bool:
+    """A dose stated for one of the entities: in a table cell whose header starts with it, or in running text."""
+    names = [w.lower() for w in entity_words if w]
+    if not names or not DOSE.evidence.search(text):
+        return False
+    if " — " in text and ": " in text:  # a table row: "Header: value; Header: value"
+        cells = [c.split(": ", 1) for c in text.split(" — ", 1)[1].split("; ") if ": " in c]
+        return any(DOSE.evidence.search(value) and any(header.lower().startswith(n) for n in names) for header, value in cells)
+    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.I) for n in names)
