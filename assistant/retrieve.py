@@ -133,11 +133,12 @@ class Searcher:
         query_vectors = self.embedder.embed(texts)
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
-        rankings: list[np.ndarray] = []
+        rankings: list[tuple[np.ndarray, float]] = []
         if mode in ("hybrid", "dense"):
-            rankings.extend(self._dense(query_vectors))
+            dense = self._dense(query_vectors)
+            rankings += [(r, 1.0 / len(dense)) for r in dense]  # the dense family votes once, like BM25
         if mode in ("hybrid", "bm25"):
-            rankings.append(self._bm25(QUESTION_WORDS.sub(" ", plan.expanded)))
+            rankings.append((self._top(self._concept_bm25(plan)), 1.0))
         fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
         similarities = self._similarities(list(fused), query_vectors)
         hits = [
@@ -159,7 +160,7 @@ class Searcher:
         by_id = {h.chunk_id: h for h in hits}
         extra: list[Hit] = []
         for query, vector in zip(queries, vectors, strict=True):
-            fused = _rrf([*self._dense(vector[None, :]), self._bm25(query)], self.settings.rrf_k, self._apparatus)
+            fused = _rrf([(self._dense(vector[None, :])[0], 1.0), (self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
             per_doc: dict[str, int] = {}
             for row in fused:
                 chunk = self.index.chunks[row]
@@ -177,8 +178,23 @@ class Searcher:
         _, rows = self.index.vectors.search(query_vectors, depth)
         return [r[r >= 0] for r in rows]
 
+    def _concept_bm25(self, plan: QueryPlan) -> np.ndarray:
+        """BM25 with synonyms: each concept scores its best alternative (a phrase by its mean term score), so a
+        long alias weighs no more than a short one."""
+        lexicon = self.index.lexicon
+        total = np.zeros(lexicon.n_docs, dtype=np.float32)
+        for concept in plan.concepts:
+            ids = [lexicon.stem_ids(alt) for alt in concept.alternatives]
+            per_alt = [lexicon.scores(i) / len(i) for i in ids if i]
+            if per_alt:
+                total += np.max(per_alt, axis=0)
+        return total
+
     def _bm25(self, text: str) -> np.ndarray:
-        scores = self.index.lexicon.scores(self.index.lexicon.term_ids(text))
+        return self._top(self.index.lexicon.scores(self.index.lexicon.term_ids(text)))
+
+    def _top(self, scores: np.ndarray) -> np.ndarray:
+        """Rows with a positive score, best first, at most `candidates`."""
         positive = np.flatnonzero(scores > 0)
         depth = min(self.settings.candidates, len(positive))
         if depth == 0:
@@ -216,12 +232,12 @@ class Searcher:
         return [replace(h, rank=i) for i, h in enumerate(ordered)]
 
 
-def _rrf(rankings: list[np.ndarray], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
-    """Fused scores, best first; `demoted` rows (references, glossaries) count half."""
+def _rrf(rankings: list[tuple[np.ndarray, float]], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
+    """Weighted fused scores, best first; `demoted` rows (references, glossaries) count half."""
     scores: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in rankings:
         for rank, row in enumerate(ranking.tolist()):
-            scores[row] = scores.get(row, 0.0) + 1.0 / (constant + rank + 1)
+            scores[row] = scores.get(row, 0.0) + weight / (constant + rank + 1)
     for row in demoted & scores.keys():
         scores[row] *= 0.5
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))

@@ -1,0 +1,40 @@
+# Two entry points (see README): `make serve` sets everything up and opens the chat UI on corpus/;
+# `make test` sets everything up and runs the tests and the evaluation gate.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup serve test ingest eval browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	# torch first, pinned exactly: any other spec pulls gigabytes of CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+ingest: setup
+	$(BIN)/assistant ingest
+
+serve: setup ingest
+	$(BIN)/assistant serve --host 127.0.0.1 --port 7860
+
+test: setup browser-deps
+	$(BIN)/python -m pytest -q
+	$(BIN)/python -m eval --suite gold --report eval/reports/gold
+	$(BIN)/python -m eval --suite pubmedqa --limit 300 --report eval/reports/pubmedqa
+
+eval: setup
+	$(BIN)/python -m eval --suite all --report eval/reports/all
