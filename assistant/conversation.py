@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from .compose import CitationRegistry
+from .question import ANSWER_TYPES
 from .schema import Answer
 
 if TYPE_CHECKING:
@@ -40,12 +41,15 @@ class Turn:
 def entities_of(assistant: Assistant, text: str) -> list[str]:
     """Named things in `text`: corpus aliases first (drugs, diseases), then rare known terms."""
     plan = assistant.searcher.plan(text)
-    named = [term for term, _ in plan.expansions]
+    ranked = sorted(plan.concepts, key=lambda c: -c.idf)
+    named = [c.label for c in ranked if len(c.alternatives) > 1]
     named_stems = {s for term in named for s in assistant.index.lexicon.stems(term)}
+    asked = " ".join(m.group(0) for t in ANSWER_TYPES for m in t.asks.finditer(text)).lower()
     rare = [
         c.label
-        for c in sorted(plan.concepts, key=lambda c: -c.idf)
+        for c in ranked
         if c.known and c.idf >= _rare_idf(assistant) and c.label not in named and c.label not in named_stems
+        and c.label.lower() not in asked and not c.label.isdigit()
     ]
     return named + rare[:2]
 

@@ -22,6 +22,13 @@ _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Drug names by their USAN/INN stems (-tinib kinase inhibitors, -mab antibodies, …) or a known glossary entry.
+_DRUG = re.compile(
+    r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I
+)
+_MAX_PROBES = 5
+
+
 def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
     """Up to `limit` questions whose answers cite passages this answer did not."""
     if not entities:
@@ -36,7 +43,7 @@ def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str
             if (hit.doc_id, start, end) in cited:
                 continue
             sentence = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group]
+            others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group and _DRUG.search(t)]
             for cue, template in _TOPICS:
                 if not cue.search(sentence) or ("{other}" in template and not others):
                     continue
@@ -48,7 +55,7 @@ def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str
 
 def _answerable(assistant: Assistant, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
     verified: list[str] = []
-    for question in proposals:
+    for question in proposals[:_MAX_PROBES]:
         probe = assistant.ask(question)
         if not probe.abstained and any((c.doc_id, c.start, c.end) not in cited for c in probe.citations):
             verified.append(question)
