@@ -76,7 +76,8 @@ class AliasTable:
         found: list[tuple[str, list[str]]] = []
         claimed: list[tuple[int, int]] = []
         terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
-        for term, group in terms:
+        tails = [(" ".join(t.split()[-2:]), g) for t, g in terms if len(t.split()) >= 3]  # "lung disease" of ILD
+        for term, group in [*terms, *tails]:
             for match in _term_pattern(term).finditer(text):
                 if any(s < match.end() and match.start() < e for s, e in claimed):
                     continue

@@ -88,10 +88,26 @@ class Assistant:
     def ask(self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, searched_for: str | None = None) -> Answer:
         """A cited, extractive answer. `searched_for` lets a conversation search a resolved question."""
         question, notices = self.clean_question(question)
+        registry = registry or CitationRegistry()
         result = self.searcher.search(searched_for or question, k)
-        answer = self.composer.compose(question, result, registry or CitationRegistry())
+        answer = self.composer.compose(question, result, registry)
+        if answer.abstained:
+            answer = self._audit_absence(question, searched_for or question, answer, registry)
         answer.notices.extend(notices)
         return answer
+
+    def _audit_absence(self, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:
+        """Before saying "not covered", search every passage of every document; answer if that finds evidence."""
+        audit = self.searcher.audit(query)
+        audited = self.composer.compose(question, audit, registry)
+        outcome = "evidence found by the exhaustive search" if not audited.abstained else "no evidence in any passage"
+        audited.search_report["absence_audit"] = {
+            "passages_checked": audit.candidates_checked,
+            "documents_checked": len(self.index.documents),
+            "outcome": outcome,
+            "first_pass": answer.search_report.get("abstain_reason"),
+        }
+        return audited
 
     def conversation(self) -> Conversation:
         """A multi-turn conversation with stable citation numbers."""

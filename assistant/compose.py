@@ -288,8 +288,8 @@ class Composer:
         terms = ", ".join(result.plan.searched_terms) or "(no searchable terms)"
         text = (
             "**Not covered by the indexed sources.** "
-            f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents. "
-            f"Searched for: {terms}."
+            f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents "
+            f"by meaning and by keyword, with the corpus' own aliases. Searched for: {terms}."
         )
         return Answer(
             question=question,

@@ -153,6 +153,29 @@ class Searcher:
         chosen += self._aspect_hits([q for _, q in aspects], aspect_vectors, hits, chosen)
         return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors)
 
+    def audit(self, question: str, per_document: int = 6) -> SearchResult:
+        """The exhaustive check behind any "not covered": every chunk of every document, scored by meaning
+        (original and alias-rewritten question) and by synonym-aware BM25; each document's best passages."""
+        plan = self.plan(question, aliases=True)
+        texts = [question] if plan.rewritten == question else [question, plan.rewritten]
+        query_vectors = self.embedder.embed(texts)
+        if not self.index.chunks:
+            return SearchResult([], plan, query_vectors, 0)
+        similarity = (self.index.all_vectors() @ query_vectors.T).max(axis=1)
+        lexical = self._concept_bm25(plan)
+        dense_rank = np.argsort(-similarity, kind="stable")
+        bm25_rank = self._top(lexical)
+        fused = _rrf([(dense_rank, 1.0), (bm25_rank, 1.0)], self.settings.rrf_k, self._apparatus)
+        per_doc: dict[str, int] = {}
+        hits: list[Hit] = []
+        for row, score in fused.items():
+            chunk = self.index.chunks[row]
+            if chunk.kind == "apparatus" or per_doc.get(chunk.doc_id, 0) >= per_document:
+                continue
+            per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
+        return SearchResult(hits, plan, query_vectors, len(self.index.chunks))
+
     def _aspect_hits(self, queries: list[str], vectors: np.ndarray, hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
         """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document."""
         taken = {h.chunk_id for h in chosen}
