@@ -13,7 +13,7 @@ from .aliases import mine_aliases
 from .schema import Block, Chunk, Document
 from .settings import ChunkSettings
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"  # bump whenever ingest or chunking output changes: indexes are rebuilt
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = {

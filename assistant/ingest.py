@@ -105,7 +105,7 @@ def _inline(text: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"<[^>\n]{1,200}>", " ", text)
+    text = re.sub(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]{0,200})?/?>", " ", text)  # tags only, never "p < 0.05 … >"
     return html.unescape(text)
 
 
