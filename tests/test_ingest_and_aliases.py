@@ -124,3 +124,11 @@ def test_short_abbreviations_match_case_sensitively() -> None:
     table = AliasTable([["DM", "dermatomyositis"]])
     assert table.expansions("Is DM treatable?") == [("DM", ["dermatomyositis"])]
     assert table.expansions("dm me later") == []
+
+
+def test_public_names_are_exported() -> None:
+    import assistant
+
+    for name in assistant.__all__:
+        assert getattr(assistant, name) is not None, name
+    assert sorted(assistant.__all__) == assistant.__all__
