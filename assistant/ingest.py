@@ -10,7 +10,7 @@ import hashlib
 import html
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -451,11 +451,3 @@ def discover(paths: list[Path]) -> list[Path]:
         else:
             raise DocumentError(str(path), "no such file or folder", "Check the path.")
     return found
-
-
-@dataclass(slots=True)
-class IngestProblems:
-    """Per-file errors and warnings collected while ingesting a batch."""
-
-    errors: list[DocumentError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)

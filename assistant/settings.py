@@ -23,11 +23,6 @@ class ChunkSettings(_Section):
         le=250,
         description="Most word pieces in one chunk's embedded text (the model reads 256 at most).",
     )
-    min_tokens: int = Field(
-        default=40,
-        ge=0,
-        description="Paragraphs shorter than this are merged with their neighbours in the same section.",
-    )
 
 
 class EmbedSettings(_Section):

@@ -48,3 +48,11 @@ def test_suggestions_are_answerable(assistant: Assistant) -> None:
     assert answer.suggestions
     for question in answer.suggestions:
         assert not assistant.ask(question).abstained, f"suggestion abstains: {question}"
+
+
+def test_the_offline_condenser_plugs_into_a_langchain_chain(assistant: Assistant) -> None:
+    conv = assistant.conversation()
+    conv.ask(SEED_QUESTION, suggest=False)
+    chain = conv.condenser() | assistant.retriever(k=5)
+    docs = chain.invoke({"input": "What side effects were seen with it?"})
+    assert any("acne" in d.page_content or "side effects" in d.page_content for d in docs)
