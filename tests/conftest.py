@@ -1,0 +1,61 @@
+"""Shared fixtures: the real embedding model (loaded once) and real indexes built into temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.embed import default_embedder
+from assistant.settings import PROJECT_ROOT, EmbedSettings
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """all-MiniLM-L6-v2, loaded once per test session."""
+    model = default_embedder(EmbedSettings())
+    model.embed(["warm up"])
+    return model
+
+
+def copy_corpus(target: Path, extra: dict[str, str] | None = None) -> Path:
+    """The seed corpus copied into `target`, plus extra files {name: text}."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in CORPUS.glob("*.md"):
+        shutil.copy(path, target / path.name)
+    for name, text in (extra or {}).items():
+        (target / name).write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(tmp_path_factory, embedder) -> Assistant:
+    """The two seed documents in a temporary index (read-only: do not ingest into it)."""
+    root = tmp_path_factory.mktemp("seed")
+    corpus = copy_corpus(root / "corpus")
+    return Assistant.build(corpus, root / "idx", Settings(corpus_dir=corpus, index_dir=root / "idx"), embedder=embedder)
+
+
+# A document whose text (after loading) holds live-looking HTML and a javascript: link; the title too.
+XSS_HTML = """<html><head><title>Quixotinib safety notes &lt;img src=x onerror="window.__xss=1"&gt;</title></head><body>
+<h1>Quixotinib safety notes</h1>
+<p>The side effects of quixotinib were mild headache in 4 of 12 patients [2] &lt;script&gt;window.__xss=1&lt;/script&gt; during the first month of treatment.</p>
+<p>Side effects of quixotinib also included nausea &lt;img src=x onerror="window.__xss=1"&gt; in 1 patient, who stopped it after two weeks.</p>
+<p>The side effects of quixotinib are listed in [the product label](javascript:window.__xss=1), which gives its dose as 5 mg daily.</p>
+</body></html>
+"""
+XSS_QUESTION = "What were the side effects of quixotinib?"
+
+
+@pytest.fixture(scope="session")
+def xss_assistant(tmp_path_factory, embedder) -> Assistant:
+    """An index of the hostile document alone."""
+    root = tmp_path_factory.mktemp("xss")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "quixotinib-safety.html").write_text(XSS_HTML, encoding="utf-8")
+    return Assistant.build(corpus, root / "idx", Settings(corpus_dir=corpus, index_dir=root / "idx"), embedder=embedder)
