@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from assistant import Assistant, Settings
 from assistant.errors import DocumentError, UnsupportedFileType
 from assistant.ingest import load_document
-from assistant.upload import safe_filename, save_upload
+from assistant.upload import add_to_library, safe_filename, save_upload
 
 NOTE = "# Zorblax for hiccups\n\nZorblax stopped chronic hiccups in 7 of 9 patients within two days.\n"
 
@@ -58,11 +58,12 @@ def test_saves_a_readable_document_under_its_safe_name(tmp_path: Path, settings:
     assert saved.read_text() == NOTE
 
 
-def test_same_file_twice_is_not_copied_again(tmp_path: Path, settings: Settings) -> None:
-    source = upload(tmp_path, "note.md", NOTE)
-    first, _ = save_upload(source, "note.md", settings, {})
-    again, new = save_upload(source, "note.md", settings, {})
-    assert again == first and not new
+def test_indexed_bytes_are_not_added_again_under_any_name(tmp_path: Path, settings: Settings) -> None:
+    first, _ = save_upload(upload(tmp_path, "note.md", NOTE), "note.md", settings, {})
+    indexed = load_document(first).document
+    again, fresh = save_upload(upload(tmp_path, "same note.md", NOTE), "same note.md", settings, {indexed.doc_id: indexed})
+    assert again == first and not fresh
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == ["note.md"]
 
 
 def test_refuses_to_overwrite_a_different_document(tmp_path: Path, settings: Settings) -> None:
@@ -100,13 +101,17 @@ def test_oversize_file_is_refused(tmp_path: Path) -> None:
         save_upload(upload(tmp_path, "big.md", NOTE * 10), "big.md", small, {})
 
 
-def test_ingesting_one_file_keeps_the_rest_of_the_index(tmp_path: Path, embedder) -> None:
+def test_adding_uploads_indexes_them_and_keeps_the_rest(tmp_path: Path, embedder) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "quixotinib.md").write_text("# Quixotinib\n\nQuixotinib caused mild headache in 4 of 12 patients.\n")
-    a = Assistant.build(corpus, tmp_path / "idx", embedder=embedder)
-    report = a.ingest([upload(tmp_path, "zorblax.md", NOTE)])
-    assert report.added == ["zorblax"]
+    a = Assistant.build(corpus, tmp_path / "idx", Settings(corpus_dir=corpus, index_dir=tmp_path / "idx"), embedder=embedder)
+    good, bad = upload(tmp_path, "zorblax.md", NOTE), upload(tmp_path, "notes.docx", b"PK")
+    lines = add_to_library(a, [good, bad])
+    assert lines[0] == "✓ Added Zorblax for hiccups"
+    assert lines[1].startswith("✗ notes.docx: unsupported file type '.docx'")
     assert set(a.index.documents) == {"quixotinib", "zorblax"}
+    assert a.index.documents["zorblax"].source_path == str(corpus / "zorblax.md")
     assert a.search("zorblax hiccups", k=1)[0].doc_id == "zorblax"
     assert a.search("quixotinib headache", k=1)[0].doc_id == "quixotinib"
+    assert add_to_library(a, [good]) == ["• zorblax.md is already in the library (zorblax.md)."]
