@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import string
+from contextlib import suppress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -214,7 +215,7 @@ class ChatSession:
     """One browser session's conversation: its answers and every citation number it has shown."""
 
     conversation: Conversation
-    export_path: Path
+    export_path: Path  # this session's export file, in a folder of its own
     answers: list[Answer] = field(default_factory=list)
     shown: int | None = None  # the citation number open in the passage panel
 
@@ -232,8 +233,10 @@ class ChatSession:
         return None
 
     def discard(self) -> None:
-        """Delete this session's export file (called when the browser session ends)."""
+        """Delete this session's export file and its folder (called when the browser session ends)."""
         self.export_path.unlink(missing_ok=True)
+        with suppress(OSError):
+            self.export_path.parent.rmdir()
 
 
 def transcript_markdown(answers: list[Answer], now: datetime | None = None) -> str:

@@ -167,3 +167,11 @@ def test_transcript_holds_every_question_and_quote(seed_session):
     for answer in seed_session.answers:
         assert answer.question in transcript
         assert all(c.quote in transcript for c in answer.citations)
+
+
+def test_ending_a_session_deletes_its_export(seed_assistant, tmp_path):
+    session = ChatSession(seed_assistant.conversation(), tmp_path / "session" / "conversation.md")
+    session.export_path.parent.mkdir()
+    session.export_path.write_text("exported", encoding="utf-8")
+    session.discard()
+    assert not session.export_path.parent.exists()
