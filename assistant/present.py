@@ -220,9 +220,13 @@ class ChatSession:
     shown: int | None = None  # the citation number open in the passage panel
 
     def ask(self, question: str) -> Answer:
-        answer = self.conversation.ask(question)
+        """The answer alone; its suggested follow-ups (the slow part) come from suggest()."""
+        answer = self.conversation.ask(question, suggest=False)
         self.answers.append(answer)
         return answer
+
+    def suggest(self) -> list[str]:
+        return self.conversation.suggest()
 
     def citation(self, number: int) -> tuple[Citation, Source | None] | None:
         """The latest citation shown with this number (numbers are stable within a conversation)."""

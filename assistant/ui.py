@@ -140,6 +140,11 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 gr.Warning(str(exc))
         return (session, chat_messages(session, audience), *suggestion_updates(session), export_update(session))
 
+    def suggest(session: ChatSession | None) -> list[Any]:
+        if session and session.answers:
+            session.suggest()
+        return suggestion_updates(session)
+
     def show_passage(session: ChatSession | None, audience: str, event: gr.EventData) -> tuple[Any, str]:
         number = getattr(event, "cite", None)  # sent by CITE_CLICK_JS
         if session and isinstance(number, int) and session.citation(number):
@@ -227,7 +232,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 None, js=SCROLL_TO_LATEST_JS
             ).then(answer, [pending, session, audience], answered, show_progress_on=chat, **hidden).then(
                 None, js=SCROLL_TO_LATEST_JS
-            )
+            ).then(suggest, session, [suggestion_row, *suggestions], show_progress="hidden", **hidden)
         passage.click(show_passage, [session, audience], [session, passage], **hidden)
         audience.change(switch_audience, [session, audience], [chat, passage], **hidden)
         new.click(new_conversation, session, [session, chat, passage, suggestion_row, *suggestions, export], **hidden)

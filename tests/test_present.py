@@ -175,3 +175,10 @@ def test_ending_a_session_deletes_its_export(seed_assistant, tmp_path):
     session.export_path.write_text("exported", encoding="utf-8")
     session.discard()
     assert not session.export_path.parent.exists()
+
+
+def test_suggestions_come_after_the_answer_and_match_the_conversations(seed_assistant, tmp_path):
+    session = ChatSession(seed_assistant.conversation(), tmp_path / "s" / "conversation.md")
+    answer = session.ask(SEED)
+    assert answer.suggestions == []
+    assert session.suggest() == answer.suggestions == seed_assistant.conversation().ask(SEED).suggestions

@@ -153,7 +153,7 @@ def test_suggestions_follow_up_and_new_conversation(page: Page, live: Live) -> N
     ask(page, SEED, 1)
     buttons = page.locator("#suggestions button")
     if first.suggestions:
-        expect(buttons.filter(visible=True)).to_have_text(first.suggestions)
+        expect(buttons.filter(visible=True)).to_have_text(first.suggestions, timeout=ANSWER_TIMEOUT_MS)
         suggestion = first.suggestions[0]
         second = conversation.ask(suggestion)
         buttons.first.click()
