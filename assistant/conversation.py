@@ -100,12 +100,22 @@ class Conversation:
             answer.metadata["searched_for"] = searched_for
             answer.metadata["follow_up"] = searched_for != cleaned
             answer.metadata["turn"] = len(self.turns) + 1
-            if suggest and not answer.abstained:
-                from .suggest import suggest_follow_ups
-
-                answer.suggestions = suggest_follow_ups(self.assistant, answer, entities)
             self.turns.append(Turn(cleaned, searched_for, entities, answer))
+            if suggest:
+                self._suggest(self.turns[-1])
             return answer
+
+    def suggest(self) -> list[str]:
+        """Fill the latest answer's suggestions: for a caller that showed it first (ask(..., suggest=False))."""
+        with self._lock:
+            return self._suggest(self.turns[-1]) if self.turns else []
+
+    def _suggest(self, turn: Turn) -> list[str]:
+        if not turn.answer.abstained:
+            from .suggest import suggest_follow_ups
+
+            turn.answer.suggestions = suggest_follow_ups(self.assistant, turn.answer, turn.entities)
+        return turn.answer.suggestions
 
     def reset(self) -> None:
         with self._lock:

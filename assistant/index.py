@@ -183,8 +183,8 @@ def build_index(
         previous = None if rebuild else _previous(settings, embedder, report)
         files = discover(paths)
         kept, fresh = _plan(files, previous, settings, report)
-        if previous is not None and sync:
-            _keep_unlisted(previous, kept, fresh, report)
+        if previous is not None:
+            _keep_unlisted(previous, kept, fresh, report, sync=sync)
         if previous is not None and not report.changed and not fresh:
             report.total_chunks = len(previous.chunks)
             report.version = previous.folder.name
@@ -257,13 +257,13 @@ def _read(path: Path, indexed: Document | None, settings: Settings, report: Inge
     return loaded.document, True
 
 
-def _keep_unlisted(previous: Index, kept: list[Document], fresh: list[Document], report: IngestReport) -> None:
-    """Documents not among the files ingested stay if their source still exists; otherwise they are removed."""
+def _keep_unlisted(previous: Index, kept: list[Document], fresh: list[Document], report: IngestReport, *, sync: bool) -> None:
+    """Documents not among the files ingested stay; with sync, only those whose source file still exists."""
     listed = {d.doc_id for d in kept} | {d.doc_id for d in fresh}
     for doc in previous.documents.values():
         if doc.doc_id in listed:
             continue
-        if Path(doc.source_path).exists():
+        if not sync or Path(doc.source_path).exists():
             kept.append(doc)
             report.unchanged.append(doc.doc_id)
         else:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real packaged model, loaded once, and a real index of corpus/ in a temp folder."""
+"""Shared fixtures: the real embedding model (loaded once) and real indexes built into temporary folders."""
 
 from __future__ import annotations
 
@@ -8,31 +8,46 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.embed import SentenceTransformerEmbedder
-from assistant.settings import EmbedSettings
+from assistant.embed import default_embedder
+from assistant.settings import PROJECT_ROOT, EmbedSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT_ROOT / "corpus"
 SEED_QUESTION = "Can Rinvoq (upadacitinib) help a patient with dermatomyositis who is already taking IVIG?"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(EmbedSettings())
+def embedder():  # type: ignore[no-untyped-def]
+    """all-MiniLM-L6-v2, loaded once per test session."""
+    model = default_embedder(EmbedSettings())
+    model.embed(["warm up"])
+    return model
+
+
+def copy_corpus(target: Path, extra: dict[str, str] | None = None) -> Path:
+    """The seed corpus copied into `target`, plus extra files {name: text}."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in CORPUS.glob("*.md"):
+        shutil.copy(path, target / path.name)
+    for name, text in (extra or {}).items():
+        (target / name).write_text(text, encoding="utf-8")
+    return target
 
 
 @pytest.fixture(scope="session")
 def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("corpus")
-    for path in (ROOT / "corpus").glob("*.md"):
-        shutil.copy(path, folder / path.name)
-    return folder
+    return copy_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture(scope="session")
-def assistant(corpus_copy: Path, embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    """The real model over the real corpus (a copy), indexed into a temp folder."""
-    index_dir = tmp_path_factory.mktemp("index")
-    return Assistant.build(corpus_copy, index_dir, embedder=embedder)
+def assistant(corpus_copy: Path, embedder, tmp_path_factory: pytest.TempPathFactory) -> Assistant:  # type: ignore[no-untyped-def]
+    """The real model over the real corpus (a copy) in a temporary index. Read-only: do not ingest into it."""
+    return Assistant.build(corpus_copy, tmp_path_factory.mktemp("index"), embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(assistant: Assistant) -> Assistant:
+    """The two seed documents in a temporary index (the same read-only index as `assistant`)."""
+    return assistant
 
 
 @pytest.fixture()
@@ -40,3 +55,24 @@ def isolated_settings(tmp_path: Path) -> Settings:
     """Settings whose corpus and index live in this test's temp folder."""
     (tmp_path / "corpus").mkdir()
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+# A document whose text (after loading) holds live-looking HTML and a javascript: link; the title too.
+XSS_HTML = """<html><head><title>Quixotinib safety notes &lt;img src=x onerror="window.__xss=1"&gt;</title></head><body>
+<h1>Quixotinib safety notes</h1>
+<p>The side effects of quixotinib were mild headache in 4 of 12 patients [2] &lt;script&gt;window.__xss=1&lt;/script&gt; during the first month of treatment.</p>
+<p>Side effects of quixotinib also included nausea &lt;img src=x onerror="window.__xss=1"&gt; in 1 patient, who stopped it after two weeks.</p>
+<p>The side effects of quixotinib are listed in [the product label](javascript:window.__xss=1), which gives its dose as 5 mg daily.</p>
+</body></html>
+"""
+XSS_QUESTION = "What were the side effects of quixotinib?"
+
+
+@pytest.fixture(scope="session")
+def xss_assistant(tmp_path_factory, embedder) -> Assistant:  # type: ignore[no-untyped-def]
+    """An index of the hostile document alone."""
+    root = tmp_path_factory.mktemp("xss")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "quixotinib-safety.html").write_text(XSS_HTML, encoding="utf-8")
+    return Assistant.build(corpus, root / "idx", Settings(corpus_dir=corpus, index_dir=root / "idx"), embedder=embedder)

@@ -1,0 +1,256 @@
+"""The chat UI in the browser (Gradio): wiring only; what is shown is built by present.py, uploads by upload.py."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .api import Assistant
+from .errors import AssistantError
+from .ingest import LOADERS
+from .present import (
+    AUDIENCES,
+    DISCLAIMER,
+    PASSAGE_PLACEHOLDER,
+    ChatSession,
+    escape_markdown,
+    message_markdown,
+    passage_html,
+    transcript_markdown,
+)
+from .settings import Settings
+from .upload import add_to_library
+
+TITLE = "Medical evidence assistant"
+MAX_SUGGESTIONS = 3
+LIBRARY_LISTED = 50  # titles listed under "Library and uploads"
+SEED_EXAMPLE = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
+
+# Clicks on [n] markers anywhere in the page open passage n: one capturing listener, bound once.
+CITE_CLICK_JS = """
+window.__citeTrigger = trigger;
+if (!window.__citeListening) {
+  window.__citeListening = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a[href^="#cite-"]') : null;
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.__citeTrigger('click', {cite: Number(link.getAttribute('href').slice(6))});
+    document.getElementById('passage')?.scrollIntoView({block: 'nearest'});
+  }, true);
+}
+"""
+
+# After a question or answer, scroll the chat so the latest question sits at the top, its answer below it.
+SCROLL_TO_LATEST_JS = """
+() => [100, 500].forEach((delay) => setTimeout(() => {
+  const log = document.querySelector('#chat [role=log]');
+  const rows = document.querySelectorAll('#chat .message-row.user-row');
+  const row = rows[rows.length - 1];
+  if (log && row) log.scrollTop += row.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+}, delay))
+"""
+
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#app-header h1 { margin: 0 0 2px 0; font-size: 1.4rem; }
+#app-header-block { margin-bottom: -6px; }
+#app-header .disclaimer { font-size: 0.85rem; margin: 4px 0 0 0; padding: 6px 10px; border-radius: 6px;
+  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
+#chat a[href^="#cite-"] { text-decoration: none; font-weight: 600; color: var(--color-accent); cursor: pointer;
+  padding: 0 1px; border-radius: 3px; }
+#chat a[href^="#cite-"]:hover { background: var(--color-accent-soft); }
+#chat blockquote { border-left: 3px solid var(--color-accent); margin: 0 0 0.6em 0; padding: 0.2em 0.8em;
+  font-size: 0.9rem; }
+#passage .passage { padding: 12px 14px; border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--background-fill-secondary); line-height: 1.5; }
+#passage .passage-empty { color: var(--body-text-color-subdued); }
+#passage .passage-head { font-weight: 600; font-size: 1rem; }
+#passage .passage-num { color: var(--color-accent); }
+#passage .passage-meta { margin-top: 4px; font-size: 0.85rem; }
+#passage .passage-section, #passage .passage-offsets, #passage .passage-note {
+  font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 2px; }
+#passage .passage-text { margin: 10px 0 6px 0; padding: 8px 12px; border-left: 3px solid var(--border-color-accent);
+  background: var(--background-fill-primary); white-space: pre-wrap; max-height: 420px; overflow-y: auto; }
+#passage mark { background: #fde68a; color: inherit; padding: 1px 0; }
+#passage .passage-glossary { font-size: 0.85rem; margin-top: 6px; }
+#suggestions { align-items: center; gap: 6px; }
+#suggestions-label { flex: 0 0 auto !important; min-width: 0 !important; font-size: 0.85rem;
+  color: var(--body-text-color-subdued); }
+#suggestions button { font-size: 0.85rem; flex: 1 1 0; }
+#side { position: sticky; top: 8px; align-self: flex-start; }
+#passage-label h4 { margin: 4px 0 0 0; }
+#toolbar { align-items: center; }
+#chat .placeholder { text-align: center; padding: 0 15%; color: var(--body-text-color-subdued); }
+"""
+
+
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    """The chat page over one assistant; each browser session gets its own conversation."""
+    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)
+
+    def session_of(session: ChatSession | None) -> ChatSession:
+        return session or ChatSession(assistant.conversation(), exports / uuid.uuid4().hex / "conversation.md")
+
+    def chat_messages(session: ChatSession | None, audience: str) -> list[dict[str, str]]:
+        messages: list[dict[str, str]] = []
+        for answer in session.answers if session else []:
+            messages.append({"role": "user", "content": escape_markdown(answer.question)})
+            messages.append({"role": "assistant", "content": message_markdown(answer, audience, assistant.index.aliases.glossary)})
+        return messages
+
+    def suggestion_updates(session: ChatSession | None) -> list[Any]:
+        """The follow-up row's visibility, then one update per button."""
+        suggestions = session.answers[-1].suggestions[:MAX_SUGGESTIONS] if session and session.answers else []
+        buttons = [gr.update(value=text, visible=True) for text in suggestions]
+        buttons += [gr.update(value="", visible=False)] * (MAX_SUGGESTIONS - len(suggestions))
+        return [gr.update(visible=bool(suggestions)), *buttons]
+
+    def export_update(session: ChatSession | None) -> Any:
+        if not session or not session.answers:
+            return gr.update(value=None, interactive=False)
+        session.export_path.parent.mkdir(exist_ok=True)
+        session.export_path.write_text(transcript_markdown(session.answers), encoding="utf-8")
+        return gr.update(value=str(session.export_path), interactive=True)
+
+    def panel(session: ChatSession | None, audience: str) -> str:
+        found = session.citation(session.shown) if session and session.shown else None
+        return passage_html(assistant.index, *found, audience) if found else PASSAGE_PLACEHOLDER
+
+    def pose(question: str, chat: list[dict[str, str]]) -> tuple[str, str, list[dict[str, str]]]:
+        """Show the question at once and clear the box; the answer follows."""
+        if not question.strip():
+            return "", "", chat
+        return question, "", [*chat, {"role": "user", "content": escape_markdown(question)}]
+
+    def answer(pending: str, session: ChatSession | None, audience: str) -> tuple[Any, ...]:
+        session = session_of(session)
+        if pending.strip():
+            try:
+                session.ask(pending)
+            except AssistantError as exc:
+                gr.Warning(str(exc))
+        return (session, chat_messages(session, audience), *suggestion_updates(session), export_update(session))
+
+    def suggest(session: ChatSession | None) -> list[Any]:
+        if session and session.answers:
+            session.suggest()
+        return suggestion_updates(session)
+
+    def show_passage(session: ChatSession | None, audience: str, event: gr.EventData) -> tuple[Any, str]:
+        number = getattr(event, "cite", None)  # sent by CITE_CLICK_JS
+        if session and isinstance(number, int) and session.citation(number):
+            session.shown = number
+        return session, panel(session, audience)
+
+    def switch_audience(session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
+        return chat_messages(session, audience), panel(session, audience)
+
+    def new_conversation(session: ChatSession | None) -> tuple[Any, ...]:
+        if session:
+            session.discard()
+        return (None, [], PASSAGE_PLACEHOLDER, *suggestion_updates(None), export_update(None))
+
+    def add_documents(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str]:
+        def indexing(stage: str, done: int, total: int) -> None:
+            progress((done, total), desc=f"Indexing: {stage}")
+
+        lines = add_to_library(assistant, [Path(p) for p in paths or []], indexing)
+        status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
+        return None, status, library_markdown()
+
+    def library_markdown() -> str:
+        titles = sorted((d.title for d in assistant.index.documents.values()), key=str.lower)
+        lines = [f"- {escape_markdown(t)}" for t in titles[:LIBRARY_LISTED]]
+        if len(titles) > LIBRARY_LISTED:
+            lines.append(f"- … and {len(titles) - LIBRARY_LISTED} more")
+        return f"**Library: {len(titles)} documents**\n\n" + "\n".join(lines)
+
+    def ask_api(question: str) -> dict[str, Any]:
+        """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
+        try:
+            return assistant.ask(question).to_dict()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+        session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
+        pending = gr.State("")
+        gr.HTML(
+            f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block"
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=480):
+                with gr.Row(equal_height=True, elem_id="toolbar"):
+                    audience = gr.Radio(
+                        [(a.label, name) for name, a in AUDIENCES.items()], value="clinician", label="Which best describes you?",
+                        elem_id="audience", scale=3, min_width=270,
+                    )
+                    new = gr.Button("New conversation", elem_id="new-conversation", scale=1, size="md", min_width=170)
+                    export = gr.DownloadButton(
+                        "Export (.md)", elem_id="export", scale=1, size="md", interactive=False, min_width=120
+                    )
+                chat = gr.Chatbot(
+                    elem_id="chat", label="Conversation", show_label=False, height=560, latex_delimiters=[],
+                    sanitize_html=True, feedback_options=None, buttons=["copy"], autoscroll=False,
+                    placeholder=f"Ask about the evidence in the library, for example: *{SEED_EXAMPLE}*",
+                )
+                with gr.Row(elem_id="suggestions", visible=False) as suggestion_row:
+                    gr.Markdown("Suggested follow-ups:", elem_id="suggestions-label", min_height=0)
+                    suggestions = [gr.Button(size="sm", variant="secondary", min_width=120) for _ in range(MAX_SUGGESTIONS)]
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        elem_id="question", show_label=False, placeholder="Ask a question…", scale=6, lines=1, max_lines=4,
+                        autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+            with gr.Column(scale=2, min_width=360, elem_id="side"):
+                gr.Markdown("#### Cited passage", elem_id="passage-label")
+                passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
+                with gr.Accordion("Library and uploads", open=False, elem_id="library"):
+                    library = gr.Markdown(library_markdown(), latex_delimiters=[])
+                    files = gr.File(
+                        file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, md, txt, html)",
+                        elem_id="upload", height=130,
+                    )
+                    add = gr.Button("Add to library", elem_id="add-documents", size="sm")
+                    upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
+
+        answered = [session, chat, suggestion_row, *suggestions, export]
+        hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask below
+        asks = [(question.submit, question), (ask.click, question)] + [(b.click, b) for b in suggestions]
+        for trigger, text in asks:  # a suggestion button's value is its question
+            trigger(pose, [text, chat], [pending, question, chat], queue=False, **hidden).then(
+                None, js=SCROLL_TO_LATEST_JS
+            ).then(answer, [pending, session, audience], answered, show_progress_on=chat, **hidden).then(
+                None, js=SCROLL_TO_LATEST_JS
+            ).then(suggest, session, [suggestion_row, *suggestions], show_progress="hidden", **hidden)
+        passage.click(show_passage, [session, audience], [session, passage], **hidden)
+        audience.change(switch_audience, [session, audience], [chat, passage], **hidden)
+        new.click(new_conversation, session, [session, chat, passage, suggestion_row, *suggestions, export], **hidden)
+        add.click(add_documents, files, [files, upload_status, library], show_progress_on=upload_status, **hidden)
+        gr.api(ask_api, api_name="ask")
+    return app
+
+
+def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           block: bool = True) -> None:
+    """Serve the app on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
+    app.queue().launch(
+        server_name=host, server_port=port, share=share, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
+    )
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Open the assistant (building or refreshing its index) and serve the chat UI until stopped."""
+    assistant = Assistant.load(settings)
+    launch(build_app(assistant, settings), settings, host=host, port=port, share=share)
