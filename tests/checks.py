@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from typer.testing import Result
+
 from assistant import Answer, Assistant
 
 
@@ -19,3 +21,13 @@ def assert_verbatim(assistant: Assistant, answer: Answer) -> None:
 def markers(text: str) -> set[int]:
     """The [n] citation markers in an answer's text."""
     return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def assert_clean_failure(result: Result, *needles: str) -> None:
+    """A CLI failure: non-zero exit, no traceback, exactly one 'Error: …' line on stderr holding the needles."""
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("Error: "), result.stderr
+    assert all(needle in errors[0] for needle in needles)

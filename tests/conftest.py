@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from assistant import Assistant, HashingEmbedder, SentenceTransformerEmbedder, Settings
+from assistant.cli import app
 from assistant.settings import PROJECT_ROOT, EmbedSettings
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -47,3 +50,12 @@ def index_copy(tmp_path: Path, seed_index: Path) -> Path:
     shutil.copytree(seed_index, target)
     return target
 
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, embedder: SentenceTransformerEmbedder) -> Callable[..., Result]:
+    """Run the CLI in-process on the session's real model (no 7 s model load per command)."""
+    monkeypatch.setattr("assistant.api.default_embedder", lambda settings: embedder)
+    monkeypatch.setattr("assistant.embed.default_embedder", lambda settings: embedder)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])

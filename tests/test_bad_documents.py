@@ -220,3 +220,18 @@ def test_bad_files_beside_the_real_corpus_on_the_real_model(tmp_path: Path, inde
     assert not answer.abstained
     assert {c.doc_id for c in answer.citations} >= seed_docs
     assert_verbatim(assistant, answer)
+
+
+def test_cli_ingest_names_each_bad_file_on_one_line(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Exit 0 (the good file went in); each problem on its own line with the file's exact name."""
+    folder = _folder_with_good_document(tmp_path)
+    made = [make(folder) for make, _ in BAD_FILES.values()]
+    bracketed = _write(folder / "notes [draft].docx", b"PK\x03\x04")
+
+    result = cli("ingest", folder, "--index", tmp_path / "index")
+
+    assert result.exit_code == 0 and result.exception is None, result.output
+    error_lines = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == len(made) + 1
+    for path in [*made, bracketed]:
+        assert sum(str(path) in line for line in error_lines) == 1
