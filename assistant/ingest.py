@@ -101,7 +101,7 @@ def _inline(text: str) -> str:
     # bounded, bracket-free spans keep these linear on hostile input (a line of 100k "[" took minutes)
     text = re.sub(r"!\[[^\[\]]{0,500}\]\([^()]{0,2000}\)", "", text)
     text = re.sub(r"\[([^\[\]]{1,500})\]\((?:#[^()]{0,2000})\)", r"\1", text)
-    text = re.sub(r"\[([^\[\]]{1,500})\]\(([^()]{1,2000})\)", r"\1 (\2)", text)
+    text = re.sub(r"\[([^\[\]]{1,500})\]\(((?:[^()]|\([^()]{0,200}\)){1,2000})\)", r"\1 (\2)", text)
     text = re.sub(r"<(https?://[^<>\s]{1,2000})>", r"\1", text)
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", text)

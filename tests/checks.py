@@ -31,3 +31,8 @@ def assert_clean_failure(result: Result, *needles: str) -> None:
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("Error: "), result.stderr
     assert all(needle in errors[0] for needle in needles)
+
+
+def own_voice(text: str) -> str:
+    """An answer's text without its “quotes”: the words the assistant says itself."""
+    return re.sub(r"“[^”]*”", " ", text)
