@@ -8,15 +8,17 @@ import unicodedata
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import ValidationError
 
 from .compose import CitationRegistry, Composer
 from .conversation import Conversation
 from .embed import Embedder, default_embedder
 from .errors import AssistantError, IndexMissing, QuestionError
 from .index import Index, IngestReport, Progress, build_index, load_index
+from .ingest import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
 from .schema import Answer, Hit
-from .settings import Settings
+from .settings import RetrieveSettings, Settings
 
 
 class Assistant:
@@ -30,9 +32,14 @@ class Assistant:
         self._install(index)
 
     def _install(self, index: Index) -> None:
-        self.index = index
-        self.searcher = Searcher(index, self.embedder, self.settings.retrieve)
-        self.composer = Composer(index, self.embedder, self.settings.compose, self.settings.retrieve.min_similarity)
+        searcher = Searcher(index, self.embedder, self.settings.retrieve)
+        composer = Composer(index, self.embedder, self.settings.compose, self.settings.retrieve.min_similarity)
+        with self._swap_lock:  # readers take searcher and composer together, never one of each version
+            self.index, self.searcher, self.composer = index, searcher, composer
+
+    def _pipeline(self) -> tuple[Searcher, Composer]:
+        with self._swap_lock:
+            return self.searcher, self.composer
 
     # ------------------------------------------------------------ construction
 
@@ -43,6 +50,7 @@ class Assistant:
         """Open the index in settings.index_dir, building or refreshing it from settings.corpus_dir first."""
         settings = settings or Settings()
         embedder = embedder or default_embedder(settings.embed)
+        report = None
         if refresh:
             report = build_index([settings.corpus_dir], settings, embedder)
             if report.errors and report.version is None:
@@ -50,7 +58,9 @@ class Assistant:
                     load_index(settings.index_dir, embedder, settings)
                 except IndexMissing as exc:
                     raise AssistantError("Could not build an index: " + " ".join(report.errors)) from exc
-        return cls(load_index(settings.index_dir, embedder, settings), embedder, settings)
+        assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings)
+        assistant.last_report = report
+        return assistant
 
     @classmethod
     def build(
@@ -74,8 +84,7 @@ class Assistant:
         """Add or update documents, then switch this assistant to the new index version."""
         report = build_index(paths, self.settings, self.embedder, sync=sync, rebuild=rebuild, progress=progress)
         if report.changed or rebuild:
-            with self._swap_lock:
-                self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
+            self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
         return report
 
     # ------------------------------------------------------------ questions
@@ -83,14 +92,17 @@ class Assistant:
     def search(self, query: str, k: int = 10, *, mode: Mode | None = None, aliases: bool | None = None) -> list[Hit]:
         """Ranked chunks for a query (hybrid by default)."""
         query, _ = self.clean_question(query)
-        return self.searcher.search(query, k, mode=mode, aliases=aliases).hits
+        options = self._options(k, mode)
+        return self.searcher.search(query, options.k, mode=options.mode, aliases=aliases).hits
 
     def ask(self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, searched_for: str | None = None) -> Answer:
         """A cited, extractive answer. `searched_for` lets a conversation search a resolved question."""
         question, notices = self.clean_question(question)
+        options = self._options(k, None)
+        searcher, composer = self._pipeline()
         registry = registry or CitationRegistry()
-        result = self.searcher.search(searched_for or question, k)
-        answer = self.composer.compose(question, result, registry)
+        result = searcher.search(searched_for or question, options.k)
+        answer = composer.compose(question, result, registry)
         if answer.abstained:
             answer = self._audit_absence(question, searched_for or question, answer, registry)
         answer.notices.extend(notices)
@@ -98,8 +110,9 @@ class Assistant:
 
     def _audit_absence(self, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:
         """Before saying "not covered", search every passage of every document; answer if that finds evidence."""
-        audit = self.searcher.audit(query)
-        audited = self.composer.compose(question, audit, registry)
+        searcher, composer = self._pipeline()
+        audit = searcher.audit(query)
+        audited = composer.compose(question, audit, registry)
         outcome = "evidence found by the exhaustive search" if not audited.abstained else "no evidence in any passage"
         audited.search_report["absence_audit"] = {
             "passages_checked": audit.candidates_checked,
@@ -121,13 +134,26 @@ class Assistant:
         """The answer chain as a LangChain Runnable: question → Answer."""
         return RunnableLambda(lambda question: self.ask(question), name="cited_answer")
 
+    def _options(self, k: object, mode: object) -> RetrieveSettings:
+        """The retrieval settings with this call's k and mode, refused with a reason if invalid (not a TypeError later)."""
+        changes = {key: value for key, value in (("k", k), ("mode", mode)) if value is not None}
+        try:
+            return RetrieveSettings.model_validate({**self.settings.retrieve.model_dump(), **changes})
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise QuestionError(f"Invalid search option ({reasons}).") from exc
+
     def clean_question(self, question: object) -> tuple[str, list[str]]:
-        """Normalise a question; refuse empty ones; trim very long ones with a notice."""
+        """Normalise a question to plain words; refuse empty ones; trim very long ones with a notice.
+
+        Terminal colour codes and invisible format characters are dropped, other control characters become
+        spaces, and markdown/HTML markup is reduced to the words it shows.
+        """
         if not isinstance(question, str):
             raise QuestionError(f"A question must be text, not {type(question).__name__}.")
-        text = unicodedata.normalize("NFKC", question)
-        text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-        text = re.sub(r"\s+", " ", text).strip()
+        text = _ANSI_ESCAPE.sub("", unicodedata.normalize("NFKC", question))
+        text = "".join(_visible(ch) for ch in text)
+        text = plain_text(text)
         if not re.search(r"\w", text):
             raise QuestionError("The question is empty. Type a question, e.g. 'Can upadacitinib help dermatomyositis?'")
         notices = []
@@ -136,6 +162,16 @@ class Assistant:
             text = text[:limit].rsplit(" ", 1)[0]
             notices.append(f"The question was longer than {limit} characters and was trimmed.")
         return text, notices
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
+
+
+def _visible(ch: str) -> str:
+    """Printable characters stay; format characters (zero-width, bidi overrides) and surrogates go; controls become spaces."""
+    if ch.isprintable():
+        return ch
+    return "" if unicodedata.category(ch) in ("Cf", "Cs") else " "
 
 
 def ask(question: str, settings: Settings | None = None) -> Answer:

@@ -25,7 +25,8 @@ def _settings(corpus: Path | None, index: Path | None):  # type: ignore[no-untyp
 
 
 def _fail(exc: AssistantError) -> None:
-    typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)
+    """One line on stderr (library messages can hold newlines), exit status 2."""
+    typer.secho("Error: " + " ".join(str(exc).split()), fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
 

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from .aliases import AliasTable, mine_aliases
 from .chunk import CHUNKER_VERSION, chunk_document
 from .embed import Embedder
 from .errors import DocumentError, IndexError_, IndexMismatch, IndexMissing
-from .ingest import discover, load_document
+from .ingest import check_file, discover, load_document
 from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
@@ -78,10 +79,14 @@ class Index:
 # ---------------------------------------------------------------- reading
 
 def current_version(index_dir: Path) -> Path:
+    """The live version folder named by CURRENT (a plain folder name, never a path elsewhere)."""
     pointer = index_dir / "CURRENT"
     if not pointer.exists():
         raise IndexMissing(f"No index in {index_dir}. Run `assistant ingest` to build one from your corpus.")
-    folder = index_dir / "versions" / pointer.read_text().strip()
+    name = pointer.read_text(errors="replace").strip()
+    if not re.fullmatch(r"\w[\w.-]*", name):
+        raise IndexError_(f"The index in {index_dir} has a damaged CURRENT pointer ({name[:40]!r}). {REBUILD_HINT}")
+    folder = index_dir / "versions" / name
     if not folder.is_dir():
         raise IndexError_(f"The index in {index_dir} points at a missing version ({folder.name}). {REBUILD_HINT}")
     return folder
@@ -100,10 +105,13 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
         aliases = AliasTable.from_json(json.loads((folder / "aliases.json").read_text()))
     except IndexMismatch:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
-    if vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks):
-        raise IndexError_(f"The index in {folder} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks). {REBUILD_HINT}")
+    if vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension:
+        raise IndexError_(
+            f"The index in {folder} is inconsistent ({vectors.ntotal} vectors of dimension {vectors.d}, "
+            f"{len(chunks)} chunks). {REBUILD_HINT}"
+        )
     return Index(folder, manifest, documents, chunks, vectors, lexicon, aliases)
 
 
@@ -140,8 +148,14 @@ def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
 
 
 def _chunk_from_json(data: dict, documents: dict[str, Document]) -> Chunk:  # type: ignore[type-arg]
-    text = documents[data["doc_id"]].text[data["start"] : data["end"]]
+    """A stored chunk, refusing offsets outside its document (every quote must be a real slice)."""
+    doc_text = documents[data["doc_id"]].text
     sentences = tuple((int(s), int(e)) for s, e in data["sentences"])
+    if not 0 <= data["start"] <= data["end"] <= len(doc_text) or any(
+        not data["start"] <= s <= e <= data["end"] for s, e in sentences
+    ):
+        raise ValueError(f"chunk {data['chunk_id']} has offsets outside its document")
+    text = doc_text[data["start"] : data["end"]]
     return Chunk(
         data["chunk_id"], data["doc_id"], data["start"], data["end"], data["section"], data["kind"], sentences, text, data["gloss"]
     )
@@ -175,16 +189,21 @@ def build_index(
 ) -> IngestReport:
     """Bring the index up to date with `paths`, re-embedding only documents whose bytes changed.
 
-    With sync, documents whose source file no longer exists are dropped. Per-file errors are reported,
+    Indexed documents not among `paths` stay; with sync, those whose source file no longer exists are dropped.
+    A copy of an indexed document is skipped, and a different file claiming an indexed id is refused. Per-file errors are reported,
     never raised: the other files still go in. The previous version stays live until the new one is complete.
     """
     report = IngestReport()
     with _writer_lock(settings.index_dir):
-        previous = None if rebuild else _previous(settings, embedder, report)
+        try:
+            previous = None if rebuild else _previous(settings, embedder, report, partial=not sync)
+        except IndexError_ as exc:
+            report.errors.append(f"Nothing was changed: adding only these files would drop every other document. {exc}")
+            return report
         files = discover(paths)
         kept, fresh = _plan(files, previous, settings, report)
         if previous is not None:
-            _keep_unlisted(previous, kept, fresh, report, sync=sync)
+            _keep_unlisted(previous, kept, fresh, report, drop_missing=sync)
         if previous is not None and not report.changed and not fresh:
             report.total_chunks = len(previous.chunks)
             report.version = previous.folder.name
@@ -196,12 +215,15 @@ def build_index(
     return report
 
 
-def _previous(settings: Settings, embedder: Embedder, report: IngestReport) -> Index | None:
+def _previous(settings: Settings, embedder: Embedder, report: IngestReport, *, partial: bool) -> Index | None:
+    """The live version to update. A damaged or mismatched one is rebuilt by a full ingest, never by a partial one."""
     try:
         return load_index(settings.index_dir, embedder, settings)
     except IndexMissing:
         return None
     except IndexError_ as exc:
+        if partial:
+            raise
         report.warnings.append(f"Rebuilding from scratch: {exc}")
         return None
 
@@ -217,21 +239,18 @@ def _plan(
     kept: list[Document] = []
     fresh: list[Document] = []
     for path in files:
-        checksum = _sha256(path)
-        if checksum in seen_checksums:
-            report.warnings.append(f"{path}: same content as {seen_checksums[checksum]}; skipped as a duplicate.")
-            continue
-        read = _read(path, by_checksum.get(checksum), settings, report)
+        read = _read(path, by_checksum, seen_checksums, settings, report)
         if read is None:
             continue
         doc, is_fresh = read
-        if doc.doc_id in seen_ids:
+        owner = seen_ids.get(doc.doc_id) or _other_live_source(previous, doc, path)
+        if owner:
             report.errors.append(
-                f"{path}: its id '{doc.doc_id}' is already used by {seen_ids[doc.doc_id]}. "
+                f"{path}: its id '{doc.doc_id}' is already used by {owner}. "
                 "Give it another `id:` in its front matter, or rename the file."
             )
             continue
-        seen_checksums[checksum], seen_ids[doc.doc_id] = str(path), str(path)
+        seen_checksums[doc.checksum], seen_ids[doc.doc_id] = str(path), str(path)
         if is_fresh:
             fresh.append(doc)
             (report.updated if doc.doc_id in old_ids else report.added).append(doc.doc_id)
@@ -241,11 +260,29 @@ def _plan(
     return kept, fresh
 
 
-def _read(path: Path, indexed: Document | None, settings: Settings, report: IngestReport) -> tuple[Document, bool] | None:
-    """The indexed document if its bytes are unchanged (moved files keep their vectors), else a fresh load."""
-    if indexed is not None:
-        return replace(indexed, source_path=str(path)), False
+def _other_live_source(previous: Index | None, doc: Document, path: Path) -> str | None:
+    """The other, still existing file an indexed document with this id came from (a clash, not an update)."""
+    old = previous.documents.get(doc.doc_id) if previous else None
+    if old is None or Path(old.source_path).resolve() == path.resolve() or not Path(old.source_path).exists():
+        return None
+    return old.source_path
+
+
+def _read(
+    path: Path, indexed: dict[str, Document], seen: dict[str, str], settings: Settings, report: IngestReport
+) -> tuple[Document, bool] | None:
+    """The indexed document if its bytes are unchanged (moved files keep their vectors), else a fresh load.
+
+    Type and size are checked before hashing, so a huge or unsupported file is never read; duplicates are skipped.
+    """
     try:
+        check_file(path, settings.max_file_mb)
+        checksum = _sha256(path)
+        if checksum in seen:
+            report.warnings.append(f"{path}: same content as {seen[checksum]}; skipped as a duplicate.")
+            return None
+        if checksum in indexed:
+            return _moved_or_duplicate(indexed[checksum], path, report)
         loaded = load_document(path, settings.max_file_mb)
     except DocumentError as exc:
         report.errors.append(str(exc))
@@ -257,13 +294,24 @@ def _read(path: Path, indexed: Document | None, settings: Settings, report: Inge
     return loaded.document, True
 
 
-def _keep_unlisted(previous: Index, kept: list[Document], fresh: list[Document], report: IngestReport, *, sync: bool) -> None:
-    """Documents not among the files ingested stay; with sync, only those whose source file still exists."""
+def _moved_or_duplicate(indexed: Document, path: Path, report: IngestReport) -> tuple[Document, bool] | None:
+    """An indexed document found at `path`: the same file or a moved one keeps its vectors; a copy is skipped."""
+    old = Path(indexed.source_path)
+    if old.resolve() != path.resolve() and old.exists():
+        report.warnings.append(f"{path}: same content as {old} (already indexed); skipped as a duplicate.")
+        return None
+    return replace(indexed, source_path=str(path)), False
+
+
+def _keep_unlisted(
+    previous: Index, kept: list[Document], fresh: list[Document], report: IngestReport, *, drop_missing: bool
+) -> None:
+    """Documents not among the files ingested stay; with drop_missing (a sync), only if their source still exists."""
     listed = {d.doc_id for d in kept} | {d.doc_id for d in fresh}
     for doc in previous.documents.values():
         if doc.doc_id in listed:
             continue
-        if not sync or Path(doc.source_path).exists():
+        if not drop_missing or Path(doc.source_path).exists():
             kept.append(doc)
             report.unchanged.append(doc.doc_id)
         else:

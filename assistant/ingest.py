@@ -84,7 +84,7 @@ def _table_label(caption: str | None) -> str:
 # ---------------------------------------------------------------- markdown and plain text
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)(?:\s+#+)?\s*$")
 _BULLET = re.compile(r"^\s*[-*+•]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*(\d+[.)])\s+(.*)$")
 _LABEL = re.compile(r"^\*\*(.+?)\*\*\s*")
@@ -98,15 +98,21 @@ def _inline(text: str) -> str:
         rest = text[label.end() :]
         sep = " " if re.search(r"[:.?!]$", name) or not rest else ": "
         text = name + sep + rest
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\((?:#[^)]*)\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1 (\2)", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
+    # bounded, bracket-free spans keep these linear on hostile input (a line of 100k "[" took minutes)
+    text = re.sub(r"!\[[^\[\]]{0,500}\]\([^()]{0,2000}\)", "", text)
+    text = re.sub(r"\[([^\[\]]{1,500})\]\((?:#[^()]{0,2000})\)", r"\1", text)
+    text = re.sub(r"\[([^\[\]]{1,500})\]\(((?:[^()]|\([^()]{0,200}\)){1,2000})\)", r"\1 (\2)", text)
+    text = re.sub(r"<(https?://[^<>\s]{1,2000})>", r"\1", text)
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"</?[A-Za-z][\w-]*(?:\s[^<>\n]{0,200})?/?>", " ", text)  # tags only, never "p < 0.05 … >"
+    text = re.sub(r"</?[A-Za-z!][^<>\n]{0,200}>", " ", text)  # tags only: "p < 0.05 and age > 65" stays
     return html.unescape(text)
+
+
+def plain_text(text: str) -> str:
+    """One line of markdown/HTML as the plain words a reader sees (used for questions, too)."""
+    return _squash(_inline(text))
 
 
 def _split_row(line: str) -> list[str]:
@@ -217,7 +223,7 @@ def decode_text(raw: bytes, path: Path) -> tuple[str, list[str]]:
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), [f"{path.name}: not UTF-8; decoded as Windows-1252 (check special characters)"]
+        return raw.decode("cp1252", errors="replace"), [f"{path}: not UTF-8; decoded as Windows-1252 (check special characters)"]
 
 
 # ---------------------------------------------------------------- HTML
@@ -392,8 +398,8 @@ def slugify(name: str) -> str:
     return slug[:120] or "document"
 
 
-def load_document(path: Path, max_mb: float = 50.0) -> Loaded:
-    """Read one file into a Document, or raise DocumentError saying what to do."""
+def check_file(path: Path, max_mb: float) -> Loader:
+    """The loader for a file, after checking its type and size without reading it."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise UnsupportedFileType(
@@ -406,8 +412,16 @@ def load_document(path: Path, max_mb: float = 50.0) -> Loaded:
         raise DocumentError(str(path), "the file is empty", "Add content or remove the file.")
     if size > max_mb * 1024 * 1024:
         raise DocumentError(
-            str(path), f"the file is {size / 1e6:.0f} MB, over the {max_mb:g} MB limit", "Split it, or raise max_file_mb in Settings."
+            str(path),
+            f"the file is {size / 1024**2:.0f} MB, over the {max_mb:g} MB limit",
+            "Split it, or raise max_file_mb in Settings.",
         )
+    return loader
+
+
+def load_document(path: Path, max_mb: float = 50.0) -> Loaded:
+    """Read one file into a Document, or raise DocumentError saying what to do."""
+    loader = check_file(path, max_mb)
     raw = path.read_bytes()
     meta, builder, warnings = loader(raw, path)
     text = builder.text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 
 from .index import IngestReport
 from .schema import Answer
@@ -43,7 +44,7 @@ def print_report(report: IngestReport, console: Console | None = None) -> None:
         f"Indexed {report.total_chunks} chunks: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; {report.embedded_chunks} chunks embedded."
     )
-    for warning in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+    for warning in report.warnings:  # escaped: file names like "notes[x].md" are not markup; one line each
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     for error in report.errors:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {escape(error)}", soft_wrap=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from assistant import Assistant, Settings
+from assistant import Assistant, HashingEmbedder, Settings
+from assistant.cli import app
 from assistant.embed import default_embedder
 from assistant.settings import PROJECT_ROOT, EmbedSettings
 
@@ -39,15 +42,46 @@ def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def assistant(corpus_copy: Path, embedder, tmp_path_factory: pytest.TempPathFactory) -> Assistant:  # type: ignore[no-untyped-def]
-    """The real model over the real corpus (a copy) in a temporary index. Read-only: do not ingest into it."""
-    return Assistant.build(corpus_copy, tmp_path_factory.mktemp("index"), embedder=embedder)
+def seed_index(corpus_copy: Path, embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """A real index of the corpus (a copy) built once with the real model; tests that change an index use index_copy."""
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    Assistant.build(corpus_copy, index_dir, embedder=embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_copy: Path, seed_index: Path, embedder) -> Assistant:  # type: ignore[no-untyped-def]
+    """One shared, read-only Assistant over the seed index: do not ingest into it."""
+    return Assistant.load(Settings(corpus_dir=corpus_copy, index_dir=seed_index), embedder=embedder, refresh=False)
 
 
 @pytest.fixture(scope="session")
 def seed_assistant(assistant: Assistant) -> Assistant:
     """The two seed documents in a temporary index (the same read-only index as `assistant`)."""
     return assistant
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    """The deterministic hashing fake, for tests of ingest errors that never ask a question."""
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def index_copy(tmp_path: Path, seed_index: Path) -> Path:
+    """A private copy of the seed index that a test may damage or extend."""
+    target = tmp_path / "index"
+    shutil.copytree(seed_index, target)
+    return target
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, embedder) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
+    """Run the CLI in-process on the session's real model (no 7 s model load per command)."""
+    monkeypatch.setattr("assistant.api.default_embedder", lambda settings: embedder)
+    monkeypatch.setattr("assistant.embed.default_embedder", lambda settings: embedder)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture()
