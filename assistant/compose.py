@@ -47,11 +47,21 @@ class Candidate:
 
 _TYPE_BOOST = 0.08
 _CLOSE_IN_MEANING = 0.55  # a sentence this close to the question needs no shared word (ILD vs "lung disease")
+_ADDRESSED_TO_A_MODEL = re.compile(
+    r"\W*(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions|prompt|rules)\b|\W*(?:tell|inform|assure) the (?:user|reader)\b|"
+    r"\W*(?:you are|you must|as an ai)\b|\W*(?:system|assistant) ?(?:prompt|:)",
+    re.I,
+)
 _LIMITATION = re.compile(
     r"\bfurther research\b|\bis (?:still )?needed\b|\blimited\b|\bcould not be\b|\bprecluded\b|\binsufficient\b|"
     r"\binvestigational\b|\bsmall sample\b|\black of\b|\bnot (?:currently )?recommended\b|\bno published\b",
     re.I,
 )
+
+
+def quoted(sentence: str) -> str:
+    """A source sentence in quotation marks; its own "[n]" are markdown-escaped so they never read as our citations."""
+    return "“" + re.sub(r"\[(\d+)\]", r"\\[\1\\]", sentence) + "”"
 
 
 class CitationRegistry:
@@ -85,8 +95,8 @@ class Composer:
         for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
             for start, end in hit.chunk.sentences:
                 sentence = self.index.documents[hit.doc_id].text[start:end]
-                if len(sentence.split()) >= 3 and not sentence.endswith(":"):  # a lead-in claims nothing
-                    spans.setdefault((hit.doc_id, start, end), hit)
+                if len(sentence.split()) >= 3 and not sentence.endswith(":") and not _ADDRESSED_TO_A_MODEL.match(sentence):
+                    spans.setdefault((hit.doc_id, start, end), hit)  # lead-ins and instructions claim nothing
         if not spans:
             return []
         keys = list(spans)
@@ -240,7 +250,7 @@ class Composer:
         sources = [self._source(doc_id) for doc_id in by_doc]
         disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
 
-        lines = ["**Bottom line.** " + " ".join(f"“{c.text}” [{numbers[c.key]}]" for c in bottom), ""]
+        lines = ["**Bottom line.** " + " ".join(f"{quoted(c.text)} [{numbers[c.key]}]" for c in bottom), ""]
         for note in disagreements:
             lines += [f"**Sources disagree.** {note.note}", ""]
         lines += ["**Evidence by source**", ""]
@@ -248,7 +258,7 @@ class Composer:
             rest = sorted((c for c in by_doc[source.doc_id] if c not in bottom), key=lambda c: c.start)
             lines.append(f"*{source.title}* — {source.profile.label()}")
             cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
-            lines += [f"- “{c.text}” [{numbers[c.key]}]" for c in cited]
+            lines += [f"- {quoted(c.text)} [{numbers[c.key]}]" for c in cited]
             lines.append("")
         lines += self._open_lines(result, open_items, numbers)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
@@ -279,7 +289,7 @@ class Composer:
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]
-        lines += [f"- “{c.text}” [{numbers[c.key]}]" for c in open_items]
+        lines += [f"- {quoted(c.text)} [{numbers[c.key]}]" for c in open_items]
         if unknown:
             lines.append(f"- No indexed passage mentions: {', '.join(unknown)}.")
         return lines

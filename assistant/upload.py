@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import filecmp
 import shutil
 import tempfile
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 def safe_filename(name: str) -> str:
     """A plain file name for the corpus: no folders, no leading dots, only letters, digits, '.', '_' and '-'."""
     base = Path(name.replace("\\", "/")).name
-    suffix = Path(base).suffix.lower()
+    suffix = re.sub(r"[^a-z0-9.]", "", Path(base).suffix.lower())
     stem = slugify(base[: len(base) - len(suffix)] if suffix else base)
     return f"{stem}{suffix}"
 

@@ -15,7 +15,7 @@ from assistant.embed import default_embedder
 from assistant.settings import PROJECT_ROOT, EmbedSettings
 
 CORPUS = PROJECT_ROOT / "corpus"
-SEED_QUESTION = "Can Rinvoq (upadacitinib) help a patient with dermatomyositis who is already taking IVIG?"
+SEED_QUESTION = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
 
 
 @pytest.fixture(scope="session")
