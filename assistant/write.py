@@ -59,10 +59,9 @@ class Passage:
     after: str
 
     def render(self) -> str:
-        lines = [f"[{self.number}] Source: {self.source}", f'Passage: "{self.quote}"']
-        if self.before or self.after:
-            lines.append(f"Context: …{self.before} [passage] {self.after}…")
-        return "\n".join(lines)
+        """'[n] quote', then its context and source on an indented line (the quote is what may be cited)."""
+        context = f"context: …{self.before} [passage] {self.after}…; " if self.before or self.after else ""
+        return f"[{self.number}] {self.quote}\n    ({context}source: {self.source})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,8 @@ def _openai_chat(settings: LLMSettings, api_key: str | None) -> BaseChatModel:
         timeout=settings.timeout_s,
         max_retries=0,
         temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
+        max_tokens=settings.max_tokens,  # sent as max_completion_tokens, which llama-cpp-python's server ignores
+        extra_body={"max_tokens": settings.max_tokens} if settings.base_url else None,
     )
 
 
@@ -163,11 +163,14 @@ def _squash(text: str, *, keep: str) -> str:
 
 
 def prompt_messages(question: str, passages: list[Passage]) -> list[BaseMessage]:
-    """System rules, then the question and the numbered passages."""
-    body = "\n\n".join(p.render() for p in passages)
+    """System rules, then the numbered passages, then the question (last, where small models attend best)."""
+    body = "\n".join(p.render() for p in passages)
     return [
         SystemMessage(SYSTEM_PROMPT),
-        HumanMessage(f"Question: {question}\n\nPassages:\n\n{body}\n\nAnswer in short sentences, each ending with its [n]."),
+        HumanMessage(
+            f"Passages:\n{body}\n\nQuestion: {question}\n\n"
+            "Answer in short sentences, each ending with its passage number like [1]."
+        ),
     ]
 
 
