@@ -82,7 +82,7 @@ class LLMSettings(_Section):
     api_key_env: str = Field(
         default="OPENAI_API_KEY", description="Name of the environment variable holding the API key (read at the edge, never logged)."
     )
-    timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for one model call.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for the endpoint to connect or send the next piece of the answer.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Further attempts after a failed call, with backoff.")
     backoff_s: float = Field(default=1.0, ge=0, description="First wait between attempts; doubles each retry.")
     temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = most literal).")
