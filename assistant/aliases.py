@@ -88,6 +88,11 @@ class AliasTable:
         return found
 
 
+def mentions(term: str, text: str) -> bool:
+    """Does `text` name `term` as a whole word (short abbreviations case-sensitively, like expansions())?"""
+    return bool(_term_pattern(term).search(text))
+
+
 def _term_pattern(term: str) -> re.Pattern[str]:
     flags = 0 if len(term) <= 3 and is_short_form(term) else re.IGNORECASE
     return re.compile(rf"(?<![\w-]){re.escape(term)}(?![\w-])", flags)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -19,14 +21,16 @@ from .ingest import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
 from .schema import Answer, Hit
 from .settings import RetrieveSettings, Settings
+from .write import StreamUpdate, Writer, make_writer
 
 
 class Assistant:
     """Cited answers over one index. Thread-safe for concurrent ask()/search()."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, writer: Writer | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.writer = writer  # None: extractive answers
         self._swap_lock = threading.Lock()
         self.last_report: IngestReport | None = None
         self._install(index)
@@ -49,6 +53,7 @@ class Assistant:
     ) -> Assistant:
         """Open the index in settings.index_dir, building or refreshing it from settings.corpus_dir first."""
         settings = settings or Settings()
+        writer = make_writer(settings.llm, os.environ)  # before the slow part: a bad backend fails fast
         embedder = embedder or default_embedder(settings.embed)
         report = None
         if refresh:
@@ -58,7 +63,7 @@ class Assistant:
                     load_index(settings.index_dir, embedder, settings)
                 except IndexMissing as exc:
                     raise AssistantError("Could not build an index: " + " ".join(report.errors)) from exc
-        assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings)
+        assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
         assistant.last_report = report
         return assistant
 
@@ -74,9 +79,10 @@ class Assistant:
     ) -> Assistant:
         """Index any folder of documents into index_dir and open it."""
         settings = (settings or Settings()).with_overrides(corpus_dir=Path(corpus_dir), index_dir=Path(index_dir))
+        writer = make_writer(settings.llm, os.environ)
         embedder = embedder or default_embedder(settings.embed)
         report = build_index([settings.corpus_dir], settings, embedder, progress=progress)
-        assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings)
+        assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
         assistant.last_report = report
         return assistant
 
@@ -95,8 +101,41 @@ class Assistant:
         options = self._options(k, mode)
         return self.searcher.search(query, options.k, mode=options.mode, aliases=aliases).hits
 
-    def ask(self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, searched_for: str | None = None) -> Answer:
-        """A cited, extractive answer. `searched_for` lets a conversation search a resolved question."""
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        registry: CitationRegistry | None = None,
+        searched_for: str | None = None,
+        writer: Writer | None = None,
+    ) -> Answer:
+        """A cited answer: extractive, or LLM-written and verified when settings.llm (or `writer`) names a model.
+
+        `searched_for` lets a conversation search a resolved question.
+        """
+        extractive = self._extractive(question, k, registry, searched_for)
+        chosen = writer or self.writer
+        return chosen.answer(extractive, self.index) if chosen else extractive
+
+    def stream_answer(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        registry: CitationRegistry | None = None,
+        searched_for: str | None = None,
+        writer: Writer | None = None,
+    ) -> Iterator[StreamUpdate]:
+        """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
+        extractive = self._extractive(question, k, registry, searched_for)
+        chosen = writer or self.writer
+        if chosen is None:
+            yield StreamUpdate(extractive.text, extractive)
+            return
+        yield from chosen.stream_answer(extractive, self.index)
+
+    def _extractive(self, question: str, k: int | None, registry: CitationRegistry | None, searched_for: str | None) -> Answer:
         question, notices = self.clean_question(question)
         options = self._options(k, None)
         searcher, composer = self._pipeline()

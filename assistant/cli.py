@@ -17,11 +17,11 @@ IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder 
 CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Corpus folder (default: corpus/ in the project).")]
 
 
-def _settings(corpus: Path | None, index: Path | None):  # type: ignore[no-untyped-def]
-    from .settings import Settings
+def _settings(corpus: Path | None, index: Path | None, **llm: str | None):  # type: ignore[no-untyped-def]
+    from .settings import LLMSettings, Settings
 
     changes = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
-    return Settings(**changes)
+    return Settings(**changes, llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}))
 
 
 def _fail(exc: AssistantError) -> None:
@@ -67,15 +67,23 @@ def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print Answer.to_dict() as JSON.")] = False,
     k: Annotated[Optional[int], typer.Option("-k", help="Passages handed to the answer writer.")] = None,
+    backend: Annotated[
+        Optional[str], typer.Option("--backend", help="Answer writer: extractive (default), openai or ollama.")
+    ] = None,
+    base_url: Annotated[
+        Optional[str], typer.Option("--base-url", help="LLM endpoint, e.g. http://127.0.0.1:8080/v1 (key: $OPENAI_API_KEY).")
+    ] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="LLM model name the endpoint serves.")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Answer a question with numbered, verbatim citations."""
+    """Answer a question with numbered, verbatim citations (optionally written by an LLM, then verified)."""
     from .api import Assistant
     from .render import print_answer
 
     try:
-        answer = Assistant.load(_settings(corpus, index)).ask(question, k=k)
+        settings = _settings(corpus, index, backend=backend, base_url=base_url, model=model)
+        answer = Assistant.load(settings).ask(question, k=k)
     except AssistantError as exc:
         _fail(exc)
     if as_json:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .compose import CitationRegistry
 from .question import ANSWER_TYPES
 from .schema import Answer
+from .write import StreamUpdate
 
 if TYPE_CHECKING:
     from .api import Assistant
@@ -94,16 +96,33 @@ class Conversation:
 
     def ask(self, question: str, *, suggest: bool = True) -> Answer:
         with self._lock:
-            cleaned, _ = self.assistant.clean_question(question)
-            searched_for, entities = condense(self.assistant, cleaned, self.turns)
+            cleaned, searched_for, entities = self._resolve(question)
             answer = self.assistant.ask(question, registry=self.registry, searched_for=searched_for)
-            answer.metadata["searched_for"] = searched_for
-            answer.metadata["follow_up"] = searched_for != cleaned
-            answer.metadata["turn"] = len(self.turns) + 1
-            self.turns.append(Turn(cleaned, searched_for, entities, answer))
-            if suggest:
-                self._suggest(self.turns[-1])
-            return answer
+            return self._record(cleaned, searched_for, entities, answer, suggest)
+
+    def stream_answer(self, question: str, *, suggest: bool = True) -> Iterator[StreamUpdate]:
+        """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
+        with self._lock:
+            cleaned, searched_for, entities = self._resolve(question)
+            for update in self.assistant.stream_answer(question, registry=self.registry, searched_for=searched_for):
+                if update.answer is None:
+                    yield update
+                else:
+                    yield StreamUpdate(update.text, self._record(cleaned, searched_for, entities, update.answer, suggest))
+
+    def _resolve(self, question: str) -> tuple[str, str, tuple[str, ...]]:
+        cleaned, _ = self.assistant.clean_question(question)
+        searched_for, entities = condense(self.assistant, cleaned, self.turns)
+        return cleaned, searched_for, entities
+
+    def _record(self, cleaned: str, searched_for: str, entities: tuple[str, ...], answer: Answer, suggest: bool) -> Answer:
+        answer.metadata["searched_for"] = searched_for
+        answer.metadata["follow_up"] = searched_for != cleaned
+        answer.metadata["turn"] = len(self.turns) + 1
+        self.turns.append(Turn(cleaned, searched_for, entities, answer))
+        if suggest:
+            self._suggest(self.turns[-1])
+        return answer
 
     def suggest(self) -> list[str]:
         """Fill the latest answer's suggestions: for a caller that showed it first (ask(..., suggest=False))."""

@@ -64,6 +64,35 @@ class ComposeSettings(_Section):
     max_sentences: int = Field(default=16, ge=1, description="Most sentences quoted in one answer.")
 
 
+class LLMSettings(_Section):
+    """The optional answer writer: an LLM rewrites the extractive answer's passages, our verifier checks it."""
+
+    backend: str = Field(
+        default="extractive", description="'extractive' (no LLM), 'openai' (any OpenAI-compatible server) or 'ollama'."
+    )
+    base_url: str | None = Field(
+        default=None, description="Endpoint, e.g. http://127.0.0.1:8080/v1 (llama.cpp, vLLM) or http://127.0.0.1:11434 (Ollama)."
+    )
+    model: str | None = Field(default=None, description="Model name the endpoint serves.")
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Name of the environment variable holding the API key (read at the edge, never logged)."
+    )
+    timeout_s: float = Field(default=120.0, gt=0, description="Seconds to wait for the endpoint to connect or send the next piece of the answer.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Further attempts after a failed call, with backoff.")
+    backoff_s: float = Field(default=1.0, ge=0, description="First wait between attempts; doubles each retry.")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature (0 = most literal).")
+    max_tokens: int = Field(default=400, ge=16, description="Most tokens the model may write.")
+    context_chars: int = Field(
+        default=160, ge=0, description="Characters of the surrounding chunk shown beside each quoted passage."
+    )
+    min_kept_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the LLM's sentences that must pass verification, else the extractive answer is shown.",
+    )
+
+
 class Settings(_Section):
     """Everything the assistant can be told; unknown keys are rejected."""
 
@@ -75,6 +104,7 @@ class Settings(_Section):
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
     compose: ComposeSettings = Field(default_factory=ComposeSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with top-level fields replaced (validated)."""
