@@ -106,7 +106,7 @@ def _inline(text: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"</?[A-Za-z!][^<>\n]{0,200}>", " ", text)  # tags only: "p < 0.05 and age > 65" stays
+    text = re.sub(r"</?[A-Za-z][^<>\n]{0,200}>|<!--.{0,200}?-->", " ", text)  # tags only: "p < 0.05 and age > 65" stays
     return html.unescape(text)
 
 
