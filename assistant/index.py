@@ -200,7 +200,8 @@ def build_index(
         except IndexError_ as exc:
             report.errors.append(f"Nothing was changed: adding only these files would drop every other document. {exc}")
             return report
-        files = discover(paths)
+        files, missing = discover(paths)
+        report.errors.extend(map(str, missing))
         kept, fresh = _plan(files, previous, settings, report)
         if previous is not None:
             _keep_unlisted(previous, kept, fresh, report, drop_missing=sync)

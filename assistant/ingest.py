@@ -454,17 +454,18 @@ def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Every file under the given files/folders, sorted; hidden files are skipped."""
+def discover(paths: list[Path]) -> tuple[list[Path], list[DocumentError]]:
+    """Every file under the given files/folders, sorted (hidden files skipped), and an error per missing path."""
     found: list[Path] = []
+    missing: list[DocumentError] = []
     for path in paths:
         if path.is_dir():
             found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.exists():
             found.append(path)
         else:
-            raise DocumentError(str(path), "no such file or folder", "Check the path.")
-    return found
+            missing.append(DocumentError(str(path), "no such file or folder", "Check the path."))
+    return found, missing
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from conftest import CORPUS
 
 from assistant import Answer, Assistant, Settings
@@ -21,17 +22,31 @@ def _fresh(index_dir: Path, embedder) -> Assistant:  # type: ignore[no-untyped-d
     return Assistant.load(Settings(corpus_dir=CORPUS, index_dir=index_dir), embedder=embedder, refresh=False)
 
 
-def test_fifty_concurrent_asks_match_the_serial_answers(seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def serial(seed_index: Path, embedder) -> tuple[Assistant, dict[str, tuple[object, ...]]]:  # type: ignore[no-untyped-def]
+    """An Assistant that has answered every question once, one by one, and those answers."""
     one_by_one = _fresh(seed_index, embedder)
-    serial = {q: answer_key(one_by_one.ask(q)) for q in QUESTIONS}
-    shared = _fresh(seed_index, embedder)
+    return one_by_one, {q: answer_key(one_by_one.ask(q)) for q in QUESTIONS}
+
+
+def test_fifty_concurrent_asks_match_the_serial_answers(serial) -> None:  # type: ignore[no-untyped-def]
+    shared, expected = serial
     asked = [QUESTIONS[n % len(QUESTIONS)] for n in range(CALLS)]
 
     with ThreadPoolExecutor(max_workers=CALLS) as pool:
         answers = list(pool.map(shared.ask, asked))
 
     assert len(answers) == CALLS
-    assert [answer_key(a) for a in answers] == [serial[q] for q in asked]
+    assert [answer_key(a) for a in answers] == [expected[q] for q in asked]
+
+
+def test_concurrent_asks_on_a_cold_cache_match_the_serial_answers(serial, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Every question at once on a fresh Assistant: threads race to fill the same sentence-vector cache."""
+    _, expected = serial
+    cold = _fresh(seed_index, embedder)
+    with ThreadPoolExecutor(max_workers=len(QUESTIONS)) as pool:
+        answers = list(pool.map(cold.ask, QUESTIONS))
+    assert [answer_key(a) for a in answers] == [expected[q] for q in QUESTIONS]
 
 
 NOTE = (
