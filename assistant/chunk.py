@@ -140,7 +140,10 @@ def _hard_split(
     while first < len(word_ends):
         while text[piece_start].isspace():
             piece_start += 1
-        fits = lambda stop: count_tokens(text[piece_start:stop]) <= budget  # noqa: E731
+
+        def fits(stop: int, piece_start: int = piece_start) -> bool:
+            return count_tokens(text[piece_start:stop]) <= budget
+
         words = _last_fit(word_ends, first, fits)
         stop = word_ends[words] if words is not None else _char_cut(piece_start, word_ends[first], fits)
         yield (piece_start, stop), count_tokens(text[piece_start:stop])
