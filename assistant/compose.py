@@ -146,18 +146,20 @@ class Composer:
         return sorted(out, key=lambda c: -c.score)
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
+        """Vectors for `keys`, from the cache or embedded now; read into a local dict, since eviction (or another
+        thread) may drop a key from the cache before the end."""
         with self._cache_lock:
-            missing = [k for k in keys if k not in self._cache]
+            found = {k: self._cache[k] for k in keys if k in self._cache}
+        missing = [k for k in keys if k not in found]
         if missing:
             texts = [self.index.documents[d].text[s:e] for d, s, e in missing]
-            fresh = self.embedder.embed(texts)
+            found.update(zip(missing, self.embedder.embed(texts), strict=True))
             with self._cache_lock:
-                for key, vector in zip(missing, fresh, strict=True):
-                    self._cache[key] = vector
+                for key in missing:
+                    self._cache[key] = found[key]
                 while len(self._cache) > 50_000:
                     self._cache.popitem(last=False)
-        with self._cache_lock:
-            return np.vstack([self._cache[k] for k in keys])
+        return np.vstack([found[k] for k in keys])
 
     # ------------------------------------------------------------ composing
 
