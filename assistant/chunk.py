@@ -6,14 +6,15 @@ offsets into Document.text, so a quote is always `document.text[start:end]`.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from .aliases import mine_aliases
 from .schema import Block, Chunk, Document
 from .settings import ChunkSettings
 
-CHUNKER_VERSION = "6"  # bump whenever ingest or chunking output changes: indexes are rebuilt
+CHUNKER_VERSION = "7"  # bump whenever ingest or chunking output changes: indexes are rebuilt
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = {
@@ -86,12 +87,13 @@ def _pieces(document: Document, settings: ChunkSettings, count_tokens: TokenCoun
     group_tokens = 0
     group_section: tuple[str, ...] | None = None
     group_apparatus = False
+    label_budget = settings.max_tokens // 2  # the section label never takes more than half a chunk
 
     def close() -> Iterator[_Piece]:
         nonlocal group, group_tokens
         if group:
             kind = "apparatus" if group_apparatus else "text"
-            yield group[0][0], group[-1][1], _section_label(group_section or ()), kind, group
+            yield group[0][0], group[-1][1], _fitted_label(group_section or (), label_budget, count_tokens), kind, group
         group, group_tokens = [], 0
 
     for block in document.blocks:
@@ -107,7 +109,7 @@ def _pieces(document: Document, settings: ChunkSettings, count_tokens: TokenCoun
         if block.section != group_section or apparatus != group_apparatus:
             yield from close()
             group_section, group_apparatus = block.section, apparatus
-        budget = settings.max_tokens - count_tokens(_section_label(block.section)) - 2
+        budget = settings.max_tokens - count_tokens(_fitted_label(block.section, label_budget, count_tokens)) - 2
         for span, tokens in _sentence_units(text, block, budget, count_tokens):
             if group and group_tokens + tokens > budget:
                 yield from close()
@@ -131,19 +133,40 @@ def _sentence_units(
 def _hard_split(
     text: str, start: int, end: int, budget: int, count_tokens: TokenCounter
 ) -> Iterator[tuple[tuple[int, int], int]]:
-    words = [m.span() for m in re.finditer(r"\S+", text[start:end])]
-    piece_start = 0
-    while piece_start < len(words):
-        lo, hi = piece_start + 1, len(words)
-        while lo < hi:  # largest prefix of words that fits the budget
-            mid = (lo + hi + 1) // 2
-            if count_tokens(text[start + words[piece_start][0] : start + words[mid - 1][1]]) <= budget:
-                lo = mid
-            else:
-                hi = mid - 1
-        s, e = start + words[piece_start][0], start + words[lo - 1][1]
-        yield (s, e), count_tokens(text[s:e])
-        piece_start = lo
+    """Cut an over-long sentence into the longest runs of whole words that fit; a word that alone is over
+    the budget (a long URL, a pasted sequence) is cut between characters."""
+    word_ends = [start + m.end() for m in re.finditer(r"\S+", text[start:end])]
+    first, piece_start = 0, start  # first: index of the first word ending after piece_start
+    while first < len(word_ends):
+        while text[piece_start].isspace():
+            piece_start += 1
+
+        def fits(stop: int, piece_start: int = piece_start) -> bool:
+            return count_tokens(text[piece_start:stop]) <= budget
+
+        words = _last_fit(word_ends, first, fits)
+        stop = word_ends[words] if words is not None else _char_cut(piece_start, word_ends[first], fits)
+        yield (piece_start, stop), count_tokens(text[piece_start:stop])
+        piece_start, first = stop, bisect.bisect_right(word_ends, stop)
+
+
+def _char_cut(piece_start: int, word_end: int, fits: Callable[[int], bool]) -> int:
+    """Where to cut a word that alone is over the budget: as late as fits, but at least one character in."""
+    stops = range(piece_start + 1, word_end + 1)
+    found = _last_fit(stops, 0, fits)
+    return stops[found] if found is not None else piece_start + 1
+
+
+def _last_fit(stops: Sequence[int], lo: int, fits: Callable[[int], bool]) -> int | None:
+    """Index of the last of the ascending stops[lo:] that fits (binary search; fits is monotone), or None."""
+    first, hi = lo, len(stops)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(stops[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1 if lo > first else None
 
 
 _APPARATUS_SECTIONS = re.compile(r"^(references|bibliography|author affiliations|orcid|abbreviations)\b", re.I)
@@ -159,6 +182,20 @@ def _is_apparatus(text: str, block: Block) -> bool:
 
 def _section_label(section: tuple[str, ...]) -> str:
     return " > ".join(section)
+
+
+def _fitted_label(section: tuple[str, ...], limit: int, count_tokens: TokenCounter) -> str:
+    """The section path in at most `limit` word pieces: outer headings dropped first, then the innermost cut
+    (so a heading that is really a paragraph cannot leave no room for the chunk's own text)."""
+    parts = list(section)
+    while len(parts) > 1 and count_tokens(_section_label(tuple(parts))) > limit:
+        parts.pop(0)
+    label = _section_label(tuple(parts))
+    if count_tokens(label) <= limit:
+        return label
+    stops = range(1, len(label) + 1)
+    found = _last_fit(stops, 0, lambda stop: count_tokens(label[:stop]) <= limit)
+    return label[: stops[found]].rstrip() if found is not None else ""
 
 
 def _gloss(text: str, glossary: dict[str, str]) -> str:

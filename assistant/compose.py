@@ -86,6 +86,7 @@ class Composer:
         self.min_similarity = min_similarity
         self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._fill_lock = threading.Lock()
 
     # ------------------------------------------------------------ scoring
 
@@ -119,18 +120,25 @@ class Composer:
         return sorted(out, key=lambda c: -c.score)
 
     def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
+        """Vectors for `keys`, from the cache or embedded now; read into a local dict, since eviction (or another
+        thread) may drop a key from the cache before the end."""
+        found = self._cached(keys)
+        if len(found) < len(keys):
+            with self._fill_lock:  # one filler at a time: threads missing the same sentences embed them once
+                found.update(self._cached([k for k in keys if k not in found]))
+                missing = [k for k in keys if k not in found]
+                texts = [self.index.documents[d].text[s:e] for d, s, e in missing]
+                found.update(zip(missing, self.embedder.embed(texts), strict=True))
+                with self._cache_lock:
+                    for key in missing:
+                        self._cache[key] = found[key]
+                    while len(self._cache) > 50_000:
+                        self._cache.popitem(last=False)
+        return np.vstack([found[k] for k in keys])
+
+    def _cached(self, keys: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], np.ndarray]:
         with self._cache_lock:
-            missing = [k for k in keys if k not in self._cache]
-        if missing:
-            texts = [self.index.documents[d].text[s:e] for d, s, e in missing]
-            fresh = self.embedder.embed(texts)
-            with self._cache_lock:
-                for key, vector in zip(missing, fresh, strict=True):
-                    self._cache[key] = vector
-                while len(self._cache) > 50_000:
-                    self._cache.popitem(last=False)
-        with self._cache_lock:
-            return np.vstack([self._cache[k] for k in keys])
+            return {k: self._cache[k] for k in keys if k in self._cache}
 
     # ------------------------------------------------------------ composing
 

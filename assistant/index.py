@@ -190,8 +190,9 @@ def build_index(
     """Bring the index up to date with `paths`, re-embedding only documents whose bytes changed.
 
     Indexed documents not among `paths` stay; with sync, those whose source file no longer exists are dropped.
-    A copy of an indexed document is skipped, and a different file claiming an indexed id is refused. Per-file errors are reported,
-    never raised: the other files still go in. The previous version stays live until the new one is complete.
+    A copy of an indexed document is skipped, and another file claiming an indexed id is refused. Per-file
+    errors are reported, never raised: the other files still go in. The previous version stays live until the
+    new one is complete.
     """
     report = IngestReport()
     with _writer_lock(settings.index_dir):
@@ -200,7 +201,8 @@ def build_index(
         except IndexError_ as exc:
             report.errors.append(f"Nothing was changed: adding only these files would drop every other document. {exc}")
             return report
-        files = discover(paths)
+        files, missing = discover(paths)
+        report.errors.extend(map(str, missing))
         kept, fresh = _plan(files, previous, settings, report)
         if previous is not None:
             _keep_unlisted(previous, kept, fresh, report, drop_missing=sync)

@@ -106,7 +106,7 @@ def _inline(text: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r"</?[A-Za-z!][^<>\n]{0,200}>", " ", text)  # tags only: "p < 0.05 and age > 65" stays
+    text = re.sub(r"</?[A-Za-z][^<>\n]{0,200}>|<!--.{0,200}?-->", " ", text)  # tags only: "p < 0.05 and age > 65" stays
     return html.unescape(text)
 
 
@@ -454,14 +454,15 @@ def _jsonable(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Every file under the given files/folders, sorted; hidden files are skipped."""
+def discover(paths: list[Path]) -> tuple[list[Path], list[DocumentError]]:
+    """Every file under the given files/folders, sorted (hidden files skipped), and an error per missing path."""
     found: list[Path] = []
+    missing: list[DocumentError] = []
     for path in paths:
         if path.is_dir():
             found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.exists():
             found.append(path)
         else:
-            raise DocumentError(str(path), "no such file or folder", "Check the path.")
-    return found
+            missing.append(DocumentError(str(path), "no such file or folder", "Check the path."))
+    return found, missing

@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from checks import assert_verbatim
 from conftest import CORPUS, SEED_QUESTION
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
-from assistant import Assistant, AssistantError, HashingEmbedder, IngestReport, Settings
+from assistant import Assistant, AssistantError, DocumentError, HashingEmbedder, IngestReport, Settings
 from assistant.index import build_index, current_version, load_index
+from assistant.ingest import load_document
 
 GOOD_TEXT = (
     "# Tofacitinib in juvenile dermatomyositis\n\n"
@@ -120,6 +123,15 @@ def test_bad_file_is_reported_and_the_good_one_still_goes_in(kind: str, tmp_path
     index = load_index(settings.index_dir, fake_embedder, settings)
     assert set(index.documents) == {"good"}
     assert report.version == index.folder.name
+
+
+def test_a_missing_path_is_reported_and_the_other_files_still_go_in(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
+    folder = _folder_with_good_document(tmp_path)
+    gone = tmp_path / "deleted-before-ingest.md"
+    settings = Settings(corpus_dir=folder, index_dir=tmp_path / "index")
+    report = build_index([gone, folder / "good.md"], settings, fake_embedder, sync=False)
+    assert report.added == ["good"]
+    assert report.errors == [f"{gone}: no such file or folder. Check the path."]
 
 
 def test_unknown_extension_error_lists_the_supported_types(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
@@ -235,3 +247,36 @@ def test_cli_ingest_names_each_bad_file_on_one_line(tmp_path: Path, cli) -> None
     assert len(error_lines) == len(made) + 1
     for path in [*made, bracketed]:
         assert sum(str(path) in line for line in error_lines) == 1
+
+
+MANGLE_SEEDS = {
+    ".pdf": text_pdf(PDF_LINES),
+    ".md": (CORPUS / "beckett-2024-upadacitinib-myositis-case-series.md").read_bytes()[:6000],
+    ".html": b"<html><head><title>T</title></head><body><h1>Skin</h1><p>Four of five improved.</p>"
+    b"<table><tr><th>Age</th><th>Dose</th></tr><tr><td>31</td><td>15 mg</td></tr></table></body></html>",
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    suffix=st.sampled_from(sorted(MANGLE_SEEDS)),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=20),
+    cut=st.integers(1, 10**6),
+    tail=st.binary(max_size=64),
+)
+def test_mangled_files_load_or_fail_with_a_document_error(
+    suffix: str, flips: list[tuple[int, int]], cut: int, tail: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Random damage to a real PDF, markdown or HTML file: a Document, or a DocumentError; nothing else."""
+    data = bytearray(MANGLE_SEEDS[suffix])
+    for position, byte in flips:
+        data[position % len(data)] = byte
+    path = tmp_path_factory.mktemp("mangled") / f"mangled{suffix}"
+    path.write_bytes(bytes(data[: cut % len(data) + 1]) + tail)
+    try:
+        doc = load_document(path).document
+    except DocumentError as exc:
+        assert str(path) in str(exc)
+        return
+    assert doc.text.strip()
+    assert all(0 <= b.start < b.end <= len(doc.text) for b in doc.blocks)

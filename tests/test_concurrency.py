@@ -1,0 +1,110 @@
+"""50 concurrent ask() calls on one Assistant give exactly the serial answers, with no errors, including while
+an ingest swaps the index version underneath them. Throughput is measured in eval/concurrency.py, not here."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+
+from assistant import Answer, Assistant, Settings
+from eval.concurrency import QUESTIONS, answer_key
+
+CALLS = 50
+
+
+def _fresh(index_dir: Path, embedder) -> Assistant:  # type: ignore[no-untyped-def]
+    """A new Assistant on the index: its caches start cold, as in a freshly started server."""
+    return Assistant.load(Settings(corpus_dir=CORPUS, index_dir=index_dir), embedder=embedder, refresh=False)
+
+
+@pytest.fixture(scope="module")
+def serial(seed_index: Path, embedder) -> tuple[Assistant, dict[str, tuple[object, ...]]]:  # type: ignore[no-untyped-def]
+    """An Assistant that has answered every question once, one by one, and those answers."""
+    one_by_one = _fresh(seed_index, embedder)
+    return one_by_one, {q: answer_key(one_by_one.ask(q)) for q in QUESTIONS}
+
+
+def test_fifty_concurrent_asks_match_the_serial_answers(serial) -> None:  # type: ignore[no-untyped-def]
+    shared, expected = serial
+    asked = [QUESTIONS[n % len(QUESTIONS)] for n in range(CALLS)]
+
+    with ThreadPoolExecutor(max_workers=CALLS) as pool:
+        answers = list(pool.map(shared.ask, asked))
+
+    assert len(answers) == CALLS
+    assert [answer_key(a) for a in answers] == [expected[q] for q in asked]
+
+
+def test_concurrent_asks_on_a_cold_cache_match_the_serial_answers(serial, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Every question at once on a fresh Assistant: threads race to fill the same sentence-vector cache."""
+    _, expected = serial
+    cold = _fresh(seed_index, embedder)
+    with ThreadPoolExecutor(max_workers=len(QUESTIONS)) as pool:
+        answers = list(pool.map(cold.ask, QUESTIONS))
+    assert [answer_key(a) for a in answers] == [expected[q] for q in QUESTIONS]
+
+
+NOTE = (
+    "# Upadacitinib adverse events in a registry\n\n"
+    "In a registry of 40 patients with dermatomyositis, upadacitinib caused herpes zoster in three patients "
+    "and acne in five patients. No patient stopped upadacitinib because of adverse events.\n"
+)
+NOTE_REVISED = (
+    "# Upadacitinib adverse events in a registry\n\n"
+    "This revision adds a paragraph first, so every later sentence moves to new character offsets. "
+    "Registry data were checked twice.\n\n" + NOTE.split("\n\n", 1)[1].replace("three", "four")
+)
+
+
+def test_concurrent_asks_during_an_ingest_see_one_version_or_the_other(
+    tmp_path: Path, index_copy: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    """A document is revised (its sentences move) while 8 threads keep asking about it: every answer must be
+    wholly the old version's or wholly the new one's, never old hits quoted from the new text."""
+    note = tmp_path / "note.md"
+    note.write_text(NOTE)
+    question = QUESTIONS[1]
+    shared = _fresh(index_copy, embedder)
+    assert shared.ingest([note]).added == ["note"]
+    before = answer_key(shared.ask(question))
+    answers: list[Answer] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        while not stop.is_set():
+            answers.append(shared.ask(question))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        workers = [pool.submit(keep_asking) for _ in range(8)]
+        time.sleep(0.5)
+        note.write_text(NOTE_REVISED)
+        report = shared.ingest([note])  # swaps the version while the threads are mid-question
+        swapped_at = len(answers)
+        while len(answers) < swapped_at + 16 and not any(w.done() for w in workers):
+            time.sleep(0.05)
+        stop.set()
+        for worker in workers:
+            worker.result()  # re-raises any error a thread hit
+
+    assert report.updated == ["note"]
+    after = answer_key(shared.ask(question))
+    assert "note" in {c[1] for c in after[2]} and before != after  # a mixed-up version would show
+    assert {answer_key(a) for a in answers} == {before, after}
+
+
+def test_a_full_sentence_cache_never_loses_a_vector_mid_answer(seed_index: Path, embedder, serial) -> None:  # type: ignore[no-untyped-def]
+    """A long-running server on a big corpus fills the composer's sentence cache (50,000 entries); inserting a
+    question's new sentences then evicts the oldest, which this question may also need (was a KeyError)."""
+    _, expected = serial
+    assistant = _fresh(seed_index, embedder)
+    assistant.ask(QUESTIONS[0])  # its sentences are now the oldest entries
+    cache = assistant.composer._cache  # noqa: SLF001 - standing in for 50,000 sentences of a big corpus
+    filler = next(iter(cache.values()))
+    for n in range(50_000 - len(cache)):
+        cache[("another-document", n, n + 1)] = filler
+    assert answer_key(assistant.ask(QUESTIONS[1])) == expected[QUESTIONS[1]]
