@@ -19,12 +19,13 @@ MEDQUAD_FILE = Path("medquad") / "medquad.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """A question and the ids of what it should retrieve (documents, and optionally chunks)."""
+    """A question and the ids of what it should retrieve: documents, and chunks where they are known
+    (None: not scored by chunk; empty: no chunk holds the answer, so every ranking misses)."""
 
     id: str
     text: str
     relevant_docs: frozenset[str]
-    relevant_chunks: frozenset[str] = frozenset()
+    relevant_chunks: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

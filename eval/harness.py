@@ -194,7 +194,8 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
         "seed_disagreement": _share(c for c in cases if c.kind == "seed-disagreement"),
     }
     started = time.perf_counter()
-    ablation = score_retrieval(assistant, gold_queries(assistant, gold))
+    queries = gold_queries(assistant, gold)
+    ablation = score_retrieval(assistant, queries)
     info: dict[str, object] = {
         "facts": len(gold.facts),
         "fact questions": len(facts),
@@ -205,6 +206,8 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
         "ablation s": round(time.perf_counter() - started, 1),
     }
     notes = [f"Citation failure: {b}" for b in tally.bad_citations]
+    unlocated = sorted({q.id.split("/")[0] for q in queries if not q.relevant_chunks})
+    notes += [f"No chunk holds all patterns of {f}: a chunk-level miss for every retriever." for f in unlocated]
     return SuiteResult("gold", metrics, cases, {"retrieval ablation": ablation}, info, notes)
 
 
@@ -221,14 +224,12 @@ def _disagreement_case(answer: Answer, docs: Sequence[str]) -> CaseResult:
 
 
 def gold_queries(assistant: Assistant, gold: GoldSet) -> list[Query]:
-    """One query per fact question; relevant chunks are those of the fact's document matching all its patterns."""
+    """One query per fact question; its gold chunks are those of the fact's document matching all its patterns."""
     queries = []
     for fact in gold.facts:
         chunks = frozenset(
             c.chunk_id for c in assistant.index.chunks if c.doc_id == fact.doc and matches_all(fact.patterns, c.text)
         )
-        if not chunks:
-            raise ConfigError(f"Gold fact {fact.id}: no chunk of {fact.doc} matches all its patterns. Fix the fact in gold.yaml.")
         queries += [Query(f"{fact.id}/q{n}", q, frozenset({fact.doc}), chunks) for n, q in enumerate(fact.questions, 1)]
     return queries
 
@@ -247,7 +248,7 @@ def score_retrieval(
         for query in queries:
             hits = assistant.search(query.text, k=k, mode=mode, aliases=aliases)
             doc_ranks.append(first_relevant_rank([h.doc_id for h in hits], query.relevant_docs))
-            if query.relevant_chunks:
+            if query.relevant_chunks is not None:
                 chunk_ranks.append(first_relevant_rank([h.chunk_id for h in hits], query.relevant_chunks))
         row: dict[str, object] = {"retriever": name, **{f"doc {_SHORT[m]}": v for m, v in retrieval_metrics(doc_ranks).items()}}
         if chunk_ranks:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from assistant import ConfigError, HashingEmbedder, Settings
-from eval.datasets import MEDQUAD_FILE, PUBMEDQA_FILE, load_medquad, load_pubmedqa, write_corpus
-from eval.harness import run_dataset
+from assistant import Assistant, ConfigError, HashingEmbedder, Settings
+from eval.datasets import MEDQUAD_FILE, PUBMEDQA_FILE, Query, load_medquad, load_pubmedqa, write_corpus
+from eval.harness import run_dataset, score_retrieval
 
 ABSTRACTS = {
     "300": ("Does coffee protect the liver?", ["Coffee drinkers had lower liver enzyme levels.", "Cirrhosis was rarer."]),
@@ -86,3 +86,13 @@ def test_dataset_suite_scores_own_abstracts_and_reuses_its_cache(data_dir: Path,
     again = run_dataset(data, settings, embedder, tmp_path / "cache", console, ablation=True)
     assert again.info["chunks embedded now"] == 0, "a rerun reuses the cached index"
     assert [r["retriever"] for r in again.tables["retrieval ablation"]] == ["bm25", "dense", "hybrid", "hybrid+aliases"]
+
+
+def test_chunk_scoring_counts_an_unlocatable_answer_as_a_miss(tmp_path: Path) -> None:
+    write_corpus({"a": "Gout is caused by urate crystals.", "b": "Anemia is a lack of hemoglobin."}, tmp_path / "c")
+    assistant = Assistant.build(tmp_path / "c", tmp_path / "i", embedder=HashingEmbedder())
+    found = Query("q1", "What causes gout?", frozenset({"a"}), frozenset({"a#0"}))
+    nowhere = Query("q2", "What causes gout?", frozenset({"a"}), frozenset())
+    doc_only = Query("q3", "What causes gout?", frozenset({"a"}))
+    (row,) = score_retrieval(assistant, [found, nowhere, doc_only], ("bm25",))
+    assert row["doc R@1"] == 1.0 and row["chunk R@10"] == 0.5, "chunk scores cover q1 and q2, not the doc-only q3"
