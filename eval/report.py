@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .harness import EvalRun, SuiteResult
@@ -64,14 +65,14 @@ def print_summary(run: EvalRun, console: Console | None = None) -> None:
             console.print(_rows_table(f"{suite.name}: {title}", rows))
         failed = [c for c in suite.cases if not c.passed]
         for case in failed:
-            console.print(f"[red]✗[/red] {case.case_id}: {case.question} — {case.detail}")
-        console.print("[dim]" + "; ".join(f"{k}: {v}" for k, v in suite.info.items()) + "[/dim]")
+            console.print(f"[red]✗[/red] {escape(f'{case.case_id}: {case.question} — {case.detail}')}")
+        console.print("[dim]" + escape("; ".join(f"{k}: {v}" for k, v in suite.info.items())) + "[/dim]")
         for note in suite.notes:
-            console.print(f"[dim]{note}[/dim]")
+            console.print(f"[dim]{escape(note)}[/dim]")
     if run.violations:
         console.print("[bold red]Below threshold (eval/thresholds.yaml):[/bold red]")
         for violation in run.violations:
-            console.print(f"  [red]{violation}[/red]")
+            console.print(f"  [red]{escape(str(violation))}[/red]")
     else:
         console.print("[bold green]All thresholds met.[/bold green]")
 
