@@ -68,7 +68,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {"gold": GOLD_METRICS, **{name: RETR
 class CaseResult:
     """One asked question (or one expected fact of it): pass/fail, why, and what the answer said."""
 
-    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement
+    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement | miss (datasets)
     case_id: str
     question: str
     passed: bool
@@ -195,7 +195,7 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
     }
     started = time.perf_counter()
     queries = gold_queries(assistant, gold)
-    ablation = score_retrieval(assistant, queries)
+    ablation, _ = score_retrieval(assistant, queries)
     info: dict[str, object] = {
         "facts": len(gold.facts),
         "fact questions": len(facts),
@@ -236,11 +236,21 @@ def gold_queries(assistant: Assistant, gold: GoldSet) -> list[Query]:
 
 # ---------------------------------------------------------------- retrieval
 
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A query whose relevant document the default retriever left out of the top k, and what it returned."""
+
+    query: Query
+    retrieved: tuple[str, ...]
+
+
 def score_retrieval(
     assistant: Assistant, queries: Sequence[Query], retrievers: Sequence[str] = tuple(RETRIEVERS), k: int = 10
-) -> list[dict[str, object]]:
-    """recall@1/5/10 and MRR per retriever configuration (documents, and chunks where the queries name them)."""
+) -> tuple[list[dict[str, object]], list[Miss]]:
+    """recall@1/5/10 and MRR per retriever configuration (documents, and chunks where the queries name them),
+    and the document-level misses of the default retriever."""
     rows: list[dict[str, object]] = []
+    misses: list[Miss] = []
     for name in retrievers:
         mode, aliases = RETRIEVERS[name]
         started = time.perf_counter()
@@ -248,6 +258,8 @@ def score_retrieval(
         for query in queries:
             hits = assistant.search(query.text, k=k, mode=mode, aliases=aliases)
             doc_ranks.append(first_relevant_rank([h.doc_id for h in hits], query.relevant_docs))
+            if doc_ranks[-1] is None and name == DEFAULT_RETRIEVER:
+                misses.append(Miss(query, tuple(dict.fromkeys(h.doc_id for h in hits))))
             if query.relevant_chunks is not None:
                 chunk_ranks.append(first_relevant_rank([h.chunk_id for h in hits], query.relevant_chunks))
         row: dict[str, object] = {"retriever": name, **{f"doc {_SHORT[m]}": v for m, v in retrieval_metrics(doc_ranks).items()}}
@@ -255,7 +267,7 @@ def score_retrieval(
             row.update({f"chunk {_SHORT[m]}": v for m, v in retrieval_metrics(chunk_ranks).items()})
         row["ms/query"] = 1000 * (time.perf_counter() - started) / max(len(queries), 1)
         rows.append(row)
-    return rows
+    return rows, misses
 
 
 def run_dataset(
@@ -275,7 +287,7 @@ def run_dataset(
     built = time.perf_counter() - started
     report = assistant.last_report
     started = time.perf_counter()
-    rows = score_retrieval(assistant, data.queries, tuple(RETRIEVERS) if ablation else (DEFAULT_RETRIEVER,))
+    rows, misses = score_retrieval(assistant, data.queries, tuple(RETRIEVERS) if ablation else (DEFAULT_RETRIEVER,))
     queried = time.perf_counter() - started
     default = next(r for r in rows if r["retriever"] == DEFAULT_RETRIEVER)
     metrics = {m: float(default[f"doc {_SHORT[m]}"]) for m in RETRIEVAL_METRICS}
@@ -293,7 +305,16 @@ def run_dataset(
         f"Headline metrics: the {DEFAULT_RETRIEVER} retriever (the assistant's default); a hit is any chunk of the "
         "question's own passage among the top k chunks returned."
     )
-    return SuiteResult(data.name, metrics, tables={"retrieval ablation" if ablation else "retrieval": rows}, info=info, notes=[note])
+    cases = [
+        CaseResult(
+            "miss", m.query.id, m.query.text, False,
+            f"own passage {', '.join(sorted(m.query.relevant_docs))} not in the top 10; returned {', '.join(m.retrieved[:3])}",
+            data.passages[min(m.query.relevant_docs)][:200],
+        )
+        for m in misses
+    ]
+    tables = {"retrieval ablation" if ablation else "retrieval": rows}
+    return SuiteResult(data.name, metrics, cases, tables, info, [note])
 
 
 # ---------------------------------------------------------------- entry point

@@ -83,6 +83,7 @@ def test_dataset_suite_scores_own_abstracts_and_reuses_its_cache(data_dir: Path,
     first = run_dataset(data, settings, embedder, tmp_path / "cache", console)
     assert first.info["passages"] == 3 and first.info["chunks embedded now"] == first.info["chunks"]
     assert first.metrics["recall@1"] == first.metrics["mrr"] == 1.0, "each question shares its key words only with its own abstract"
+    assert first.cases == [], "no misses to list"
     again = run_dataset(data, settings, embedder, tmp_path / "cache", console, ablation=True)
     assert again.info["chunks embedded now"] == 0, "a rerun reuses the cached index"
     assert [r["retriever"] for r in again.tables["retrieval ablation"]] == ["bm25", "dense", "hybrid", "hybrid+aliases"]
@@ -94,5 +95,13 @@ def test_chunk_scoring_counts_an_unlocatable_answer_as_a_miss(tmp_path: Path) ->
     found = Query("q1", "What causes gout?", frozenset({"a"}), frozenset({"a#0"}))
     nowhere = Query("q2", "What causes gout?", frozenset({"a"}), frozenset())
     doc_only = Query("q3", "What causes gout?", frozenset({"a"}))
-    (row,) = score_retrieval(assistant, [found, nowhere, doc_only], ("bm25",))
+    (row,), _ = score_retrieval(assistant, [found, nowhere, doc_only], ("bm25",))
     assert row["doc R@1"] == 1.0 and row["chunk R@10"] == 0.5, "chunk scores cover q1 and q2, not the doc-only q3"
+
+
+def test_default_retriever_misses_are_listed(tmp_path: Path) -> None:
+    write_corpus({"a": "Gout is caused by urate crystals.", "b": "Anemia is a lack of hemoglobin."}, tmp_path / "c")
+    assistant = Assistant.build(tmp_path / "c", tmp_path / "i", embedder=HashingEmbedder())
+    wrong = Query("q", "What causes gout?", frozenset({"zzz"}))
+    _, misses = score_retrieval(assistant, [wrong], ("bm25", "hybrid+aliases"))
+    assert [(m.query.id, m.retrieved[0]) for m in misses] == [("q", "a")], "one miss, from the default retriever only"
