@@ -52,8 +52,9 @@ def _checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
-def _key(name: str, checksum: str, limit: int | None) -> str:
-    return f"{name}-{checksum}-{'all' if limit is None else limit}"
+def _key(name: str, checksum: str, passages: dict[str, str]) -> str:
+    """Cache key: data version and slice size (so --limit 1000 and the full 1000 share one index)."""
+    return f"{name}-{checksum}-{len(passages)}"
 
 
 def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
@@ -63,7 +64,7 @@ def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     pmids = sorted(records)[:limit] if limit is not None else sorted(records)
     passages = {pmid: "\n\n".join(records[pmid]["CONTEXTS"]) for pmid in pmids}
     queries = [Query(pmid, records[pmid]["QUESTION"], frozenset({pmid})) for pmid in pmids]
-    return RetrievalSet("pubmedqa", passages, queries, _key("pubmedqa", _checksum(path), limit))
+    return RetrievalSet("pubmedqa", passages, queries, _key("pubmedqa", _checksum(path), passages))
 
 
 def load_medquad(data_dir: Path, limit: int | None = None) -> RetrievalSet:
@@ -81,7 +82,7 @@ def load_medquad(data_dir: Path, limit: int | None = None) -> RetrievalSet:
         for row in rows
         if by_text[row["answer"].strip()] in passages
     ]
-    return RetrievalSet("medquad", passages, queries, _key("medquad", _checksum(path), limit))
+    return RetrievalSet("medquad", passages, queries, _key("medquad", _checksum(path), passages))
 
 
 def write_corpus(passages: dict[str, str], folder: Path) -> None:

@@ -46,6 +46,7 @@ def test_pubmedqa_limit_takes_the_first_pmids_sorted_and_pools_them(data_dir: Pa
 
 def test_dataset_key_names_the_slice_and_the_data_version(data_dir: Path) -> None:
     assert load_pubmedqa(data_dir, 2).key != load_pubmedqa(data_dir).key
+    assert load_pubmedqa(data_dir, 3).key == load_pubmedqa(data_dir).key, "a limit covering everything is the full set"
     before = load_pubmedqa(data_dir).key
     (data_dir / PUBMEDQA_FILE).write_text(json.dumps({"1": {"QUESTION": "q", "CONTEXTS": ["c"]}}))
     assert load_pubmedqa(data_dir).key != before, "changed data must not reuse a cached index"
