@@ -170,7 +170,8 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
                 tally.record(answer, None)
                 cases.append(_abstention_case("turn-abstain", case_id, answer, ()))
             else:
-                cases += tally.record(answer, [_fact_case("turn", f"{case_id}:{f}", answer, gold.fact(f)) for f in turn.expect])
+                expected = [_fact_case("turn", f"{case_id}:{f}", answer, gold.fact(f)) for f in turn.expect]
+                cases += tally.record(answer, expected)
     for item in gold.unanswerable:
         answer = assistant.ask(item.question)
         tally.record(answer, None)
@@ -179,10 +180,29 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
     cases += tally.record(seed, [_fact_case("seed", f"seed:{f}", seed, gold.fact(f)) for f in gold.seed.facts])
     cases.append(_disagreement_case(seed, gold.seed.disagreement_docs))
     asked = time.perf_counter() - started
+    started = time.perf_counter()
+    queries = gold_queries(assistant, gold)
+    ablation, _ = score_retrieval(assistant, queries)
+    info: dict[str, object] = {
+        "facts": len(gold.facts),
+        "fact questions": sum(c.kind == "fact" for c in cases),
+        "conversations": len(gold.conversations),
+        "unanswerable": len(gold.unanswerable),
+        "citations checked": tally.citations,
+        "answering s": round(asked, 1),
+        "ablation s": round(time.perf_counter() - started, 1),
+    }
+    notes = [f"Citation failure: {b}" for b in tally.bad_citations]
+    unlocated = sorted({q.id.split("/")[0] for q in queries if not q.relevant_chunks})
+    notes += [f"No chunk holds all patterns of {f}: a chunk-level miss for every retriever." for f in unlocated]
+    return SuiteResult("gold", _gold_metrics(gold, cases, tally), cases, {"retrieval ablation": ablation}, info, notes)
 
+
+def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally) -> dict[str, float]:
+    """The gold metrics from the scored cases and the citation/absence tally (defined in report.DEFINITIONS)."""
     facts = [c for c in cases if c.kind == "fact"]
     per_fact = {f.id: all(c.passed for c in facts if c.case_id.startswith(f.id + "/")) for f in gold.facts}
-    metrics = {
+    return {
         "fact_recall": _share(facts),
         "facts_fully_recalled": ratio(sum(per_fact.values()), len(per_fact)),
         "citation_precision": ratio(tally.citations_ok, tally.citations),
@@ -193,22 +213,6 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
         "seed_fact_recall": _share(c for c in cases if c.kind == "seed"),
         "seed_disagreement": _share(c for c in cases if c.kind == "seed-disagreement"),
     }
-    started = time.perf_counter()
-    queries = gold_queries(assistant, gold)
-    ablation, _ = score_retrieval(assistant, queries)
-    info: dict[str, object] = {
-        "facts": len(gold.facts),
-        "fact questions": len(facts),
-        "conversations": len(gold.conversations),
-        "unanswerable": len(gold.unanswerable),
-        "citations checked": tally.citations,
-        "answering s": round(asked, 1),
-        "ablation s": round(time.perf_counter() - started, 1),
-    }
-    notes = [f"Citation failure: {b}" for b in tally.bad_citations]
-    unlocated = sorted({q.id.split("/")[0] for q in queries if not q.relevant_chunks})
-    notes += [f"No chunk holds all patterns of {f}: a chunk-level miss for every retriever." for f in unlocated]
-    return SuiteResult("gold", metrics, cases, {"retrieval ablation": ablation}, info, notes)
 
 
 def _disagreement_case(answer: Answer, docs: Sequence[str]) -> CaseResult:
