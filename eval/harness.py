@@ -295,11 +295,15 @@ def run_dataset(
     queried = time.perf_counter() - started
     default = next(r for r in rows if r["retriever"] == DEFAULT_RETRIEVER)
     metrics = {m: float(default[f"doc {_SHORT[m]}"]) for m in RETRIEVAL_METRICS}
+    shared = _sharing_a_passage(data.queries)
+    unshared = len(data.queries) - len(shared)
     info: dict[str, object] = {
         "data": data.key,
         "passages": len(data.passages),
         "chunks": len(assistant.index.chunks),
         "questions": len(data.queries),
+        "questions whose passage answers other questions too": len(shared),
+        "recall@10 on the others": round(ratio(unshared - sum(m.query.id not in shared for m in misses), unshared), 3),
         "chunks embedded now": report.embedded_chunks if report else 0,
         "index s": round(built, 1),
         "queries s": round(queried, 1),
@@ -319,6 +323,15 @@ def run_dataset(
     ]
     tables = {"retrieval ablation" if ablation else "retrieval": rows}
     return SuiteResult(data.name, metrics, cases, tables, info, [note])
+
+
+def _sharing_a_passage(queries: Sequence[Query]) -> set[str]:
+    """Ids of questions whose relevant passage is also another question's (MedQuAD's generic answers,
+    e.g. one inheritance paragraph for many "Is X inherited?" questions, which never names X)."""
+    owners: dict[frozenset[str], list[str]] = {}
+    for query in queries:
+        owners.setdefault(query.relevant_docs, []).append(query.id)
+    return {q for ids in owners.values() if len(ids) > 1 for q in ids}
 
 
 # ---------------------------------------------------------------- entry point

@@ -100,6 +100,12 @@ def test_chunk_scoring_counts_an_unlocatable_answer_as_a_miss(tmp_path: Path) ->
     assert row["doc R@1"] == 1.0 and row["chunk R@10"] == 0.5, "chunk scores cover q1 and q2, not the doc-only q3"
 
 
+def test_medquad_reports_questions_sharing_a_passage(data_dir: Path, tmp_path: Path) -> None:
+    result = run_dataset(load_medquad(data_dir), Settings(), HashingEmbedder(), tmp_path / "cache", Console(quiet=True))
+    assert result.info["questions whose passage answers other questions too"] == 2, "the two gout questions"
+    assert result.info["recall@10 on the others"] == 1.0, "anemia and asthma each find their own passage"
+
+
 def test_default_retriever_misses_are_listed(tmp_path: Path) -> None:
     write_corpus({"a": "Gout is caused by urate crystals.", "b": "Anemia is a lack of hemoglobin."}, tmp_path / "c")
     assistant = Assistant.build(tmp_path / "c", tmp_path / "i", embedder=HashingEmbedder())
