@@ -109,5 +109,15 @@ def serve(
         _fail(exc)
 
 
+@app.command(
+    "eval", add_help_option=False, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def eval_(ctx: typer.Context) -> None:
+    """Run the evaluation harness: the same options as `python -m eval` (try `assistant eval --help`)."""
+    from eval.__main__ import app as eval_app
+
+    eval_app(args=ctx.args, prog_name="assistant eval")
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,413 @@
+"""Runs the suites: the hand-written gold set on the corpus, and retrieval on PubMedQA / MedQuAD pools."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+
+from assistant import Answer, Assistant, Document, Settings
+from assistant.embed import Embedder, default_embedder
+from assistant.errors import ConfigError
+from assistant.retrieve import Mode
+
+from .datasets import Query, RetrievalSet, load_medquad, load_pubmedqa, write_corpus
+from .gold import GOLD_PATH, Fact, GoldSet, load_gold
+from .metrics import (
+    Bound,
+    CitationCheck,
+    Violation,
+    abstention_correct,
+    check_fact,
+    check_thresholds,
+    citation_check,
+    first_relevant_rank,
+    is_absent,
+    matches_all,
+    ratio,
+    retrieval_metrics,
+    score_citations,
+)
+
+EVAL_DIR = Path(__file__).resolve().parent
+THRESHOLDS_PATH = EVAL_DIR / "thresholds.yaml"
+CACHE_DIR = EVAL_DIR / ".cache"
+DATASETS: dict[str, Callable[[Path, int | None], RetrievalSet]] = {"pubmedqa": load_pubmedqa, "medquad": load_medquad}
+SUITES = ("gold", *DATASETS)
+# Retriever configurations of the ablation: (mode, alias expansion).
+RETRIEVERS: dict[str, tuple[Mode, bool]] = {
+    "bm25": ("bm25", False),
+    "dense": ("dense", False),
+    "hybrid": ("hybrid", False),
+    "hybrid+aliases": ("hybrid", True),
+}
+DEFAULT_RETRIEVER = "hybrid+aliases"  # the assistant's default settings; the datasets' headline metrics
+RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr")
+_SHORT = {"recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr": "MRR"}
+GOLD_METRICS = (
+    "fact_recall",
+    "facts_fully_recalled",
+    "citation_precision",
+    "false_absence_rate",
+    "spurious_absence_notes",
+    "abstention_accuracy",
+    "multi_turn_fact_recall",
+    "seed_fact_recall",
+    "seed_disagreement",
+)
+SUITE_METRICS: dict[str, tuple[str, ...]] = {"gold": GOLD_METRICS, **{name: RETRIEVAL_METRICS for name in DATASETS}}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """One asked question (or one expected fact of it): pass/fail, why, and what the answer said."""
+
+    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement | miss (datasets)
+    case_id: str
+    question: str
+    passed: bool
+    detail: str
+    excerpt: str
+
+
+@dataclass(slots=True)
+class SuiteResult:
+    name: str
+    metrics: dict[str, float]
+    cases: list[CaseResult] = field(default_factory=list)
+    tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)  # sizes and timings of the run
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EvalRun:
+    suites: list[SuiteResult]
+    violations: list[Violation]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def excerpt(answer: Answer, limit: int = 360) -> str:
+    """The answer's first `limit` characters on one line."""
+    text = re.sub(r"\s*\n\s*", " / ", answer.text.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- gold suite
+
+@dataclass(slots=True)
+class _GoldTally:
+    """Running counts behind the citation and absence metrics, one answer at a time."""
+
+    check: CitationCheck
+    documents: Mapping[str, Document]
+    citations_ok: int = 0
+    citations: int = 0
+    bad_citations: list[str] = field(default_factory=list)
+    answerable: int = 0
+    false_absences: int = 0
+    spurious_notes: int = 0
+
+    def record(self, answer: Answer, expected: list[CaseResult] | None) -> list[CaseResult]:
+        """Score an answer's citations; for an answerable one (`expected` = its fact cases) tally absence claims."""
+        score = score_citations(answer, self.documents, self.check)
+        self.citations_ok += score.correct
+        self.citations += score.total
+        self.bad_citations += [f"{answer.question!r}: {b}" for b in score.bad]
+        if expected is None:
+            return []
+        self.answerable += 1
+        if is_absent(answer):
+            delivered = all(c.passed for c in expected)
+            self.spurious_notes += delivered
+            self.false_absences += not delivered
+        return expected
+
+
+def _fact_case(kind: str, case_id: str, answer: Answer, fact: Fact) -> CaseResult:
+    result = check_fact(answer, fact.patterns, fact.doc)
+    detail = result.reason(fact.doc)
+    if is_absent(answer):
+        detail = (detail + "; " if detail else "") + ("abstained" if answer.abstained else "says not covered")
+    return CaseResult(kind, case_id, answer.question, result.found, detail, excerpt(answer))
+
+
+def _abstention_case(kind: str, case_id: str, answer: Answer, forbidden: Sequence[str]) -> CaseResult:
+    passed = abstention_correct(answer, forbidden)
+    detail = "" if passed else ("states a forbidden answer" if is_absent(answer) else "answered instead of abstaining")
+    return CaseResult(kind, case_id, answer.question, passed, detail, excerpt(answer))
+
+
+def _share(cases: Iterable[CaseResult]) -> float:
+    cases = list(cases)
+    return ratio(sum(c.passed for c in cases), len(cases))
+
+
+def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> SuiteResult:
+    """Ask every gold question on the real index and score facts, citations, absences and retrieval."""
+    started = time.perf_counter()
+    tally = _GoldTally(check, assistant.index.documents)
+    cases: list[CaseResult] = []
+    for fact in gold.facts:
+        for n, question in enumerate(fact.questions, start=1):
+            answer = assistant.ask(question)
+            cases += tally.record(answer, [_fact_case("fact", f"{fact.id}/q{n}", answer, fact)])
+    for conversation in gold.conversations:
+        chat = assistant.conversation()
+        for n, turn in enumerate(conversation.turns, start=1):
+            answer = chat.ask(turn.question, suggest=False)
+            case_id = f"{conversation.id}/t{n}"
+            if turn.abstain:
+                tally.record(answer, None)
+                cases.append(_abstention_case("turn-abstain", case_id, answer, ()))
+            else:
+                expected = [_fact_case("turn", f"{case_id}:{f}", answer, gold.fact(f)) for f in turn.expect]
+                cases += tally.record(answer, expected)
+    for item in gold.unanswerable:
+        answer = assistant.ask(item.question)
+        tally.record(answer, None)
+        cases.append(_abstention_case("unanswerable", item.id, answer, item.forbidden))
+    seed = assistant.ask(gold.seed.question)
+    cases += tally.record(seed, [_fact_case("seed", f"seed:{f}", seed, gold.fact(f)) for f in gold.seed.facts])
+    cases.append(_disagreement_case(seed, gold.seed.disagreement_docs))
+    asked = time.perf_counter() - started
+    started = time.perf_counter()
+    queries = gold_queries(assistant, gold)
+    ablation, _ = score_retrieval(assistant, queries)
+    info: dict[str, object] = {
+        "facts": len(gold.facts),
+        "fact questions": sum(c.kind == "fact" for c in cases),
+        "conversations": len(gold.conversations),
+        "unanswerable": len(gold.unanswerable),
+        "citations checked": tally.citations,
+        "answering s": round(asked, 1),
+        "ablation s": round(time.perf_counter() - started, 1),
+    }
+    notes = [f"Citation failure: {b}" for b in tally.bad_citations]
+    unlocated = sorted({q.id.split("/")[0] for q in queries if not q.relevant_chunks})
+    notes += [f"No chunk holds all patterns of {f}: a chunk-level miss for every retriever." for f in unlocated]
+    return SuiteResult("gold", _gold_metrics(gold, cases, tally), cases, {"retrieval ablation": ablation}, info, notes)
+
+
+def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally) -> dict[str, float]:
+    """The gold metrics from the scored cases and the citation/absence tally (defined in report.DEFINITIONS)."""
+    facts = [c for c in cases if c.kind == "fact"]
+    per_fact = {f.id: all(c.passed for c in facts if c.case_id.startswith(f.id + "/")) for f in gold.facts}
+    return {
+        "fact_recall": _share(facts),
+        "facts_fully_recalled": ratio(sum(per_fact.values()), len(per_fact)),
+        "citation_precision": ratio(tally.citations_ok, tally.citations),
+        "false_absence_rate": ratio(tally.false_absences, tally.answerable),
+        "spurious_absence_notes": ratio(tally.spurious_notes, tally.answerable),
+        "abstention_accuracy": _share(c for c in cases if c.kind in ("unanswerable", "turn-abstain")),
+        "multi_turn_fact_recall": _share(c for c in cases if c.kind == "turn"),
+        "seed_fact_recall": _share(c for c in cases if c.kind == "seed"),
+        "seed_disagreement": _share(c for c in cases if c.kind == "seed-disagreement"),
+    }
+
+
+def _disagreement_case(answer: Answer, docs: Sequence[str]) -> CaseResult:
+    """The answer reports a disagreement whose sides cite passages of every listed document."""
+    by_number = {c.number: c.doc_id for c in answer.citations}
+    sides = {by_number.get(number) for note in answer.disagreements for number, _, _ in note.sides}
+    missing = [d for d in docs if d not in sides]
+    if not answer.disagreements:
+        detail = "no disagreement reported"
+    else:
+        detail = f"disagreement does not cite {', '.join(missing)}" if missing else ""
+    return CaseResult("seed-disagreement", "seed:disagreement", answer.question, not detail, detail, excerpt(answer))
+
+
+def gold_queries(assistant: Assistant, gold: GoldSet) -> list[Query]:
+    """One query per fact question; its gold chunks are those of the fact's document matching all its patterns."""
+    queries = []
+    for fact in gold.facts:
+        chunks = frozenset(
+            c.chunk_id for c in assistant.index.chunks if c.doc_id == fact.doc and matches_all(fact.patterns, c.text)
+        )
+        queries += [Query(f"{fact.id}/q{n}", q, frozenset({fact.doc}), chunks) for n, q in enumerate(fact.questions, 1)]
+    return queries
+
+
+# ---------------------------------------------------------------- retrieval
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A query whose relevant document the default retriever left out of the top k, and what it returned."""
+
+    query: Query
+    retrieved: tuple[str, ...]
+
+
+def score_retrieval(
+    assistant: Assistant, queries: Sequence[Query], retrievers: Sequence[str] = tuple(RETRIEVERS), k: int = 10
+) -> tuple[list[dict[str, object]], list[Miss]]:
+    """recall@1/5/10 and MRR per retriever configuration (documents, and chunks where the queries name them),
+    and the document-level misses of the default retriever."""
+    rows: list[dict[str, object]] = []
+    misses: list[Miss] = []
+    for name in retrievers:
+        mode, aliases = RETRIEVERS[name]
+        started = time.perf_counter()
+        doc_ranks, chunk_ranks = [], []
+        for query in queries:
+            hits = assistant.search(query.text, k=k, mode=mode, aliases=aliases)
+            doc_ranks.append(first_relevant_rank([h.doc_id for h in hits], query.relevant_docs))
+            if doc_ranks[-1] is None and name == DEFAULT_RETRIEVER:
+                misses.append(Miss(query, tuple(dict.fromkeys(h.doc_id for h in hits))))
+            if query.relevant_chunks is not None:
+                chunk_ranks.append(first_relevant_rank([h.chunk_id for h in hits], query.relevant_chunks))
+        row: dict[str, object] = {"retriever": name, **{f"doc {_SHORT[m]}": v for m, v in retrieval_metrics(doc_ranks).items()}}
+        if chunk_ranks:
+            row.update({f"chunk {_SHORT[m]}": v for m, v in retrieval_metrics(chunk_ranks).items()})
+        row["ms/query"] = 1000 * (time.perf_counter() - started) / max(len(queries), 1)
+        rows.append(row)
+    return rows, misses
+
+
+def run_dataset(
+    data: RetrievalSet, settings: Settings, embedder: Embedder, cache_dir: Path, console: Console, *, ablation: bool = False
+) -> SuiteResult:
+    """Pool the passages into one cached, incremental index and score each question's own passage.
+
+    Only the default retriever is scored unless `ablation` (four times the query time)."""
+    root = cache_dir / data.key
+    write_corpus(data.passages, root / "corpus")
+    started = time.perf_counter()
+    with console.status(f"[bold]{data.name}[/bold]: indexing {len(data.passages)} passages (cached in {root})") as status:
+        assistant = Assistant.build(
+            root / "corpus", root / "index", settings, embedder=embedder,
+            progress=lambda stage, done, total: status.update(f"[bold]{data.name}[/bold]: {stage} {done}/{total} chunks"),
+        )
+    built = time.perf_counter() - started
+    report = assistant.last_report
+    started = time.perf_counter()
+    rows, misses = score_retrieval(assistant, data.queries, tuple(RETRIEVERS) if ablation else (DEFAULT_RETRIEVER,))
+    queried = time.perf_counter() - started
+    default = next(r for r in rows if r["retriever"] == DEFAULT_RETRIEVER)
+    metrics = {m: float(default[f"doc {_SHORT[m]}"]) for m in RETRIEVAL_METRICS}
+    shared = _sharing_a_passage(data.queries)
+    unshared = len(data.queries) - len(shared)
+    info: dict[str, object] = {
+        "data": data.key,
+        "passages": len(data.passages),
+        "chunks": len(assistant.index.chunks),
+        "questions": len(data.queries),
+        "questions whose passage answers other questions too": len(shared),
+        "recall@10 on the others": round(ratio(unshared - sum(m.query.id not in shared for m in misses), unshared), 3),
+        "chunks embedded now": report.embedded_chunks if report else 0,
+        "index s": round(built, 1),
+        "queries s": round(queried, 1),
+        "index folder": str(root / "index"),
+    }
+    note = (
+        f"Headline metrics: the {DEFAULT_RETRIEVER} retriever (the assistant's default); a hit is any chunk of the "
+        "question's own passage among the top k chunks returned."
+    )
+    cases = [
+        CaseResult(
+            "miss", m.query.id, m.query.text, False,
+            f"own passage {', '.join(sorted(m.query.relevant_docs))} not in the top 10; returned {', '.join(m.retrieved[:3])}",
+            data.passages[min(m.query.relevant_docs)][:200],
+        )
+        for m in misses
+    ]
+    tables = {"retrieval ablation" if ablation else "retrieval": rows}
+    return SuiteResult(data.name, metrics, cases, tables, info, [note])
+
+
+def _sharing_a_passage(queries: Sequence[Query]) -> set[str]:
+    """Ids of questions whose relevant passage is also another question's (MedQuAD's generic answers,
+    e.g. one inheritance paragraph for many "Is X inherited?" questions, which never names X)."""
+    owners: dict[frozenset[str], list[str]] = {}
+    for query in queries:
+        owners.setdefault(query.relevant_docs, []).append(query.id)
+    return {q for ids in owners.values() if len(ids) > 1 for q in ids}
+
+
+# ---------------------------------------------------------------- entry point
+
+def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, dict[str, Bound]]:
+    """The one thresholds file; unknown suites or metrics are refused with the valid names."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        thresholds = TypeAdapter(dict[str, dict[str, Bound]]).validate_python(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"Cannot use the thresholds file {path}: {exc}. Fix it and run again.") from exc
+    for suite, bars in thresholds.items():
+        if suite not in SUITE_METRICS:
+            raise ConfigError(f"{path}: unknown suite {suite!r}. Valid: {', '.join(SUITES)}.")
+        if unknown := sorted(set(bars) - set(SUITE_METRICS[suite])):
+            raise ConfigError(f"{path}: unknown {suite} metric(s) {unknown}. Valid: {', '.join(SUITE_METRICS[suite])}.")
+    return thresholds
+
+
+def resolve_suites(names: Iterable[str]) -> list[str]:
+    """Expand "all" and refuse unknown suite names, listing the valid ones."""
+    out: list[str] = []
+    for name in names:
+        wanted = SUITES if name == "all" else (name,)
+        for suite in wanted:
+            if suite not in SUITES:
+                raise ConfigError(f"Unknown suite {suite!r}. Valid: {', '.join((*SUITES, 'all'))}.")
+            if suite not in out:
+                out.append(suite)
+    return out
+
+
+def run_eval(
+    suites: Iterable[str] = ("gold",),
+    *,
+    data_dir: Path | None = None,
+    limit: int | None = None,
+    report_dir: Path | None = None,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    assistant: Assistant | None = None,
+    cache_dir: Path = CACHE_DIR,
+    citation_mode: str = "extractive",
+    ablation: bool = False,
+    gold_path: Path = GOLD_PATH,
+    thresholds_path: Path = THRESHOLDS_PATH,
+    console: Console | None = None,
+) -> EvalRun:
+    """Run the named suites, check them against the thresholds file, and write the report if asked.
+
+    `assistant` (gold suite) and `embedder` let callers reuse a loaded model; by default the gold suite
+    indexes settings.corpus_dir into cache_dir/gold. The gold suite always runs the retriever ablation;
+    the datasets only with `ablation`.
+    """
+    console = console or Console()
+    names = resolve_suites(suites)
+    thresholds = load_thresholds(thresholds_path)
+    check = citation_check(citation_mode)
+    gold = load_gold(gold_path) if "gold" in names else None
+    datasets = [n for n in names if n in DATASETS]
+    if datasets and data_dir is None:
+        raise ConfigError(f"The {', '.join(datasets)} suite(s) need the data folder: pass --data PATH.")
+    loaded = {n: DATASETS[n](data_dir, limit) for n in datasets}  # type: ignore[arg-type]  # fail fast, before the model loads
+    settings = settings or Settings()
+    embedder = embedder or (assistant.embedder if assistant else default_embedder(settings.embed))
+    results = []
+    for name in names:
+        if gold is not None and name == "gold":
+            with console.status("[bold]gold[/bold]: indexing the corpus and asking the gold questions"):
+                gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
+                results.append(run_gold(gold_assistant, gold, check))
+        else:
+            results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation))
+    run = EvalRun(results, check_thresholds({r.name: r.metrics for r in results}, thresholds))
+    if report_dir is not None:
+        from .report import write_report
+
+        write_report(run, report_dir)
+    return run

@@ -1,0 +1,161 @@
+"""Presenting a run: a rich console summary, report.md with every case, a bar chart, and results.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .harness import EvalRun, SuiteResult
+
+DEFINITIONS: dict[str, str] = {
+    "fact_recall": "share of (fact, question) cases whose answer contains every pattern of the fact AND cites, "
+    "with a [n] marker, a passage of the fact's document whose quote matches every pattern",
+    "facts_fully_recalled": "share of gold facts recalled for every one of their questions (paraphrases included)",
+    "citation_precision": "share of citations that pass the citation check (extractive: quote is non-empty and equals "
+    "documents[doc_id].text[start:end]; grounded: that, plus the numbers and most key terms of each claim citing it "
+    "occur in the quote); a [n] marker with no citation counts as a failure",
+    "false_absence_rate": "share of answerable questions (fact questions, conversation turns, seed) whose answer "
+    "abstains, or says in its own words (outside quotes) that the sources do not cover something while missing an "
+    "expected fact",
+    "spurious_absence_notes": "share of answerable questions whose answer delivers every expected fact yet still "
+    "says something is not covered (e.g. 'No indexed passage mentions: many'); reported, no threshold",
+    "abstention_accuracy": "share of unanswerable questions (list + conversation turns marked abstain) answered by "
+    "abstaining or an explicit 'not covered', with no forbidden (invented) statement",
+    "multi_turn_fact_recall": "fact recall over the facts expected at each conversation turn, asked in one Conversation",
+    "seed_fact_recall": "share of the seed question's required facts (from both documents) in its one answer",
+    "seed_disagreement": "1 if the seed answer reports a disagreement whose sides cite passages of both documents",
+    "recall@k": "share of questions with a chunk of their own passage (doc) or a gold chunk (chunk: one containing "
+    "the fact's patterns) among the top k results of Assistant.search",
+    "mrr": "mean of 1/rank of the first relevant result within the top 10 (0 when absent)",
+}
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _status(run: EvalRun, suite: str, metric: str) -> str:
+    return "FAIL" if any(v.suite == suite and v.metric == metric for v in run.violations) else "ok"
+
+
+# ---------------------------------------------------------------- console
+
+def print_summary(run: EvalRun, console: Console | None = None) -> None:
+    """One table per suite, the ablation tables, then the failing cases and threshold violations."""
+    console = console or Console()
+    for suite in run.suites:
+        table = Table(title=f"{suite.name}: metrics", title_justify="left")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        table.add_column("status")
+        for metric, value in suite.metrics.items():
+            status = _status(run, suite.name, metric)
+            table.add_row(metric, _fmt(value), f"[red]{status}[/red]" if status == "FAIL" else f"[green]{status}[/green]")
+        console.print(table)
+        for title, rows in suite.tables.items():
+            console.print(_rows_table(f"{suite.name}: {title}", rows))
+        failed = [c for c in suite.cases if not c.passed]
+        for case in failed:
+            console.print(f"[red]✗[/red] {escape(f'{case.case_id}: {case.question} — {case.detail}')}")
+        console.print("[dim]" + escape("; ".join(f"{k}: {v}" for k, v in suite.info.items())) + "[/dim]")
+        for note in suite.notes:
+            console.print(f"[dim]{escape(note)}[/dim]")
+    if run.violations:
+        console.print("[bold red]Below threshold (eval/thresholds.yaml):[/bold red]")
+        for violation in run.violations:
+            console.print(f"  [red]{escape(str(violation))}[/red]")
+    else:
+        console.print("[bold green]All thresholds met.[/bold green]")
+
+
+def _rows_table(title: str, rows: list[dict[str, object]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column, justify="left" if column == "retriever" else "right")
+    for row in rows:
+        table.add_row(*(_fmt(row.get(c, "")) for c in columns))
+    return table
+
+
+# ---------------------------------------------------------------- markdown, chart, json
+
+def markdown(run: EvalRun, chart: str | None = None) -> str:
+    """The whole run as markdown: summary, definitions, ablation tables and every case."""
+    lines = ["# Evaluation report", "", f"Result: **{'PASS' if run.ok else 'FAIL'}**", ""]
+    if run.violations:
+        lines += ["Below threshold (eval/thresholds.yaml):", "", *[f"- `{v}`" for v in run.violations], ""]
+    if chart:
+        lines += [f"![metrics]({chart})", ""]
+    for suite in run.suites:
+        lines += _suite_markdown(run, suite)
+    lines += ["## Definitions", "", *[f"- **{k}**: {v}." for k, v in DEFINITIONS.items()], ""]
+    return "\n".join(lines)
+
+
+def _suite_markdown(run: EvalRun, suite: SuiteResult) -> list[str]:
+    lines = [f"## {suite.name}", "", "| metric | value | status |", "|---|---:|---|"]
+    lines += [f"| {m} | {_fmt(v)} | {_status(run, suite.name, m)} |" for m, v in suite.metrics.items()]
+    lines += ["", *[f"- {k}: {_cell(v)}" for k, v in suite.info.items()], *[f"- {_cell(n)}" for n in suite.notes], ""]
+    for title, rows in suite.tables.items():
+        columns = list(rows[0]) if rows else []
+        lines += [f"### {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+        lines.append("")
+    if suite.cases:
+        lines += ["### Cases", "", "| kind | case | question | result | missed | answer excerpt |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {c.kind} | {_cell(c.case_id)} | {_cell(c.question)} | {'pass' if c.passed else '**FAIL**'} | "
+            f"{_cell(c.detail)} | {_cell(c.excerpt)} |"
+            for c in suite.cases
+        ]
+        lines.append("")
+    return lines
+
+
+def write_chart(run: EvalRun, path: Path) -> None:
+    """Horizontal bars of every metric in [0, 1], red where below its threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, values, colours = [], [], []
+    for suite in run.suites:
+        for metric, value in suite.metrics.items():
+            labels.append(f"{suite.name}: {metric}")
+            values.append(value)
+            colours.append("#c0392b" if _status(run, suite.name, metric) == "FAIL" else "#2e86c1")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(labels) + 1.2))
+    ax.barh(labels[::-1], values[::-1], color=colours[::-1])
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("value (red: outside its threshold)")
+    ax.set_title("Evaluation metrics")
+    for y, value in enumerate(values[::-1]):
+        ax.text(min(value, 1.0) + 0.01, y, f"{value:.3f}", va="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(run: EvalRun, folder: Path) -> Path:
+    """report.md, metrics.png and results.json in `folder`; returns the report's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_chart(run, folder / "metrics.png")
+    (folder / "report.md").write_text(markdown(run, "metrics.png"), encoding="utf-8")
+    results = {
+        "ok": run.ok,
+        "violations": [str(v) for v in run.violations],
+        "suites": [asdict(s) for s in run.suites],
+    }
+    (folder / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    return folder / "report.md"
