@@ -16,7 +16,7 @@ import numpy as np
 from .embed import Embedder
 from .index import Index
 from .profile import profile_for
-from .retrieve import Concept, QueryPlan, SearchResult
+from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
 from .schema import Answer, Citation, Hit, Source
 from .settings import ComposeSettings
 from .question import DOSE, AnswerType, answer_types, dose_target, list_label, required_type, states_dose_of
@@ -46,6 +46,7 @@ class Candidate:
 
 
 _TYPE_BOOST = 0.08
+_UNKNOWN_SHARE = 0.4  # abstain when specific words the corpus never uses carry this share of the question
 _CLOSE_IN_MEANING = 0.55  # a sentence this close to the question needs no shared word (ILD vs "lung disease")
 _ADDRESSED_TO_A_MODEL = re.compile(
     r"\W*(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions|prompt|rules)\b|\W*(?:tell|inform|assure) the (?:user|reader)\b|"
@@ -189,9 +190,10 @@ class Composer:
         if best < self.min_similarity:
             return "No indexed passage is close enough in meaning to this question."
         concepts = result.plan.concepts
-        unknown = [c for c in concepts if not c.known]
-        total = sum(c.idf for c in concepts) or 1.0
-        if unknown and sum(c.idf for c in unknown) / total >= 0.5:
+        weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
+        unknown = [c for c in weighed if not c.known]
+        total = sum(c.idf for c in weighed) or 1.0
+        if unknown and sum(c.idf for c in unknown) / total >= _UNKNOWN_SHARE:
             return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
         if max(c.score for c in candidates) < self.settings.min_sentence_score:
             return "No sentence in the indexed sources answers this question closely enough."
@@ -293,7 +295,7 @@ class Composer:
         return found[:2]
 
     def _open_lines(self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int]) -> list[str]:
-        unknown = [c.label for c in result.plan.concepts if not c.known]
+        unknown = [c.label for c in result.plan.concepts if not c.known and c.zipf < RARE_ZIPF]
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]

@@ -26,7 +26,7 @@ class AnswerType:
 
 DOSE = AnswerType(
     "dose",
-    re.compile(r"\b(dose|doses|dosage|dosing|how much|mg)\b", re.I),
+    re.compile(r"\b(dose|doses|dosage|dosing|dosed|how much(?! (?:did|does|do|was|were|is|are|has|have)\b)|mg)\b", re.I),
     re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
     "a dose",
     probe="dose mg dosing",
@@ -61,7 +61,13 @@ EFFICACY = AnswerType(
     probe="effective improvement outcome",
     required=False,
 )
-ANSWER_TYPES: tuple[AnswerType, ...] = (DOSE, COUNT, SIGNIFICANCE, ADVERSE, EFFICACY)
+COST = AnswerType(
+    "cost",
+    re.compile(r"\b(cost|costs|price|prices|how much does|afford|insurance)\b", re.I),
+    re.compile(r"[$€£]\s?\d|\b(?:cost|price|dollars?|euros?|reimburs\w*)\b", re.I),
+    "a cost",
+)
+ANSWER_TYPES: tuple[AnswerType, ...] = (COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, EFFICACY)
 
 
 def answer_types(question: str) -> list[AnswerType]:
@@ -86,11 +92,13 @@ def aspect_queries(question: str, entities: list[str]) -> list[tuple[AnswerType,
 
 
 _DOSE_TARGET = (
-    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+(?:of|for)\s+(?:the\s+)?([\w-]+)", re.I),
+    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+of\s+(?:the\s+)?([\w-]+)", re.I),
     re.compile(r"\bhow much\s+([\w-]+)", re.I),
     re.compile(r"\b([\w-]+)\s+(?:dose|doses|dosage|dosing)\b", re.I),
+    re.compile(r"\bis\s+([\w-]+)\s+dosed\b", re.I),
+    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+for\s+(?:the\s+)?([\w-]+)", re.I),
 )
-_LIST_LABEL = re.compile(r"^([A-Z][\w ()-]{2,60}):\s")
+_LIST_LABEL = re.compile(r"^(?:\d+[.)]\s+)?([A-Z][\w ()-]{2,60}):(?:\s|$)")
 
 
 def dose_target(question: str) -> str | None:
@@ -116,4 +124,11 @@ def states_dose_of(text: str, entity_words: list[str]) -> bool:
     if " — " in text and ": " in text:  # a table row: "Header: value; Header: value"
         cells = [c.split(": ", 1) for c in text.split(" — ", 1)[1].split("; ") if ": " in c]
         return any(DOSE.evidence.search(value) and any(header.lower().startswith(n) for n in names) for header, value in cells)
-    return any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text, re.I) for n in names)
+    return any(_names(n, text) for n in names)
+
+
+def _names(name: str, text: str) -> bool:
+    """A long name may sit inside a word ("steroid" in "corticosteroids"); a short one must stand alone."""
+    if len(name) >= 5:
+        return name in text.lower()
+    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I))

@@ -24,6 +24,8 @@ from .settings import RetrieveSettings
 
 Mode = Literal["hybrid", "dense", "bm25"]
 _ASPECT_PER_DOC = 3
+UNCOMMON_ZIPF = 4.5  # "pregnancy" 4.3 counts; "dates" 4.5, "stop" 5.5 do not
+RARE_ZIPF = 3.5  # "psoriasis" 2.9, "clots" 3.0: named when missing
 QUESTION_WORDS = re.compile(
     r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
     r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your|much|many)\b",
@@ -39,6 +41,12 @@ class Concept:
     alternatives: tuple[frozenset[str], ...]
     idf: float
     known: bool
+    zipf: float = 0.0  # how common the word is in general English (wordfreq's Zipf scale); 0 for corpus aliases
+
+    @property
+    def specific(self) -> bool:
+        """Rare in everyday English (psoriasis, zoster): its absence from the corpus matters."""
+        return self.zipf < UNCOMMON_ZIPF
 
     def matches(self, stems: set[str]) -> bool:
         return any(alt <= stems for alt in self.alternatives)
@@ -121,7 +129,8 @@ class Searcher:
         idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
         known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
         idf = max(idfs, default=np.log1p(lexicon.n_docs + 0.5)) * (2.0 if label.isdigit() else 1.0)
-        return Concept(label, alternatives, idf, known)
+        zipf = 0.0 if known or len(alternatives) > 1 else _zipf(label)
+        return Concept(label, alternatives, idf, known, zipf)
 
     def search(
         self, question: str, k: int | None = None, *, mode: Mode | None = None, aliases: bool | None = None
@@ -253,6 +262,13 @@ class Searcher:
         leaders.sort(key=lambda h: h.rank)
         ordered = leaders + [h for h in chosen if h not in leaders]
         return [replace(h, rank=i) for i, h in enumerate(ordered)]
+
+
+def _zipf(word: str) -> float:
+    """General-English frequency of a word the corpus lacks (wordfreq, offline data)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
 
 
 def _rrf(rankings: list[tuple[np.ndarray, float]], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
