@@ -33,8 +33,8 @@ serve: setup ingest
 
 test: setup browser-deps
 	$(BIN)/python -m pytest -q -m "not llm"
-	$(BIN)/python -m eval --suite gold --report eval/reports/gold
-	$(BIN)/python -m eval --suite pubmedqa --limit 300 --report eval/reports/pubmedqa
+	$(BIN)/python -m eval --suite gold --gate floor --report eval/reports/gold
+	$(BIN)/python -m eval --suite pubmedqa --limit 300 --gate floor --report eval/reports/pubmedqa
 
 eval: setup
 	$(BIN)/python -m eval --suite all --report eval/reports/all

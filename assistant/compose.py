@@ -301,11 +301,11 @@ class Composer:
         lines = ["**What the sources leave open**", ""]
         lines += [f"- {quoted(c.text)} [{numbers[c.key]}]" for c in open_items]
         if unknown:
-            lines.append(f"- No indexed passage mentions: {', '.join(unknown)}.")
+            lines.append(f"- No indexed passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
         return lines
 
     def _abstention(self, question: str, result: SearchResult, reason: str, report: dict[str, object]) -> Answer:
-        terms = ", ".join(result.plan.searched_terms) or "(no searchable terms)"
+        terms = ", ".join(f"“{t}”" for t in result.plan.searched_terms) or "(no searchable terms)"  # the user's words
         text = (
             "**Not covered by the indexed sources.** "
             f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents "

@@ -237,8 +237,11 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         audience.change(switch_audience, [session, audience], [chat, passage], **hidden)
         new.click(new_conversation, session, [session, chat, passage, suggestion_row, *suggestions, export], **hidden)
         add.click(add_documents, files, [files, upload_status, library], show_progress_on=upload_status, **hidden)
-        gr.api(ask_api, api_name="ask")
+        gr.api(ask_api, api_name="ask", concurrency_limit=API_CONCURRENCY)
     return app
+
+
+API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores
 
 
 def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,

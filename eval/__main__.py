@@ -27,6 +27,7 @@ def main(
     limit: Annotated[Optional[int], typer.Option(min=1, help="PubMedQA: first N PMIDs; MedQuAD: N passages. Default: all.")] = None,
     citations: Annotated[str, typer.Option(help=f"Citation check: {' | '.join(CITATION_CHECKS)}.")] = "extractive",
     ablation: Annotated[bool, typer.Option("--ablation", help="Datasets too: score all four retrievers (4× query time).")] = False,
+    gate: Annotated[str, typer.Option(help="Exit 1 below the targets ('target') or below the regression floors ('floor', CI).")] = "target",
 ) -> None:
     """Run the evaluation; exits 1 when a metric is outside eval/thresholds.yaml, 2 on a usage or data error."""
     from rich.console import Console
@@ -37,7 +38,8 @@ def main(
     console = Console(width=max(Console().width, 120))
     try:
         run = run_eval(
-            [suite], data_dir=data, limit=limit, report_dir=report, citation_mode=citations, ablation=ablation, console=console
+            [suite], data_dir=data, limit=limit, report_dir=report, citation_mode=citations, ablation=ablation, gate=gate,
+            console=console,
         )
     except AssistantError as exc:
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)

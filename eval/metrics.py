@@ -194,11 +194,16 @@ def ratio(part: int, whole: int) -> float:
 # ---------------------------------------------------------------- thresholds
 
 class Bound(BaseModel):
-    """A metric's bar: at least `min`, at most `max`, or both."""
+    """A metric's bar: at least `min`, at most `max`, or both (the target); `floor` is the regression gate."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     min: float | None = Field(default=None)
     max: float | None = Field(default=None)
+    floor: float | None = Field(
+        default=None,
+        description="CI regression gate while the target is not met: the level last measured. The `floor` gate fails "
+        "below it (above it for a `max` bar); the target stays the project's goal and is always reported.",
+    )
 
     @model_validator(mode="after")
     def _some_bound(self) -> Bound:
@@ -206,11 +211,14 @@ class Bound(BaseModel):
             raise ValueError("a threshold needs `min` or `max`")
         return self
 
-    def violated_by(self, value: float) -> str | None:
-        if self.min is not None and value < self.min:
-            return f"{value:.4g} < min {self.min:g}"
-        if self.max is not None and value > self.max:
-            return f"{value:.4g} > max {self.max:g}"
+    def violated_by(self, value: float, gate: str = "target") -> str | None:
+        low, high = self.min, self.max
+        if gate == "floor" and self.floor is not None:
+            low, high = (self.floor, high) if self.min is not None else (low, self.floor)
+        if low is not None and value < low:
+            return f"{value:.4g} < {'floor' if low != self.min else 'min'} {low:g}"
+        if high is not None and value > high:
+            return f"{value:.4g} > {'floor' if high != self.max else 'max'} {high:g}"
         return None
 
 
@@ -225,13 +233,18 @@ class Violation:
         return f"{self.suite}.{self.metric}: {self.problem}"
 
 
-def check_thresholds(measured: Mapping[str, Mapping[str, float]], thresholds: Mapping[str, Mapping[str, Bound]]) -> list[Violation]:
+GATES = ("target", "floor")
+
+
+def check_thresholds(
+    measured: Mapping[str, Mapping[str, float]], thresholds: Mapping[str, Mapping[str, Bound]], gate: str = "target"
+) -> list[Violation]:
     """Every bar of every suite that was run; a bar on a metric the suite did not report is a violation too."""
     out = []
     for suite, values in measured.items():
         for metric, bound in thresholds.get(suite, {}).items():
             if metric not in values:
                 out.append(Violation(suite, metric, None, f"not measured (reported: {', '.join(sorted(values))})"))
-            elif problem := bound.violated_by(values[metric]):
+            elif problem := bound.violated_by(values[metric], gate):
                 out.append(Violation(suite, metric, values[metric], problem))
     return out

@@ -17,7 +17,7 @@ from eval.harness import load_thresholds
 from eval.metrics import matches_all, normalise
 
 GOLD = load_gold()
-DOCUMENTS = {d.doc_id: d for d in (load_document(p).document for p in discover([Settings().corpus_dir]))}
+DOCUMENTS = {d.doc_id: d for d in (load_document(p).document for p in discover([Settings().corpus_dir])[0])}
 
 
 def _raw() -> dict:  # type: ignore[type-arg]

@@ -280,3 +280,25 @@ def test_gradio_client_calls_the_ask_endpoint(live: Live) -> None:
     assert [c["number"] for c in result["citations"]] == [c.number for c in expected.citations]
     for citation in result["citations"]:
         assert live.assistant.index.documents[citation["doc_id"]].text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_twenty_concurrent_api_clients_get_the_serial_answers(live: Live) -> None:
+    """Issue 8: 20 gradio_client clients at once on 127.0.0.1, every answer identical to the serial one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = [SEED, "What side effects were reported with upadacitinib?", "How is IVIG dosed?", "What is the capital of France?"]
+    expected = {q: live.assistant.ask(q).to_dict() for q in questions}
+
+    def one(i: int) -> tuple[str, dict]:  # type: ignore[type-arg]
+        question = questions[i % len(questions)]
+        client = Client(live.url, verbose=False, analytics_enabled=False, download_files=False)
+        return question, client.predict(question, api_name="/ask")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert len(results) == 20
+    for question, result in results:
+        assert result["text"] == expected[question]["text"]
+        assert result["citations"] == expected[question]["citations"]
