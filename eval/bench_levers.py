@@ -25,8 +25,6 @@ from eval.bench import (
     write_corpus,
 )
 
-THROUGHPUT_TEXTS = 600
-
 
 def throughput(settings: Any, texts: list[str], gflops: float) -> dict[str, float]:
     """Tokens/s and % of roofline for one embedder configuration on `texts` (after a warm-up call)."""
@@ -135,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=600, help="chunks embedded per throughput configuration")
     parser.add_argument("--ann-index", type=Path, default=None, help="index folder whose vectors the ANN study uses")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "LEVERS.md")
     args = parser.parse_args(argv)
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     chunks = assistant.index.chunks
     texts = [c.embed_text for c in chunks]
     rng = np.random.default_rng(0)
-    sample = [texts[i] for i in rng.choice(len(texts), min(THROUGHPUT_TEXTS, len(texts)), replace=False)]
+    sample = [texts[i] for i in rng.choice(len(texts), min(args.sample, len(texts)), replace=False)]
     log(f"built {len(chunks)} chunks in {build_ms / 1000:.1f} s")
 
     variants = {f"{b} batch {n}, {t} thread{'s' * (t > 1)}{', int8' * q}": EmbedSettings(backend=b, batch_size=n, threads=t, quantize=q)
