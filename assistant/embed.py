@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import threading
+import warnings
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -135,5 +138,153 @@ class HashingEmbedder:
         return f"hashing-{self.dimension}"
 
 
+class OnnxEmbedder:
+    """The same MiniLM weights run by ONNX Runtime: a graph exported once from the local folder (mean pooling and
+    L2 normalisation inside), fed by the fast tokenizer. No torch import at query time; far less per-call overhead."""
+
+    model_id = SentenceTransformerEmbedder.model_id
+    dimension = 384
+    max_tokens = 256  # the model's max_seq_length (sentence_bert_config.json)
+
+    def __init__(self, settings: EmbedSettings) -> None:
+        self.settings = settings
+        self._torch = SentenceTransformerEmbedder(settings)  # validates the folder; used only to export
+        self.model_dir, self.model_id = self._torch.model_dir, self._torch.model_id
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _encoder(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_tokens)
+        tokenizer.enable_padding()
+        return tokenizer
+
+    @cached_property
+    def _session(self):  # type: ignore[no-untyped-def]
+        try:
+            import onnxruntime as ort
+
+            path = onnx_model(self.model_dir, self.settings.cache_dir, quantize=self.settings.quantize)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.settings.threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any runtime failure becomes one clear error
+            raise ModelError(
+                f"Could not run the ONNX export of {self.model_dir} ({exc}). Delete {self.settings.cache_dir} to export "
+                "it again, or set embed.backend='torch'."
+            ) from exc
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))  # longest first: little padding per batch
+        step = self.settings.batch_size
+        with self._lock:
+            for begin in range(0, len(order), step):
+                rows = order[begin : begin + step]
+                encoded = self._encoder.encode_batch([texts[n] for n in rows])
+                feed = {
+                    "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                }
+                out[rows] = self._session.run(None, feed)[0]
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return self._torch.count_tokens(text)
+
+    def fingerprint(self) -> str:
+        base = self._torch.fingerprint()
+        return f"{base}+int8" if self.settings.quantize else base
+
+
+def onnx_model(model_dir: Path, cache_dir: Path, *, quantize: bool) -> Path:
+    """The ONNX export of `model_dir` in `cache_dir`, made on first use (under a lock, written atomically)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    name = f"minilm-{_weights_hash(str(model_dir))[:16]}"
+    target = cache_dir / f"{name}{'-int8' if quantize else ''}.onnx"
+    with open(cache_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not target.exists():
+            plain = cache_dir / f"{name}.onnx"
+            if not plain.exists():
+                _atomic(plain, lambda tmp: _export(model_dir, tmp))
+            if quantize:
+                _atomic(target, lambda tmp: _quantize(plain, tmp))
+    return target
+
+
+def _atomic(target: Path, write: Callable[[Path], None]) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except Exception as exc:  # noqa: BLE001 - any export failure becomes one clear error
+        raise ModelError(f"Could not export {target.name} into {target.parent}: {exc}. Set embed.backend='torch' to skip ONNX.") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _export(model_dir: Path, path: Path) -> None:
+    """Trace BERT + mean pooling + normalisation with the torch.export-based ONNX exporter (dynamic batch and length)."""
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert: torch.nn.Module) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    bert = AutoModel.from_pretrained(str(model_dir), local_files_only=True, attn_implementation="eager")
+    ids = torch.ones((2, 16), dtype=torch.int64)
+    mask = torch.ones((2, 16), dtype=torch.int64)
+    mask[1, 9:] = 0  # a padded row, so the traced graph keeps the attention mask
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=512)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter notes about axis names; the graph is checked by the tests
+        torch.onnx.export(
+            Pooled(bert.eval()).eval(),
+            (ids, mask),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_shapes={"input_ids": {0: batch, 1: length}, "attention_mask": {0: batch, 1: length}},
+            dynamo=True,
+            external_data=False,
+            verbose=False,
+        )
+
+
+def _quantize(plain: Path, path: Path) -> None:
+    """int8 dynamic quantisation of the weight matrices only, per output channel; attention products stay float."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(plain)).graph
+    weights = {w.name for w in graph.initializer}
+    activations = [n.name for n in graph.node if n.op_type == "MatMul" and not any(i in weights for i in n.input)]
+    quantize_dynamic(str(plain), str(path), weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=activations, op_types_to_quantize=["MatMul"])
+
+
+BACKENDS: dict[str, Callable[[EmbedSettings], Embedder]] = {
+    "onnx": OnnxEmbedder,
+    "torch": SentenceTransformerEmbedder,
+}
+
+
 def default_embedder(settings: EmbedSettings) -> Embedder:
-    return SentenceTransformerEmbedder(settings)
+    """The embedder `settings.backend` names."""
+    if settings.backend not in BACKENDS:
+        raise ModelError(f"Unknown embedding backend {settings.backend!r}; valid: {', '.join(BACKENDS)}.")
+    return BACKENDS[settings.backend](settings)

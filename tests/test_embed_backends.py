@@ -1,0 +1,58 @@
+"""The ONNX Runtime backend: same vectors as sentence-transformers, padding-safe, exported once, int8 kept apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder, default_embedder, onnx_model
+from assistant.errors import IndexMismatch
+from assistant.index import check_compatible
+from assistant.settings import EmbedSettings
+
+TEXTS = [
+    "Can upadacitinib help dermatomyositis?",
+    "Adult acute lymphoblastic leukemia (ALL) is a type of cancer in which the bone marrow makes too many lymphocytes.",
+    "IVIG",
+    # longer than the model's 256 word-piece window: both backends must cut it the same way
+    " ".join(["Refractory idiopathic inflammatory myopathy improved on a Janus kinase inhibitor."] * 40),
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder() -> OnnxEmbedder:
+    embedder = default_embedder(EmbedSettings())
+    assert isinstance(embedder, OnnxEmbedder)
+    return embedder
+
+
+def test_onnx_vectors_match_sentence_transformers(onnx_embedder: OnnxEmbedder, embedder: SentenceTransformerEmbedder) -> None:
+    ours, reference = onnx_embedder.embed(TEXTS), embedder.embed(TEXTS)
+    assert ours.shape == reference.shape == (len(TEXTS), 384)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(ours * reference, axis=1)) > 0.9999
+    assert onnx_embedder.fingerprint() == embedder.fingerprint()  # one index serves both backends
+
+
+def test_padding_in_a_batch_does_not_change_a_vector(onnx_embedder: OnnxEmbedder) -> None:
+    batched = onnx_embedder.embed(TEXTS)
+    alone = np.vstack([onnx_embedder.embed([text]) for text in TEXTS])
+    assert np.allclose(batched, alone, atol=1e-5)
+    assert onnx_embedder.embed([]).shape == (0, 384)
+
+
+def test_export_is_made_once_and_reused(onnx_embedder: OnnxEmbedder) -> None:
+    onnx_embedder.embed(["make sure the export exists"])
+    path = onnx_model(onnx_embedder.model_dir, onnx_embedder.settings.cache_dir, quantize=False)
+    stamp = path.stat().st_mtime_ns
+    assert onnx_model(onnx_embedder.model_dir, onnx_embedder.settings.cache_dir, quantize=False) == path
+    assert path.stat().st_mtime_ns == stamp
+
+
+def test_int8_is_close_but_never_mixed_with_float_indexes(assistant, embedder: SentenceTransformerEmbedder) -> None:  # type: ignore[no-untyped-def]
+    int8 = default_embedder(EmbedSettings(quantize=True))
+    similarity = np.sum(int8.embed(TEXTS) * embedder.embed(TEXTS), axis=1)
+    assert np.min(similarity) > 0.95
+    assert np.max(similarity) < 0.99999  # really quantised
+    with pytest.raises(IndexMismatch, match="model_sha256"):
+        check_compatible(assistant.index.manifest, int8, assistant.settings)
