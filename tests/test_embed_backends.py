@@ -21,7 +21,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def onnx_embedder() -> OnnxEmbedder:
-    embedder = default_embedder(EmbedSettings())
+    embedder = default_embedder(EmbedSettings(backend="onnx"))
     assert isinstance(embedder, OnnxEmbedder)
     return embedder
 
@@ -50,7 +50,7 @@ def test_export_is_made_once_and_reused(onnx_embedder: OnnxEmbedder) -> None:
 
 
 def test_int8_is_close_but_never_mixed_with_float_indexes(assistant, embedder: SentenceTransformerEmbedder) -> None:  # type: ignore[no-untyped-def]
-    int8 = default_embedder(EmbedSettings(quantize=True))
+    int8 = default_embedder(EmbedSettings(backend="onnx", quantize=True))
     similarity = np.sum(int8.embed(TEXTS) * embedder.embed(TEXTS), axis=1)
     assert np.min(similarity) > 0.95
     assert np.max(similarity) < 0.99999  # really quantised
