@@ -209,6 +209,10 @@ class Bound(BaseModel):
     def _some_bound(self) -> Bound:
         if self.min is None and self.max is None:
             raise ValueError("a threshold needs `min` or `max`")
+        if self.floor is not None and (
+            (self.min is not None and self.floor > self.min) or (self.max is not None and self.floor < self.max)
+        ):
+            raise ValueError("a `floor` is a regression gate below the target, never stricter than it")
         return self
 
     def violated_by(self, value: float, gate: str = "target") -> str | None:

@@ -193,3 +193,15 @@ def test_threshold_on_an_unmeasured_metric_is_a_violation() -> None:
 def test_a_bound_needs_min_or_max() -> None:
     with pytest.raises(ValueError):
         Bound()
+
+
+def test_a_floor_gates_regressions_while_the_target_is_still_reported() -> None:
+    from eval.metrics import Bound
+
+    recall = Bound(min=0.90, floor=0.70)
+    assert recall.violated_by(0.80, "floor") is None and recall.violated_by(0.60, "floor") == "0.6 < floor 0.7"
+    assert recall.violated_by(0.80) == "0.8 < min 0.9", "the target still fails"
+    absences = Bound(max=0.0, floor=0.05)
+    assert absences.violated_by(0.01, "floor") is None and absences.violated_by(0.01) is not None
+    with pytest.raises(ValueError, match="never stricter"):
+        Bound(min=0.9, floor=0.95)
