@@ -74,6 +74,7 @@ def ann_rows(vectors: np.ndarray, queries: np.ndarray, doc_ids: list[str], truth
     exact.add(vectors)
     _, reference = exact.search(queries, depth)
     nlist = int(4 * np.sqrt(len(vectors)))
+    quantizers: list[Any] = []
 
     def hnsw(ef: int) -> Any:
         index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
@@ -84,8 +85,8 @@ def ann_rows(vectors: np.ndarray, queries: np.ndarray, doc_ids: list[str], truth
 
     def ivf(nprobe: int) -> Any:
         quantizer = faiss.IndexFlatIP(vectors.shape[1])
+        quantizers.append(quantizer)  # the IVF index does not own its coarse quantizer: keep it alive
         index = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-        index.quantizer_ref = quantizer  # keep the coarse quantizer alive as long as the index
         index.train(vectors)
         index.add(vectors)
         index.nprobe = nprobe
