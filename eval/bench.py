@@ -138,24 +138,26 @@ def token_lengths(texts: list[str]) -> list[int]:
     return [len(e.ids) for e in tokenizer.encode_batch(texts)]
 
 
-def padded_tokens(calls: list[list[str]], lengths: dict[str, int], batch_size: int) -> int:
-    """Word pieces computed including padding: sentence-transformers sorts each encode() call by text length
-    and pads every batch to its longest member."""
+def padded_tokens(calls: list[list[str]], lengths: dict[str, int], batch_size: int, by_tokens: bool = False) -> int:
+    """Word pieces computed including padding: each embedding call is sorted by length (sentence-transformers:
+    characters; our ONNX embedder: word pieces) and every batch is padded to its longest member."""
     total = 0
     for texts in calls:
-        ordered = sorted(texts, key=len, reverse=True)
+        ordered = sorted(texts, key=lengths.__getitem__ if by_tokens else len, reverse=True)
         for begin in range(0, len(ordered), batch_size):
             batch = ordered[begin : begin + batch_size]
             total += len(batch) * max(lengths[t] for t in batch)
     return total
 
 
-def embedding_figures(texts: list[str], calls: list[list[str]], batch_size: int, embed_s: float) -> dict[str, float]:
+def embedding_figures(
+    texts: list[str], calls: list[list[str]], batch_size: int, embed_s: float, by_tokens: bool = False
+) -> dict[str, float]:
     lengths = token_lengths(texts)
     by_text = dict(zip(texts, lengths, strict=True))
     return {
         "tokens": sum(lengths),
-        "padded_tokens": padded_tokens(calls, by_text, batch_size),
+        "padded_tokens": padded_tokens(calls, by_text, batch_size, by_tokens),
         "flops": float(sum(sequence_flops(n) for n in lengths)),
         "embed_s": embed_s,
     }
@@ -215,7 +217,7 @@ def ours_ingest(work: Path) -> dict[str, Any]:
     return {
         "chunks": len(texts),
         "ingest_s": seconds / 1000,
-        **embedding_figures(texts, log.calls, settings.embed.batch_size, log.seconds),
+        **embedding_figures(texts, log.calls, settings.embed.batch_size, log.seconds, settings.embed.backend == "onnx"),
         "index_bytes": folder_bytes(assistant.index.folder),
         "peak_rss_mb": peak_rss_mb(),
     }
