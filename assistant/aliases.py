@@ -75,9 +75,12 @@ class AliasTable:
         """For each alias term found in `text`: (the term as written, its other names)."""
         found: list[tuple[str, list[str]]] = []
         claimed: list[tuple[int, int]] = []
+        lowered = text.lower()
         terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
         tails = [(" ".join(t.split()[-2:]), g) for t, g in terms if len(t.split()) >= 3]  # "lung disease" of ILD
         for term, group in [*terms, *tails]:
+            if term.lower() not in lowered:  # cheap test first: compiling a pattern per corpus term dominated search()
+                continue
             for match in _term_pattern(term).finditer(text):
                 if any(s < match.end() and match.start() < e for s, e in claimed):
                     continue

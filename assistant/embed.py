@@ -158,7 +158,7 @@ class OnnxEmbedder:
 
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.enable_padding()
+        tokenizer.no_padding()
         return tokenizer
 
     @cached_property
@@ -181,18 +181,21 @@ class OnnxEmbedder:
             ) from exc
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Tokenise once, then batch by word-piece count (not characters), so a batch pads to almost nothing."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))  # longest first: little padding per batch
+        ids = [e.ids for e in self._encoder.encode_batch(texts)] if texts else []
+        order = sorted(range(len(texts)), key=lambda n: -len(ids[n]))
         step = self.settings.batch_size
         with self._lock:
             for begin in range(0, len(order), step):
                 rows = order[begin : begin + step]
-                encoded = self._encoder.encode_batch([texts[n] for n in rows])
-                feed = {
-                    "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-                }
-                out[rows] = self._session.run(None, feed)[0]
+                width = len(ids[rows[0]])
+                input_ids = np.zeros((len(rows), width), dtype=np.int64)  # [PAD] is id 0
+                mask = np.zeros((len(rows), width), dtype=np.int64)
+                for i, n in enumerate(rows):
+                    input_ids[i, : len(ids[n])] = ids[n]
+                    mask[i, : len(ids[n])] = 1
+                out[rows] = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
         return out
 
     def count_tokens(self, text: str) -> int:

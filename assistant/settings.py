@@ -45,7 +45,9 @@ class EmbedSettings(_Section):
         default_factory=lambda: Path.home() / ".cache" / "medevidence-assistant",
         description="Where the ONNX export of the model is kept (exported on first use, never downloaded).",
     )
-    batch_size: int = Field(default=64, ge=1, description="Texts embedded per forward pass (longest first, less padding).")
+    batch_size: int = Field(
+        default=16, ge=1, description="Texts embedded per forward pass, longest first (16 beat 32/64/128: eval/LEVERS.md)."
+    )
     threads: int = Field(default=2, ge=1, description="Intra-op threads for torch or ONNX Runtime (this machine has 2 cores).")
 
 
