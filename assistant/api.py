@@ -37,7 +37,7 @@ class Assistant:
 
     def _install(self, index: Index) -> None:
         searcher = Searcher(index, self.embedder, self.settings.retrieve)
-        composer = Composer(index, self.embedder, self.settings.compose, self.settings.retrieve.min_similarity)
+        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity)
         with self._swap_lock:  # readers take searcher and composer together, never one of each version
             self.index, self.searcher, self.composer = index, searcher, composer
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from .embed import Embedder
 from .index import Index
 from .profile import profile_for
 from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
@@ -80,29 +78,26 @@ class CitationRegistry:
 class Composer:
     """Chooses, orders and cites sentences; decides when to abstain."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: ComposeSettings, min_similarity: float) -> None:
+    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float) -> None:
         self.index = index
-        self.embedder = embedder
         self.settings = settings
         self.min_similarity = min_similarity
-        self._cache: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._fill_lock = threading.Lock()
 
     # ------------------------------------------------------------ scoring
 
     def candidates(self, result: SearchResult) -> list[Candidate]:
-        """Every sentence of the retrieved chunks, scored by meaning (dense) and by question concepts."""
-        spans: dict[tuple[str, int, int], Hit] = {}
+        """Every sentence of the retrieved chunks, scored by meaning (dense, vectors made at index time) and by
+        question concepts."""
+        spans: dict[tuple[str, int, int], tuple[Hit, np.ndarray]] = {}
         for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
-            for start, end in hit.chunk.sentences:
+            for (start, end), vector in zip(hit.chunk.sentences, self.index.sentence_vectors(hit.chunk), strict=True):
                 sentence = self.index.documents[hit.doc_id].text[start:end]
                 if len(sentence.split()) >= 3 and not sentence.endswith(":") and not _ADDRESSED_TO_A_MODEL.match(sentence):
-                    spans.setdefault((hit.doc_id, start, end), hit)  # lead-ins and instructions claim nothing
+                    spans.setdefault((hit.doc_id, start, end), (hit, vector))  # lead-ins and instructions claim nothing
         if not spans:
             return []
         keys = list(spans)
-        vectors = self._sentence_vectors(keys)
+        vectors = np.vstack([vector for _, vector in spans.values()])
         dense = (vectors @ result.query_vectors.T).max(axis=1)
         aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
         concepts = result.plan.concepts
@@ -110,36 +105,14 @@ class Composer:
         typed = answer_types(result.plan.question)
         out = []
         for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
+            hit = spans[key][0]
             text = self.index.documents[key[0]].text[key[1] : key[2]]
-            stems = set(self.index.lexicon.stems(f"{self._label_before(spans[key], key[1])} {text}"))
+            stems = set(self.index.lexicon.stems(f"{self._label_before(hit, key[1])} {text}"))
             matched = frozenset(c.label for c in concepts if c.matches(stems))
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
-            out.append(
-                Candidate(spans[key], key[1], key[2], text, float(score) + boost, coverage, matched, tuple(map(float, aspect_row)))
-            )
+            out.append(Candidate(hit, key[1], key[2], text, float(score) + boost, coverage, matched, tuple(map(float, aspect_row))))
         return sorted(out, key=lambda c: -c.score)
-
-    def _sentence_vectors(self, keys: list[tuple[str, int, int]]) -> np.ndarray:
-        """Vectors for `keys`, from the cache or embedded now; read into a local dict, since eviction (or another
-        thread) may drop a key from the cache before the end."""
-        found = self._cached(keys)
-        if len(found) < len(keys):
-            with self._fill_lock:  # one filler at a time: threads missing the same sentences embed them once
-                found.update(self._cached([k for k in keys if k not in found]))
-                missing = [k for k in keys if k not in found]
-                texts = [self.index.documents[d].text[s:e] for d, s, e in missing]
-                found.update(zip(missing, self.embedder.embed(texts), strict=True))
-                with self._cache_lock:
-                    for key in missing:
-                        self._cache[key] = found[key]
-                    while len(self._cache) > 50_000:
-                        self._cache.popitem(last=False)
-        return np.vstack([found[k] for k in keys])
-
-    def _cached(self, keys: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], np.ndarray]:
-        with self._cache_lock:
-            return {k: self._cache[k] for k in keys if k in self._cache}
 
     # ------------------------------------------------------------ composing
 

@@ -2,7 +2,9 @@
 
 Layout of an index folder:
     CURRENT                 name of the live version (replaced atomically)
-    versions/<name>/        manifest.json, documents.json, chunks.json, vectors.faiss, aliases.json, bm25/
+    versions/<name>/        manifest.json, documents.json, chunks.json, vectors.faiss, sentences.npy, aliases.json, bm25/
+sentences.npy holds a float16 vector for every sentence of every non-apparatus chunk, in chunk order, so that
+answering never embeds passages at query time.
 Nothing is pickled. A version is written completely before CURRENT points at it, so a crash mid-ingest
 leaves the previous version live.
 """
@@ -33,7 +35,7 @@ from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
 
@@ -68,6 +70,18 @@ class Index:
     vectors: faiss.Index
     lexicon: Lexicon
     aliases: AliasTable
+    sentences: np.ndarray  # float16, one row per sentence of each non-apparatus chunk, in chunk order
+    sentence_offsets: np.ndarray = field(init=False)
+    rows: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sentence_offsets = sentence_offsets(self.chunks)
+        self.rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+
+    def sentence_vectors(self, chunk: Chunk) -> np.ndarray:
+        """The vectors of `chunk.sentences`, in order (none for apparatus chunks)."""
+        row = self.rows[chunk.chunk_id]
+        return np.asarray(self.sentences[self.sentence_offsets[row] : self.sentence_offsets[row + 1]], dtype=np.float32)
 
     def vector(self, rows: list[int]) -> np.ndarray:
         return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) if rows else np.zeros((0, self.vectors.d), np.float32)
@@ -103,16 +117,31 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         lexicon = Lexicon.load(folder / "bm25")
         aliases = AliasTable.from_json(json.loads((folder / "aliases.json").read_text()))
+        sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
     except IndexMismatch:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
-    if vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension:
+    n_sentences = int(sentence_offsets(chunks)[-1])
+    if (
+        vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension
+        or sentences.shape != (n_sentences, embedder.dimension)
+    ):
         raise IndexError_(
             f"The index in {folder} is inconsistent ({vectors.ntotal} vectors of dimension {vectors.d}, "
-            f"{len(chunks)} chunks). {REBUILD_HINT}"
+            f"{len(chunks)} chunks, {sentences.shape} sentence vectors for {n_sentences} sentences). {REBUILD_HINT}"
         )
-    return Index(folder, manifest, documents, chunks, vectors, lexicon, aliases)
+    return Index(folder, manifest, documents, chunks, vectors, lexicon, aliases, sentences)
+
+
+def embedded_sentences(chunk: Chunk) -> tuple[tuple[int, int], ...]:
+    """The sentences of `chunk` that get a vector: all of them, except in apparatus (references, glossaries)."""
+    return () if chunk.kind == "apparatus" else chunk.sentences
+
+
+def sentence_offsets(chunks: list[Chunk]) -> np.ndarray:
+    """Row of each chunk's first sentence vector, plus the total at the end."""
+    return np.cumsum([0, *(len(embedded_sentences(c)) for c in chunks)], dtype=np.int64)
 
 
 def check_compatible(manifest: dict[str, object], embedder: Embedder, settings: Settings) -> None:
@@ -338,24 +367,32 @@ def _write_version(
     progress: Progress | None,
 ) -> str:
     documents = sorted(kept + fresh, key=lambda d: d.doc_id)
-    reused = _reused_vectors(previous, kept)
-    chunks: list[Chunk] = []
-    vectors: list[np.ndarray] = []
+    reused = _reused(previous, kept)
     fresh_chunks = {d.doc_id: chunk_document(d, settings.chunk, embedder.count_tokens) for d in fresh}
-    new_vectors = _embed_fresh(fresh_chunks, embedder, progress)
-    for doc in documents:
-        doc_chunks, doc_vectors = fresh_chunks.get(doc.doc_id), new_vectors.get(doc.doc_id)
-        if doc_chunks is None:
-            doc_chunks, doc_vectors = reused[doc.doc_id]
-        chunks.extend(doc_chunks)
-        vectors.append(doc_vectors)
+    embedded = _embed_fresh({d.doc_id: d for d in fresh}, fresh_chunks, embedder, progress)
+    parts = [embedded.get(doc.doc_id) or reused[doc.doc_id] for doc in documents]
+    chunks = [c for part in parts for c in part.chunks]
     report.embedded_chunks = sum(len(c) for c in fresh_chunks.values())
     report.total_chunks = len(chunks)
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, embedder.dimension), np.float32)
-    return _persist(documents, chunks, matrix, settings, embedder)
+    vectors = _stack([p.vectors for p in parts], embedder.dimension)
+    sentences = _stack([p.sentences for p in parts], embedder.dimension)
+    return _persist(documents, chunks, vectors, sentences, settings, embedder)
 
 
-def _reused_vectors(previous: Index | None, kept: list[Document]) -> dict[str, tuple[list[Chunk], np.ndarray]]:
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    """One document's chunks with their vectors and the vectors of their sentences (see `embedded_sentences`)."""
+
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    sentences: np.ndarray
+
+
+def _stack(matrices: list[np.ndarray], dimension: int) -> np.ndarray:
+    return np.vstack(matrices).astype(np.float32) if matrices else np.zeros((0, dimension), np.float32)
+
+
+def _reused(previous: Index | None, kept: list[Document]) -> dict[str, _Embedded]:
     if previous is None or not kept:
         return {}
     wanted = {d.doc_id for d in kept}
@@ -364,29 +401,49 @@ def _reused_vectors(previous: Index | None, kept: list[Document]) -> dict[str, t
         if chunk.doc_id in wanted:
             rows.setdefault(chunk.doc_id, []).append(row)
     all_vectors = previous.all_vectors()
-    return {doc_id: ([previous.chunks[r] for r in rs], all_vectors[rs]) for doc_id, rs in rows.items()}
+    offsets = previous.sentence_offsets
+    return {
+        doc_id: _Embedded(
+            [previous.chunks[r] for r in rs], all_vectors[rs], np.asarray(previous.sentences[offsets[rs[0]] : offsets[rs[-1] + 1]])
+        )
+        for doc_id, rs in rows.items()
+    }
 
 
 def _embed_fresh(
-    fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
-) -> dict[str, np.ndarray]:
-    """Embed every new chunk, longest first in batches (less padding), reporting progress."""
-    flat = [(doc_id, i, c.embed_text) for doc_id, cs in fresh_chunks.items() for i, c in enumerate(cs)]
-    order = sorted(range(len(flat)), key=lambda n: -len(flat[n][2]))
-    out = {doc_id: np.zeros((len(cs), embedder.dimension), np.float32) for doc_id, cs in fresh_chunks.items()}
+    documents: dict[str, Document], fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
+) -> dict[str, _Embedded]:
+    """Embed every new chunk and its sentences, longest first in batches (less padding), reporting progress."""
+    texts = {
+        doc_id: (
+            [c.embed_text for c in chunks],
+            [documents[doc_id].text[s:e] for c in chunks for s, e in embedded_sentences(c)],
+        )
+        for doc_id, chunks in fresh_chunks.items()
+    }
+    flat = [(doc_id, part, i, t) for doc_id, pair in texts.items() for part, group in enumerate(pair) for i, t in enumerate(group)]
+    order = sorted(range(len(flat)), key=lambda n: -len(flat[n][3]))
+    out = {
+        doc_id: tuple(np.zeros((len(group), embedder.dimension), np.float32) for group in pair) for doc_id, pair in texts.items()
+    }
     step = 256
     for begin in range(0, len(order), step):
         batch = order[begin : begin + step]
-        vectors = embedder.embed([flat[n][2] for n in batch])
-        for n, vector in zip(batch, vectors, strict=True):
-            out[flat[n][0]][flat[n][1]] = vector
+        for n, vector in zip(batch, embedder.embed([flat[n][3] for n in batch]), strict=True):
+            doc_id, part, i, _ = flat[n]
+            out[doc_id][part][i] = vector
         if progress:
             progress("embedding", min(begin + step, len(order)), len(order))
-    return out
+    return {doc_id: _Embedded(fresh_chunks[doc_id], *out[doc_id]) for doc_id in fresh_chunks}
 
 
 def _persist(
-    documents: list[Document], chunks: list[Chunk], matrix: np.ndarray, settings: Settings, embedder: Embedder
+    documents: list[Document],
+    chunks: list[Chunk],
+    matrix: np.ndarray,
+    sentences: np.ndarray,
+    settings: Settings,
+    embedder: Embedder,
 ) -> str:
     versions = settings.index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
@@ -397,6 +454,7 @@ def _persist(
     if len(matrix):
         faiss_index.add(matrix)
     faiss.write_index(faiss_index, str(staging / "vectors.faiss"))
+    np.save(staging / "sentences.npy", sentences.astype(np.float16), allow_pickle=False)
     Lexicon.build([c.embed_text for c in chunks]).save(staging / "bm25")
     aliases = mine_aliases(d.text for d in documents)
     _write_json(staging / "aliases.json", aliases.to_json())

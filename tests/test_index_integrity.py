@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from checks import assert_clean_failure, assert_verbatim
 from conftest import CORPUS, SEED_QUESTION
@@ -125,6 +126,10 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
         (v / "bm25" / "data.csc.index.npy").read_bytes()[:200]
     ),
     "manifest is a list": lambda v: (v / "manifest.json").write_text("[]"),
+    "sentences.npy deleted": lambda v: (v / "sentences.npy").unlink(),
+    "truncated sentences.npy": lambda v: (v / "sentences.npy").write_bytes((v / "sentences.npy").read_bytes()[:300]),
+    "sentences.npy of the wrong shape": lambda v: np.save(v / "sentences.npy", np.zeros((3, 384), np.float16)),
+    "sentences.npy holds pickled objects": lambda v: np.save(v / "sentences.npy", np.array([{"a": 1}], dtype=object)),
     "aliases.json is a list": lambda v: (v / "aliases.json").write_text("[1, 2]"),
     "version folder deleted": lambda v: shutil.rmtree(v),
     "CURRENT points outside the index": lambda v: (v.parent.parent / "CURRENT").write_text("../../../etc"),
