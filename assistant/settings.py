@@ -31,7 +31,7 @@ class EmbedSettings(_Section):
         description="Folder of a sentence-transformers model; None uses the packaged all-MiniLM-L6-v2.",
     )
     backend: Literal["onnx", "torch"] = Field(
-        default="torch",
+        default="onnx",
         description=(
             "'onnx': ONNX Runtime on an export of the same weights, made once into cache_dir (same vectors within 1e-6, "
             "faster ingest, several times faster queries, no torch import at query time); 'torch': sentence-transformers."

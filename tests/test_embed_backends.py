@@ -20,18 +20,25 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    embedder = default_embedder(EmbedSettings(backend="torch"))
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="module")
 def onnx_embedder() -> OnnxEmbedder:
     embedder = default_embedder(EmbedSettings(backend="onnx"))
     assert isinstance(embedder, OnnxEmbedder)
     return embedder
 
 
-def test_onnx_vectors_match_sentence_transformers(onnx_embedder: OnnxEmbedder, embedder: SentenceTransformerEmbedder) -> None:
-    ours, reference = onnx_embedder.embed(TEXTS), embedder.embed(TEXTS)
+def test_onnx_vectors_match_sentence_transformers(onnx_embedder: OnnxEmbedder, torch_embedder: SentenceTransformerEmbedder) -> None:
+    ours, reference = onnx_embedder.embed(TEXTS), torch_embedder.embed(TEXTS)
     assert ours.shape == reference.shape == (len(TEXTS), 384)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert np.min(np.sum(ours * reference, axis=1)) > 0.9999
-    assert onnx_embedder.fingerprint() == embedder.fingerprint()  # one index serves both backends
+    assert onnx_embedder.fingerprint() == torch_embedder.fingerprint()  # one index serves both backends
 
 
 def test_padding_in_a_batch_does_not_change_a_vector(onnx_embedder: OnnxEmbedder) -> None:
@@ -49,9 +56,9 @@ def test_export_is_made_once_and_reused(onnx_embedder: OnnxEmbedder) -> None:
     assert path.stat().st_mtime_ns == stamp
 
 
-def test_int8_is_close_but_never_mixed_with_float_indexes(assistant, embedder: SentenceTransformerEmbedder) -> None:  # type: ignore[no-untyped-def]
+def test_int8_is_close_but_never_mixed_with_float_indexes(assistant, torch_embedder: SentenceTransformerEmbedder) -> None:  # type: ignore[no-untyped-def]
     int8 = default_embedder(EmbedSettings(backend="onnx", quantize=True))
-    similarity = np.sum(int8.embed(TEXTS) * embedder.embed(TEXTS), axis=1)
+    similarity = np.sum(int8.embed(TEXTS) * torch_embedder.embed(TEXTS), axis=1)
     assert np.min(similarity) > 0.95
     assert np.max(similarity) < 0.99999  # really quantised
     with pytest.raises(IndexMismatch, match="model_sha256"):
