@@ -9,8 +9,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from .aliases import mine_aliases
+from .question import list_label
 from .schema import Block, Chunk, Document
 from .settings import ChunkSettings
 
@@ -99,7 +101,7 @@ def _pieces(document: Document, settings: ChunkSettings, count_tokens: TokenCoun
     for block in document.blocks:
         if block.kind == "heading":
             continue
-        block = Block(block.kind, block.start, block.end, tuple(s for s in block.section if s != document.title))
+        block = replace(block, section=tuple(s for s in block.section if s != document.title))
         if block.kind == "table_row":
             yield from close()
             label = text[block.start : block.end].split(" — ", 1)[0]
@@ -171,6 +173,32 @@ def _last_fit(stops: Sequence[int], lo: int, fits: Callable[[int], bool]) -> int
 
 _APPARATUS_SECTIONS = re.compile(r"^(references|bibliography|author affiliations|orcid|abbreviations)\b", re.I)
 _GLOSSARY = re.compile(r"(?:^|;\s+)[A-Z][A-Za-z0-9-]{0,11}, [^;]{3,80}")
+
+
+_NUMBERING = re.compile(r"^\d+[.)]\s+")
+
+
+class Leads:
+    """What each sentence of a document sits under: a list item's parent items and list lead-in, in words."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self._starts = [b.start for b in document.blocks]
+
+    def of(self, offset: int) -> str:
+        """"IVIG (Intravenous Immunoglobulin)" for the item "Typical dosing: 2 g/kg …" nested under it: each
+        parent's list label, or the whole of a parent or lead-in line that ends in a colon."""
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i < 0:
+            return ""
+        text = self.document.text
+        parents = (_NUMBERING.sub("", text[s:e]) for s, e in self.document.blocks[i].under)
+        return "; ".join(p for p in (t[:-1] if t.endswith(":") else list_label(t) for t in parents) if p)
+
+    def in_context(self, start: int, end: int) -> str:
+        """A sentence as its reader understands it: after what it sits under (what a sentence vector embeds)."""
+        lead = self.of(start)
+        return f"{lead}: {self.document.text[start:end]}" if lead else self.document.text[start:end]
 
 
 def _is_apparatus(text: str, block: Block) -> bool:

@@ -17,7 +17,7 @@ from .profile import profile_for
 from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
 from .schema import Answer, Citation, Hit, Source
 from .settings import ComposeSettings
-from .question import DOSE, AnswerType, answer_types, dose_target, list_label, required_type, states_dose_of
+from .question import DOSE, AnswerType, answer_types, dose_target, required_type, states_dose_of
 from .stance import find_disagreements
 
 
@@ -107,7 +107,7 @@ class Composer:
         for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
             hit = spans[key][0]
             text = self.index.documents[key[0]].text[key[1] : key[2]]
-            stems = set(self.index.lexicon.stems(f"{self._label_before(hit, key[1])} {text}"))
+            stems = set(self.index.lexicon.stems(f"{self.index.leads[key[0]].of(key[1])} {text}"))
             matched = frozenset(c.label for c in concepts if c.matches(stems))
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
@@ -138,7 +138,7 @@ class Composer:
         """Does this sentence (under its list label, if any) state what `typed` asks about the question's topic?"""
         topics = [c for c in plan.concepts if c.known and not typed.asks.search(c.label)]
         if typed is DOSE:
-            return states_dose_of(f"{self._label_before(cand.hit, cand.start)} {cand.text}".strip(), self._dose_names(plan))
+            return states_dose_of(f"{self.index.leads[cand.hit.doc_id].of(cand.start)} {cand.text}".strip(), self._dose_names(plan))
         return bool(typed.evidence.search(cand.text)) and any(c.label in cand.matched for c in topics)
 
     def _dose_names(self, plan: QueryPlan) -> list[str]:
@@ -147,14 +147,6 @@ class Composer:
         if target:
             return [target, *[o for term, others in self.index.aliases.expansions(target) for o in others]]
         return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
-
-    def _label_before(self, hit: Hit, start: int) -> str:
-        """The nearest list label ("Methotrexate:") above `start` in its chunk: the subject of the items under it."""
-        if hit.chunk.kind == "table_row":
-            return ""
-        text = self.index.documents[hit.doc_id].text
-        labels = [list_label(text[s:e]) for s, e in hit.chunk.sentences if e <= start]
-        return next((label for label in reversed(labels) if label), "")
 
     def _abstain_reason(self, question: str, result: SearchResult, candidates: list[Candidate]) -> str | None:
         if not result.hits or not candidates:

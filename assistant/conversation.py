@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from .compose import CitationRegistry
 from .question import ANSWER_TYPES
+from .retrieve import UNCOMMON_ZIPF, english_zipf
 from .schema import Answer
 from .write import StreamUpdate
 
@@ -28,6 +29,7 @@ _ANAPHOR = re.compile(
     r"the patients?|such patients|the same|there)\b",
     re.I,
 )
+_THING = re.compile(r"\b(?:it|its|the (?:drug|medication|medicine|treatment|therapy)|this (?:drug|medication|treatment|therapy))\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|but|so|then|plus)\b", re.I)
 _MAX_CARRIED = 4
 
@@ -51,8 +53,8 @@ def entities_of(assistant: Assistant, text: str) -> list[str]:
         c.label
         for c in ranked
         if c.known and c.idf >= _rare_idf(assistant) and c.label not in named and c.label not in named_stems
-        and c.label.lower() not in asked and not c.label.isdigit()
-    ]
+        and c.label.lower() not in asked and not c.label.isdigit() and english_zipf(c.label) < UNCOMMON_ZIPF
+    ]  # "tofacitinib", "lung" name a topic; "done", "showed", "before" are rare in the corpus but not topics
     return named + rare[:2]
 
 
@@ -66,23 +68,29 @@ def _rare_idf(assistant: Assistant) -> float:
 
 
 def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[str, tuple[str, ...]]:
-    """The question to search, and its entities: carry earlier entities only into a follow-up."""
+    """The question to search, and its entities: carry earlier entities only into a follow-up.
+
+    "it" or "the drug" becomes the main entity of the latest turn ("What side effects were seen with Rinvoq?");
+    other follow-ups get the earlier entities appended, the most specific first.
+    """
     own = entities_of(assistant, question)
     if not history:
         return question, tuple(own)
     leans = bool(_ANAPHOR.search(question) or _ELLIPSIS.search(question)) or not own
-    if not leans:
+    latest = next((t.entities for t in reversed(history) if any(e not in own for e in t.entities)), ())
+    if not leans or not latest:
         return question, tuple(own)
     carried: list[str] = []
     for turn in reversed(history):
         carried.extend(e for e in turn.entities if e not in carried and e not in own)
-        if len(carried) >= _MAX_CARRIED:
-            break
-    carried = carried[:_MAX_CARRIED]
-    if not carried:
-        return question, tuple(own)
-    resolved = f"{question.rstrip()} (about: {', '.join(carried)})"
-    return resolved, tuple(own + carried)
+    subject = next(e for e in latest if e not in own)
+    thing = _THING.search(question)
+    if thing:
+        name = f"{subject}'s" if thing.group(0).lower() == "its" else subject
+        resolved = f"{question[: thing.start()]}{name}{question[thing.end() :]}"
+        return resolved, tuple(own + [subject] + [e for e in carried if e != subject][: _MAX_CARRIED - 1])
+    carried = sorted(carried, key=english_zipf)[:_MAX_CARRIED]  # "tofacitinib" before "switching"
+    return f"{question.rstrip()} (about: {', '.join(carried)})", tuple(own + carried)
 
 
 class Conversation:

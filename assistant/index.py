@@ -3,8 +3,8 @@
 Layout of an index folder:
     CURRENT                 name of the live version (replaced atomically)
     versions/<name>/        manifest.json, documents.json, chunks.json, vectors.faiss, sentences.npy, aliases.json, bm25/
-sentences.npy holds a float16 vector for every sentence of every non-apparatus chunk, in chunk order, so that
-answering never embeds passages at query time.
+sentences.npy holds a float16 vector for every sentence of every non-apparatus chunk, in chunk order (each embedded
+after what it sits under: chunk.Leads), so that answering never embeds passages at query time.
 Nothing is pickled. A version is written completely before CURRENT points at it, so a crash mid-ingest
 leaves the previous version live.
 """
@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 
 from .aliases import AliasTable, mine_aliases
-from .chunk import CHUNKER_VERSION, chunk_document
+from .chunk import CHUNKER_VERSION, Leads, chunk_document
 from .embed import Embedder
 from .errors import DocumentError, IndexError_, IndexMismatch, IndexMissing
 from .ingest import check_file, discover, load_document
@@ -35,7 +35,7 @@ from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
 
@@ -73,10 +73,12 @@ class Index:
     sentences: np.ndarray  # float16, one row per sentence of each non-apparatus chunk, in chunk order
     sentence_offsets: np.ndarray = field(init=False)
     rows: dict[str, int] = field(init=False)
+    leads: dict[str, Leads] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sentence_offsets = sentence_offsets(self.chunks)
         self.rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+        self.leads = {doc_id: Leads(doc) for doc_id, doc in self.documents.items()}
 
     def sentence_vectors(self, chunk: Chunk) -> np.ndarray:
         """The vectors of `chunk.sentences`, in order (none for apparatus chunks)."""
@@ -166,13 +168,13 @@ def _identity(embedder: Embedder, settings: Settings) -> dict[str, object]:
 
 
 def _document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
-    blocks = tuple(Block(b[0], b[1], b[2], tuple(b[3])) for b in data["blocks"])
+    blocks = tuple(Block(b[0], b[1], b[2], tuple(b[3]), tuple((int(s), int(e)) for s, e in b[4])) for b in data["blocks"])
     return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"])
 
 
 def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
     data = asdict(doc)
-    data["blocks"] = [[b.kind, b.start, b.end, list(b.section)] for b in doc.blocks]
+    data["blocks"] = [[b.kind, b.start, b.end, list(b.section), [list(span) for span in b.under]] for b in doc.blocks]
     return data
 
 
@@ -414,11 +416,9 @@ def _embed_fresh(
     documents: dict[str, Document], fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
 ) -> dict[str, _Embedded]:
     """Embed every new chunk and its sentences, longest first in batches (less padding), reporting progress."""
+    leads = {doc_id: Leads(documents[doc_id]) for doc_id in fresh_chunks}
     texts = {
-        doc_id: (
-            [c.embed_text for c in chunks],
-            [documents[doc_id].text[s:e] for c in chunks for s, e in embedded_sentences(c)],
-        )
+        doc_id: ([c.embed_text for c in chunks], [leads[doc_id].in_context(s, e) for c in chunks for s, e in embedded_sentences(c)])
         for doc_id, chunks in fresh_chunks.items()
     }
     flat = [(doc_id, part, i, t) for doc_id, pair in texts.items() for part, group in enumerate(pair) for i, t in enumerate(group)]

@@ -10,7 +10,7 @@ import hashlib
 import html
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,10 @@ class _TextBuilder:
         self._length = 0
         self.blocks: list[Block] = []
         self.section: list[tuple[int, str]] = []  # (heading level, title)
+        self._open: list[tuple[int, tuple[int, int]]] = []  # (list depth, span) of what the next list item may sit under
 
-    def add(self, kind: BlockKind, text: str) -> None:
+    def add(self, kind: BlockKind, text: str, depth: int = 0) -> None:
+        """Append a block; a list item at `depth` (its indentation or nesting) records what it sits under."""
         text = _squash(text)
         if not text:
             return
@@ -48,7 +50,19 @@ class _TextBuilder:
         start = self._length
         self._parts.append(text)
         self._length += len(text)
-        self.blocks.append(Block(kind, start, self._length, tuple(t for _, t in self.section)))
+        self.blocks.append(Block(kind, start, self._length, tuple(t for _, t in self.section), self._under(kind, depth, start, text)))
+
+    def _under(self, kind: BlockKind, depth: int, start: int, text: str) -> tuple[tuple[int, int], ...]:
+        if kind != "list_item":  # a paragraph ending in ":" leads in the list after it (its last sentence does)
+            lead = start + text.rfind(". ") + 2 if ". " in text else start
+            leads_in = kind == "paragraph" and text.endswith(":") and len(text[lead - start :].split()) >= 3  # not "However:"
+            self._open = [(-1, (lead, self._length))] if leads_in else []
+            return ()
+        while self._open and self._open[-1][0] >= depth:
+            self._open.pop()
+        under = tuple(span for _, span in self._open)
+        self._open.append((depth, (start, self._length)))
+        return under
 
     def heading(self, level: int, text: str) -> None:
         self.section = [(lvl, t) for lvl, t in self.section if lvl < level]
@@ -156,21 +170,25 @@ def _parse_markdown(body: str, builder: _TextBuilder) -> None:
             continue
         elif bullet := _BULLET.match(line):
             flush()
-            builder.add("list_item", _inline(bullet.group(1)))
+            builder.add("list_item", _inline(bullet.group(1)), _indent(line))
         elif numbered := _NUMBERED.match(line):
             flush()
-            builder.add("list_item", _inline(f"{numbered.group(1)} {numbered.group(2)}"))
+            builder.add("list_item", _inline(f"{numbered.group(1)} {numbered.group(2)}"), _indent(line))
         else:
             paragraph.append(stripped)
         i += 1
     flush()
 
 
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
 def _caption_for_table(builder: _TextBuilder) -> str | None:
     last = builder.last_block_text()
     if last and re.match(r"Table\s+\w+", last, re.IGNORECASE) and builder.blocks[-1].kind == "paragraph":
         block = builder.blocks[-1]
-        builder.blocks[-1] = Block("caption", block.start, block.end, block.section)
+        builder.blocks[-1] = replace(block, kind="caption")
         return last
     return None
 
@@ -245,12 +263,14 @@ class _HtmlToBlocks(HTMLParser):
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
         self._row_is_header = False
+        self._items = 0  # depth of <li> nesting
 
-    def _flush(self, kind: BlockKind = "paragraph") -> None:
+    def _flush(self) -> None:
+        """The text so far as a block: a list item (at its nesting depth) inside <li>, else a paragraph."""
         text = "".join(self._buffer)
         self._buffer.clear()
         if text.strip():
-            self.builder.add(kind, text)
+            self.builder.add("list_item" if self._items else "paragraph", text, self._items - 1)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
@@ -262,6 +282,7 @@ class _HtmlToBlocks(HTMLParser):
             self._heading = int(tag[1])
         elif tag == "li":
             self._flush()
+            self._items += 1
         elif tag == "table":
             self._flush()
             self._table, self._header = [], None
@@ -285,7 +306,8 @@ class _HtmlToBlocks(HTMLParser):
                 self.builder.heading(self._heading, text)
             self._heading = None
         elif tag == "li":
-            self._flush("list_item")
+            self._flush()
+            self._items = max(0, self._items - 1)
         elif tag in {"td", "th"} and self._cell is not None and self._row is not None:
             self._row.append(_squash("".join(self._cell)))
             self._cell = None

@@ -129,7 +129,7 @@ class Searcher:
         idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
         known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
         idf = max(idfs, default=np.log1p(lexicon.n_docs + 0.5)) * (2.0 if label.isdigit() else 1.0)
-        zipf = 0.0 if known or len(alternatives) > 1 else _zipf(label)
+        zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)
 
     def search(
@@ -264,8 +264,8 @@ class Searcher:
         return [replace(h, rank=i) for i, h in enumerate(ordered)]
 
 
-def _zipf(word: str) -> float:
-    """General-English frequency of a word the corpus lacks (wordfreq, offline data)."""
+def english_zipf(word: str) -> float:
+    """How common a word is in general English (wordfreq's Zipf scale, offline data)."""
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))

@@ -16,6 +16,9 @@ class Block:
     start: int
     end: int
     section: tuple[str, ...]
+    # Spans of the text a list item sits under, outermost first: its parent items and the lead-in line of its
+    # list ("If inadequate response to IVIG:"). A nested item means little without them.
+    under: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,34 @@ def test_reingest_embeds_only_what_changed(corpus_copy: Path, embedder, tmp_path
     assert third.embedded_chunks == third.total_chunks - series_chunks, "only the changed file was embedded"
 
 
+class _Recording:
+    """The session's real model, recording every text it is asked to embed."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.texts = inner, []
+        self.model_id, self.dimension = inner.model_id, inner.dimension
+
+    def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint()
+
+
+def test_answering_embeds_the_question_never_the_passages(corpus_copy: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Sentence vectors are made at ingest: ask() embeds only the question and its sub-queries."""
+    recording = _Recording(embedder)
+    assistant = Assistant.load(Settings(corpus_dir=corpus_copy, index_dir=seed_index), embedder=recording, refresh=False)
+    answer = assistant.ask(SEED_QUESTION)
+    assert len(answer.citations) >= 4 and recording.texts
+    quotes = {c.quote for c in answer.citations}
+    assert not quotes & set(recording.texts) and len(recording.texts) <= 8, recording.texts
+
+
 def test_cli_ask_json_matches_the_answer_fields(assistant: Assistant) -> None:
     settings = assistant.settings
     result = CliRunner().invoke(

@@ -15,6 +15,16 @@ def test_a_follow_up_carries_the_earlier_entities(assistant: Assistant) -> None:
     assert any("acne" in c.quote for c in answer.citations), "the follow-up is about upadacitinib's harms"
 
 
+def test_it_and_the_drug_become_the_earlier_turns_main_entity(assistant: Assistant) -> None:
+    conv = assistant.conversation()
+    conv.ask("How many patients were treated with upadacitinib in the myositis case series?", suggest=False)
+    where = conv.ask("Where was the study done?", suggest=False)
+    assert "done" not in conv.turns[-1].entities, "a word rare in the corpus but common in English is no topic"
+    how_long = conv.ask("How long were they on the drug?", suggest=False)
+    assert how_long.metadata["searched_for"] == "How long were they on upadacitinib?", where.metadata["searched_for"]
+    assert any("9.5 months" in c.quote for c in how_long.citations)
+
+
 def test_a_new_topic_is_not_polluted_by_the_old_one(assistant: Assistant) -> None:
     conv = assistant.conversation()
     conv.ask(SEED_QUESTION, suggest=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.aliases import AliasTable, mine_aliases, schwartz_hearst
-from assistant.chunk import chunk_document, split_sentences
+from assistant.chunk import Leads, chunk_document, split_sentences
 from assistant.embed import HashingEmbedder
 from assistant.errors import UnsupportedFileType
 from assistant.ingest import load_document
@@ -71,6 +71,45 @@ def test_html_loader_keeps_text_and_tables_drops_scripts(tmp_path: Path) -> None
     assert "Typical dosing is 2 g/kg & repeated every 4 weeks." in doc.text
     assert "Table 3 — Drug: IVIG; Dose: 2 g/kg" in doc.text
     assert "alert" not in doc.text and "Menu" not in doc.text
+
+
+NESTED_MD = """For patients already on IVIG:
+
+1. If inadequate response to IVIG:
+  - Consider increasing IVIG frequency or dose
+- IVIG (Intravenous Immunoglobulin): Strong evidence supports its use
+  - Typical dosing: 2 g/kg divided over 2-5 days
+  - IVIG allows steroid sparing
+- Methotrexate: first-line steroid-sparing agent
+
+Upadacitinib is approved elsewhere. However:
+
+- Lack of evidence in dermatomyositis
+"""
+NESTED_HTML = (
+    "<p>For patients already on IVIG:</p><ol><li>If inadequate response to IVIG:<ul><li>Consider increasing IVIG frequency "
+    "or dose</li></ul></li><li>IVIG (Intravenous Immunoglobulin): Strong evidence supports its use<ul><li>Typical dosing: "
+    "2 g/kg divided over 2-5 days</li><li>IVIG allows steroid sparing</li></ul></li><li>Methotrexate: first-line "
+    "steroid-sparing agent</li></ol><p>Upadacitinib is approved elsewhere. However:</p><ul><li>Lack of evidence in "
+    "dermatomyositis</li></ul>"
+)
+
+
+@pytest.mark.parametrize(("name", "body"), [("nested.md", NESTED_MD), ("nested.html", NESTED_HTML)])
+def test_a_nested_list_item_knows_what_it_sits_under(tmp_path: Path, name: str, body: str) -> None:
+    (tmp_path / name).write_text(body)
+    doc = load_document(tmp_path / name).document
+    leads = Leads(doc)
+
+    def lead(item: str) -> str:
+        return leads.of(doc.text.index(item))
+
+    assert lead("Consider increasing") == "For patients already on IVIG; If inadequate response to IVIG"
+    assert lead("Typical dosing") == lead("IVIG allows") == "For patients already on IVIG; IVIG (Intravenous Immunoglobulin)"
+    assert lead("Methotrexate") == "For patients already on IVIG", "a sibling's label is not a parent"
+    assert lead("Lack of evidence") == "", "a two-word lead-in ('However:') says nothing"
+    start = doc.text.index("Typical dosing")
+    assert leads.in_context(start, doc.text.index("\n", start)).startswith("For patients already on IVIG; IVIG (Intravenous")
 
 
 def test_pdf_loader_reads_the_text_layer(tmp_path: Path) -> None:
