@@ -95,6 +95,8 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self._apparatus = frozenset(i for i, c in enumerate(index.chunks) if c.kind == "apparatus")
+        self._sentences = np.asarray(index.sentences, dtype=np.float32)  # searched whole on every question
+        self._sentence_chunk = np.repeat(np.arange(len(index.chunks)), np.diff(index.sentence_offsets))
 
     def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
         use_aliases = self.settings.aliases if aliases is None else aliases
@@ -144,8 +146,9 @@ class Searcher:
             return SearchResult([], plan, query_vectors, 0)
         rankings: list[tuple[np.ndarray, float]] = []
         if mode in ("hybrid", "dense"):
-            dense = self._dense(query_vectors)
-            rankings += [(r, 1.0 / len(dense)) for r in dense]  # the dense family votes once, like BM25
+            share = self.settings.sentence_weight  # the dense family votes once, like BM25: by chunk and by sentence
+            rankings += [(r, (1.0 - share) / len(query_vectors)) for r in self._dense(query_vectors)]
+            rankings += [(r, share / len(query_vectors)) for r in self._dense_sentences(query_vectors)]
         if mode in ("hybrid", "bm25"):
             rankings.append((self._top(self._concept_bm25(plan)), 1.0))
         fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
@@ -209,6 +212,19 @@ class Searcher:
         depth = min(self.settings.candidates, self.index.vectors.ntotal)
         _, rows = self.index.vectors.search(query_vectors, depth)
         return [r[r >= 0] for r in rows]
+
+    def _dense_sentences(self, query_vectors: np.ndarray) -> list[np.ndarray]:
+        """Chunks ranked by their best sentence's similarity to each query vector."""
+        if not len(self._sentences):
+            return [np.zeros(0, np.int64) for _ in query_vectors]
+        sims = self._sentences @ query_vectors.T
+        out = []
+        for column in sims.T:
+            depth = min(len(column), self.settings.candidates * 4)
+            top = np.argpartition(-column, depth - 1)[:depth]
+            chunks = self._sentence_chunk[top[np.argsort(-column[top], kind="stable")]]
+            out.append(np.array(list(dict.fromkeys(chunks.tolist()))[: self.settings.candidates], dtype=np.int64))
+        return out
 
     def _concept_bm25(self, plan: QueryPlan) -> np.ndarray:
         """BM25 with synonyms: each concept scores its best alternative (a phrase by its mean term score), so a

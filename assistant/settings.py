@@ -59,6 +59,15 @@ class RetrieveSettings(_Section):
     k: int = Field(default=14, ge=1, le=100, description="Chunks handed to the composer.")
     candidates: int = Field(default=50, ge=1, description="Chunks each retriever contributes to fusion.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant (Cormack et al. 2009).")
+    sentence_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the dense vote given to ranking chunks by their best sentence (the rest: whole-chunk vectors). "
+            "0.5 measured: gold fact recall 0.810 -> 0.833, chunk MRR 0.562 -> 0.590; PubMedQA and MedQuAD unchanged."
+        ),
+    )
     per_document: int = Field(
         default=5,
         ge=0,
