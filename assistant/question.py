@@ -67,7 +67,35 @@ COST = AnswerType(
     re.compile(r"[$€£]\s?\d|\b(?:cost|price|dollars?|euros?|reimburs\w*)\b", re.I),
     "a cost",
 )
-ANSWER_TYPES: tuple[AnswerType, ...] = (COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, EFFICACY)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+SETTING = AnswerType(
+    "setting",
+    re.compile(r"\bwhere\b|\bwhich (?:country|countries|city|cities|cent(?:re|er)s?|hospitals?|clinics?|institutions?)\b|\bsetting\b", re.I),
+    re.compile(
+        r"\bcent(?:re|er)s?\b|\bhospitals?\b|\bclinics?\b|\buniversit(?:y|ies)\b|\binstitut\w*|\bmulti-?cent|\bnationwide\b|"
+        r"\bin [A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z][a-z]+"
+    ),
+    "where it took place",
+    probe="conducted at a single centre hospital clinic in city country",
+    required=False,
+)
+DURATION = AnswerType(
+    "duration",
+    re.compile(r"\bhow long\b|\bduration\b|\b(?:median|mean|average) (?:time|months|weeks|years)\b|\btime on\b|\bfor how many\b", re.I),
+    re.compile(r"\b\d+(?:\.\d+)?(?:\s*(?:to|[-–])\s*\d+(?:\.\d+)?)?\s*(?:days?|weeks?|months?|years?)\b|\bduration\b", re.I),
+    "a duration",
+    probe="median duration months of therapy",
+    required=False,
+)
+PERIOD = AnswerType(
+    "period",
+    re.compile(r"\bwhen\b|\bwhich (?:dates|years?|months?|period)\b|\bwhat (?:dates|years?|period)\b|\bstudy period\b", re.I),
+    re.compile(rf"\b{_MONTH} (?:19|20)\d\d\b|\b(?:19|20)\d\d\s*(?:to|[-–]|and)\s*(?:19|20)\d\d\b|\bfrom (?:19|20)\d\d\b"),
+    "dates",
+    probe="from month year to month year",
+    required=False,
+)
+ANSWER_TYPES: tuple[AnswerType, ...] = (COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, EFFICACY)
 
 
 def answer_types(question: str) -> list[AnswerType]:
