@@ -187,13 +187,14 @@ class Leads:
 
     def of(self, offset: int) -> str:
         """"IVIG (Intravenous Immunoglobulin)" for the item "Typical dosing: 2 g/kg …" nested under it: each
-        parent's list label, or the whole of a parent or lead-in line that ends in a colon."""
+        parent's list label ("Treatment algorithm", not all that follows it), else the whole of a parent or lead-in
+        line that ends in a colon."""
         i = bisect.bisect_right(self._starts, offset) - 1
         if i < 0:
             return ""
         text = self.document.text
         parents = (_NUMBERING.sub("", text[s:e]) for s, e in self.document.blocks[i].under)
-        return "; ".join(p for p in (t[:-1] if t.endswith(":") else list_label(t) for t in parents) if p)
+        return "; ".join(p for p in (list_label(t) or (t[:-1] if t.endswith(":") else "") for t in parents) if p)
 
     def in_context(self, start: int, end: int) -> str:
         """A sentence as its reader understands it: after what it sits under (what a sentence vector embeds)."""

@@ -55,7 +55,11 @@ ADVERSE = AnswerType(
 )
 EFFICACY = AnswerType(
     "efficacy",
-    re.compile(r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcomes?|treat|treatment)\b", re.I),
+    re.compile(
+        r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcomes?|treat|treatment|"
+        r"show|shows|showed|find|found|findings|results?)\b",
+        re.I,
+    ),
     re.compile(r"\bimprov|\bsignifican|\beffective|\bremission\b|\bresponse\b|\bp\s*(?:value)?\s*=|\breduc|\bbenefit|\brecommended\b|\bevidence\b", re.I),
     "an outcome",
     probe="effective improvement outcome",

@@ -81,6 +81,8 @@ NESTED_MD = """For patients already on IVIG:
   - Typical dosing: 2 g/kg divided over 2-5 days
   - IVIG allows steroid sparing
 - Methotrexate: first-line steroid-sparing agent
+- Treatment algorithm: For patients with inadequate response to steroids, the progression is:
+  - Consider rituximab
 
 Upadacitinib is approved elsewhere. However:
 
@@ -90,7 +92,8 @@ NESTED_HTML = (
     "<p>For patients already on IVIG:</p><ol><li>If inadequate response to IVIG:<ul><li>Consider increasing IVIG frequency "
     "or dose</li></ul></li><li>IVIG (Intravenous Immunoglobulin): Strong evidence supports its use<ul><li>Typical dosing: "
     "2 g/kg divided over 2-5 days</li><li>IVIG allows steroid sparing</li></ul></li><li>Methotrexate: first-line "
-    "steroid-sparing agent</li></ol><p>Upadacitinib is approved elsewhere. However:</p><ul><li>Lack of evidence in "
+    "steroid-sparing agent</li><li>Treatment algorithm: For patients with inadequate response to steroids, the progression "
+    "is:<ul><li>Consider rituximab</li></ul></li></ol><p>Upadacitinib is approved elsewhere. However:</p><ul><li>Lack of evidence in "
     "dermatomyositis</li></ul>"
 )
 
@@ -107,6 +110,7 @@ def test_a_nested_list_item_knows_what_it_sits_under(tmp_path: Path, name: str, 
     assert lead("Consider increasing") == "For patients already on IVIG; If inadequate response to IVIG"
     assert lead("Typical dosing") == lead("IVIG allows") == "For patients already on IVIG; IVIG (Intravenous Immunoglobulin)"
     assert lead("Methotrexate") == "For patients already on IVIG", "a sibling's label is not a parent"
+    assert lead("Consider rituximab") == "For patients already on IVIG; Treatment algorithm", "a parent's label, not all of it"
     assert lead("Lack of evidence") == "", "a two-word lead-in ('However:') says nothing"
     start = doc.text.index("Typical dosing")
     assert leads.in_context(start, doc.text.index("\n", start)).startswith("For patients already on IVIG; IVIG (Intravenous")

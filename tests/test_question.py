@@ -24,6 +24,7 @@ BY_NAME = {t.name: t for t in ANSWER_TYPES}
         ("What dose of IVIG is used?", {"dose"}),
         ("How many patients were treated?", {"count"}),
         ("Can Rinvoq help dermatomyositis?", {"efficacy", "significance", "adverse"}),
+        ("What did the case series show for the skin?", {"efficacy", "significance", "adverse"}),
         ("What is dermatomyositis?", set()),
     ],
 )
