@@ -99,7 +99,17 @@ PERIOD = AnswerType(
     probe="from month year to month year",
     required=False,
 )
-ANSWER_TYPES: tuple[AnswerType, ...] = (COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, EFFICACY)
+STOPPING = AnswerType(
+    "stopping",
+    re.compile(r"\bstop(?:s|ped|ping)?\b|\bdiscontinu\w*|\bquit\b|\bwithdr[ae]w\w*|\bcome off\b|\bcame off\b", re.I),
+    re.compile(r"\bdiscontinu\w*|\bstopped\b|\bwithdr[ae]w\w*|\bceased\b|\bdue to\b|\bbecause of\b", re.I),
+    "who stopped and why",
+    probe="discontinued treatment due to",
+    required=False,
+)
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, EFFICACY,
+)
 
 
 def answer_types(question: str) -> list[AnswerType]:

@@ -21,6 +21,7 @@ BY_NAME = {t.name: t for t in ANSWER_TYPES}
         ("What was the median time on Rinvoq?", {"duration"}),
         ("Between which dates were patients enrolled?", {"period"}),
         ("When was the trial run?", {"period"}),
+        ("Why did a patient stop taking Rinvoq?", {"stopping"}),
         ("What dose of IVIG is used?", {"dose"}),
         ("How many patients were treated?", {"count"}),
         ("Can Rinvoq help dermatomyositis?", {"efficacy", "significance", "adverse"}),
@@ -44,15 +45,17 @@ def test_answer_types_of_questions(question: str, expected: set[str]) -> None:
         ("period", "Patients were included from September 2020 to June 2023.", True),
         ("period", "Records from 2015 to 2019 were reviewed.", True),
         ("period", "The dose was 2020 mg in total.", False),
+        ("stopping", "One patient discontinued treatment due to severe facial acneiform eruption.", True),
+        ("stopping", "Nine patients remained on upadacitinib.", False),
     ],
 )
 def test_what_counts_as_stating_each_type(name: str, sentence: str, states: bool) -> None:
     assert bool(BY_NAME[name].evidence.search(sentence)) == states
 
 
-def test_setting_duration_and_period_never_make_a_question_abstain() -> None:
+def test_setting_duration_period_and_stopping_never_make_a_question_abstain() -> None:
     """"Where does dermatomyositis show on the skin?" is not about a study site: these types rank, never require."""
-    for question in ("Where does the rash appear?", "How long does a flare last?", "When is IVIG used?"):
+    for question in ("Where does the rash appear?", "How long does a flare last?", "When is IVIG used?", "Can I stop IVIG?"):
         assert required_type(question) is None
 
 
@@ -62,6 +65,7 @@ def test_setting_duration_and_period_never_make_a_question_abstain() -> None:
         ("Where was the upadacitinib case series conducted?", r"single urban centre in Vancouver"),
         ("How long were patients treated with upadacitinib?", r"9\.5 months"),
         ("Between which dates were patients treated with Rinvoq enrolled in the case series?", r"September 2020"),
+        ("Why did a patient stop taking Rinvoq?", r"discontinued treatment due to severe facial acneiform eruption"),
     ],
 )
 def test_the_answer_quotes_what_the_question_asks_for(assistant: Assistant, question: str, pattern: str) -> None:
