@@ -107,8 +107,28 @@ STOPPING = AnswerType(
     probe="discontinued treatment due to",
     required=False,
 )
+LAB_TEST = AnswerType(
+    "lab test",
+    re.compile(r"\blab(?:oratory)?\b|\bblood (?:test|work)s?\b|\bwhich tests?\b|\bwhat tests?\b|\bbiomarkers?\b", re.I),
+    re.compile(
+        r"\b(?:creatine kinase|CK|CPK|aldolase|LDH|ALT|AST|CRP|ESR|troponin|ferritin|serum|plasma|titers?|titres?|assays?|"
+        r"levels?|measurements?|antibod(?:y|ies)|laboratory|blood tests?)\b",
+        re.I,
+    ),
+    "a laboratory test",
+    probe="serial laboratory blood test measurements serum levels",
+    required=False,
+)
+SUBTYPE = AnswerType(
+    "subtype",
+    re.compile(r"\bsub-?types?\b|\bphenotypes?\b|\bsubgroups?\b|\bclassif\w*|\bwhich (?:types?|kinds?|forms?) of\b", re.I),
+    re.compile(r"\bclassif\w*|\bsub-?types?\b|\bphenotypes?\b|\bsubgroups?\b|\bcategori\w*", re.I),
+    "the subtypes",
+    probe="patients were classified as having subtypes",
+    required=False,
+)
 ANSWER_TYPES: tuple[AnswerType, ...] = (
-    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, EFFICACY,
+    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, LAB_TEST, SUBTYPE, EFFICACY,
 )
 
 

@@ -22,6 +22,8 @@ BY_NAME = {t.name: t for t in ANSWER_TYPES}
         ("Between which dates were patients enrolled?", {"period"}),
         ("When was the trial run?", {"period"}),
         ("Why did a patient stop taking Rinvoq?", {"stopping"}),
+        ("Which laboratory test should be repeated?", {"lab test"}),
+        ("Which myositis subtypes did the patients have?", {"subtype"}),
         ("What dose of IVIG is used?", {"dose"}),
         ("How many patients were treated?", {"count"}),
         ("Can Rinvoq help dermatomyositis?", {"efficacy", "significance", "adverse"}),
@@ -47,15 +49,20 @@ def test_answer_types_of_questions(question: str, expected: set[str]) -> None:
         ("period", "The dose was 2020 mg in total.", False),
         ("stopping", "One patient discontinued treatment due to severe facial acneiform eruption.", True),
         ("stopping", "Nine patients remained on upadacitinib.", False),
+        ("lab test", "Serial creatine kinase (CK) measurements", True),
+        ("lab test", "Regular assessment of muscle strength", False),
+        ("subtype", "Five patients were classified as having classic DM, three amyopathic DM and two ASSD.", True),
+        ("subtype", "Five patients improved.", False),
     ],
 )
 def test_what_counts_as_stating_each_type(name: str, sentence: str, states: bool) -> None:
     assert bool(BY_NAME[name].evidence.search(sentence)) == states
 
 
-def test_setting_duration_period_and_stopping_never_make_a_question_abstain() -> None:
+def test_rank_only_types_never_make_a_question_abstain() -> None:
     """"Where does dermatomyositis show on the skin?" is not about a study site: these types rank, never require."""
-    for question in ("Where does the rash appear?", "How long does a flare last?", "When is IVIG used?", "Can I stop IVIG?"):
+    for question in ("Where does the rash appear?", "How long does a flare last?", "When is IVIG used?", "Can I stop IVIG?",
+                     "Which lab tests matter?", "What subtypes exist?"):
         assert required_type(question) is None
 
 
@@ -66,6 +73,7 @@ def test_setting_duration_period_and_stopping_never_make_a_question_abstain() ->
         ("How long were patients treated with upadacitinib?", r"9\.5 months"),
         ("Between which dates were patients treated with Rinvoq enrolled in the case series?", r"September 2020"),
         ("Why did a patient stop taking Rinvoq?", r"discontinued treatment due to severe facial acneiform eruption"),
+        ("Which laboratory test should be repeated to follow dermatomyositis activity?", r"creatine kinase"),
     ],
 )
 def test_the_answer_quotes_what_the_question_asks_for(assistant: Assistant, question: str, pattern: str) -> None:
