@@ -25,6 +25,7 @@ from .settings import RetrieveSettings
 Mode = Literal["hybrid", "dense", "bm25"]
 _ASPECT_PER_DOC = 3
 UNCOMMON_ZIPF = 4.5  # "pregnancy" 4.3 counts; "dates" 4.5, "stop" 5.5 do not
+_POOL_DEPTH = 4  # whole-chunk dense candidates, times `candidates`, whose sentences are searched
 RARE_ZIPF = 3.5  # "psoriasis" 2.9, "clots" 3.0: named when missing
 QUESTION_WORDS = re.compile(
     r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
@@ -95,8 +96,6 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self._apparatus = frozenset(i for i, c in enumerate(index.chunks) if c.kind == "apparatus")
-        self._sentences = np.asarray(index.sentences, dtype=np.float32)  # searched whole on every question
-        self._sentence_chunk = np.repeat(np.arange(len(index.chunks)), np.diff(index.sentence_offsets))
 
     def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
         use_aliases = self.settings.aliases if aliases is None else aliases
@@ -145,12 +144,15 @@ class Searcher:
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
         rankings: list[tuple[np.ndarray, float]] = []
-        if mode in ("hybrid", "dense"):
-            share = self.settings.sentence_weight  # the dense family votes once, like BM25: by chunk and by sentence
-            rankings += [(r, (1.0 - share) / len(query_vectors)) for r in self._dense(query_vectors)]
-            rankings += [(r, share / len(query_vectors)) for r in self._dense_sentences(query_vectors)]
         if mode in ("hybrid", "bm25"):
             rankings.append((self._top(self._concept_bm25(plan)), 1.0))
+        if mode in ("hybrid", "dense"):
+            deep = self._dense(query_vectors, _POOL_DEPTH * self.settings.candidates)
+            dense = [r[: self.settings.candidates] for r in deep]
+            pool = np.unique(np.concatenate([*deep, *(r for r, _ in rankings)]))  # reranked by their best sentence
+            share = self.settings.sentence_weight  # the dense family votes once, like BM25: by chunk and by sentence
+            rankings += [(r, (1.0 - share) / len(query_vectors)) for r in dense]
+            rankings += [(r, share / len(query_vectors)) for r in self._by_best_sentence(pool, query_vectors)]
         fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
         similarities = self._similarities(list(fused), query_vectors)
         hits = [
@@ -208,23 +210,24 @@ class Searcher:
                     extra.append(replace(hit, rank=len(chosen) + len(extra)))
         return extra
 
-    def _dense(self, query_vectors: np.ndarray) -> list[np.ndarray]:
-        depth = min(self.settings.candidates, self.index.vectors.ntotal)
+    def _dense(self, query_vectors: np.ndarray, depth: int | None = None) -> list[np.ndarray]:
+        depth = min(depth or self.settings.candidates, self.index.vectors.ntotal)
         _, rows = self.index.vectors.search(query_vectors, depth)
         return [r[r >= 0] for r in rows]
 
-    def _dense_sentences(self, query_vectors: np.ndarray) -> list[np.ndarray]:
-        """Chunks ranked by their best sentence's similarity to each query vector."""
-        if not len(self._sentences):
-            return [np.zeros(0, np.int64) for _ in query_vectors]
-        sims = self._sentences @ query_vectors.T
-        out = []
-        for column in sims.T:
-            depth = min(len(column), self.settings.candidates * 4)
-            top = np.argpartition(-column, depth - 1)[:depth]
-            chunks = self._sentence_chunk[top[np.argsort(-column[top], kind="stable")]]
-            out.append(np.array(list(dict.fromkeys(chunks.tolist()))[: self.settings.candidates], dtype=np.int64))
-        return out
+    def _by_best_sentence(self, rows: np.ndarray, query_vectors: np.ndarray) -> list[np.ndarray]:
+        """The candidate chunks `rows` ranked by their best sentence's similarity to each query vector (sentence
+        vectors made at ingest): a chunk whose one relevant sentence is diluted by the others still ranks."""
+        offsets = self.index.sentence_offsets
+        counts = offsets[rows + 1] - offsets[rows]
+        rows = rows[counts > 0]
+        if not len(rows):
+            return [rows for _ in query_vectors]
+        counts = counts[counts > 0]
+        picks = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows])
+        sims = np.asarray(self.index.sentences[picks], dtype=np.float32) @ query_vectors.T
+        best = np.maximum.reduceat(sims, np.cumsum(counts) - counts, axis=0)
+        return [rows[np.argsort(-column, kind="stable")][: self.settings.candidates] for column in best.T]
 
     def _concept_bm25(self, plan: QueryPlan) -> np.ndarray:
         """BM25 with synonyms: each concept scores its best alternative (a phrase by its mean term score), so a
