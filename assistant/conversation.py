@@ -65,6 +65,13 @@ def _rare_idf(assistant: Assistant) -> float:
     return math.log1p((n - df + 0.5) / (df + 0.5))
 
 
+def _named_first(assistant: Assistant, terms: list[str]) -> list[str]:
+    """Terms the corpus has other names for (drugs, diseases, scores) before other rare words, order otherwise kept:
+    in a small corpus "before" or "change" can be rare, and must not crowd a drug named two turns back out of
+    a follow-up."""
+    return sorted(terms, key=lambda term: not assistant.index.aliases.expansions(term))
+
+
 def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[str, tuple[str, ...]]:
     """The question to search, and its entities: carry earlier entities only into a follow-up."""
     own = entities_of(assistant, question)
@@ -78,7 +85,7 @@ def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[
         carried.extend(e for e in turn.entities if e not in carried and e not in own)
         if len(carried) >= _MAX_CARRIED:
             break
-    carried = carried[:_MAX_CARRIED]
+    carried = _named_first(assistant, carried)[:_MAX_CARRIED]
     if not carried:
         return question, tuple(own)
     resolved = f"{question.rstrip()} (about: {', '.join(carried)})"
