@@ -26,7 +26,7 @@ class AnswerType:
 
 DOSE = AnswerType(
     "dose",
-    re.compile(r"\b(dose|doses|dosage|dosing|dosed|how much(?! (?:did|does|do|was|were|is|are|has|have)\b)|mg)\b", re.I),
+    re.compile(r"(?<!-)\b(dose|doses|dosage|dosing|dosed|how much(?! (?:did|does|do|was|were|is|are|has|have)\b)|mg)\b", re.I),
     re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
     "a dose",
     probe="dose mg dosing",

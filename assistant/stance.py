@@ -16,19 +16,42 @@ from .schema import Disagreement, Source
 
 Stance = Literal["for", "against", "neutral"]
 
+# Each alternative is one rule, in the words clinicians write: a recommendation against, missing evidence,
+# a negated or absent effect, a harm on the outcome itself.
 AGAINST = re.compile(
-    r"\bnot (?:currently |yet )?(?:recommended|approved|supported|effective)\b|\binsufficient evidence\b|"
-    r"\bno (?:published |good |strong |clinical )*(?:evidence|clinical trials|trials|data|studies)\b|\black of (?:evidence|efficacy)\b|"
-    r"\bdo(?:es)? not (?:mention|support|improve|help)\b|\bdid not (?:improve|help|reduce)\b|\bno (?:significant )?(?:benefit|improvement|effect)\b|"
-    r"\bineffective\b|\bremains investigational\b|\bnot (?:an )?established\b",
+    "|".join(
+        (
+            r"\bnot (?:currently |yet )?(?:recommended|approved|supported|effective|advised|indicated)\b",
+            r"\bshould not be (?:used|given|prescribed|offered|initiated)\b|\bshould not (?:\w+ ){0,3}(?:initiate|prescribe|offer|use|give)\b",
+            r"\bnot an? (?:acceptable|appropriate|suitable) (?:alternative|option|treatment)\b",
+            r"\binsufficient evidence\b|\black of (?:evidence|efficacy)\b|\bremains investigational\b|\bnot (?:an )?established\b",
+            r"\bno (?:published |good |strong |clinical )*(?:evidence|clinical trials|trials|data|studies)\b",
+            r"\bno\b[^.;:,]{0,80}\b(?:reliable|convincing|good-quality|high-quality) evidence\b",  # no condition with reliable evidence
+            r"\bdo(?:es)? not (?:mention|support|improve|help|reduce|prevent)\b",
+            r"\bdid not (?:have |show |produce )?(?:a )?(?:significantly |meaningfully )?"
+            r"(?:improve|help|reduce|lower|shorten|prevent|prolong|slow|result in|lead to|better|shorter|fewer|faster|greater)\b",
+            r"\bno (?:significant |important |meaningful |clinically (?:important |meaningful )?|clear )?(?:benefit|improvement|effect|difference)\b",
+            r"\blittle (?:or no )?(?:\w+ )?benefit\b|\bno better than\b|\bineffective\b",
+            r"\bincreased (?:all-cause |overall )?(?:mortality|deaths?)\b",
+        )
+    ),
     re.I,
 )
 FOR = re.compile(
-    r"\b(?:appears? to be |was |is |were |are )?effective\b|\bsignificant(?:ly)? improve|\bstatistically significant\b|"
-    r"\bimproved\b|\bimproves\b|\bbenefit(?:s|ed)?\b|\bwell tolerated\b|\bremission\b|\bable to discontinue\b|\brecommended\b",
+    "|".join(
+        (
+            r"\b(?:appears? to be |was |is |were |are )?effective\b|\bsignificant(?:ly)? improve|\bstatistically significant\b",
+            r"\bimproved\b|\bimproves\b|\bbenefit(?:s|ed)?\b|\bwell tolerated\b|\bremission\b|\bable to discontinue\b",
+            r"\brecommended\b|\bwe recommend\b|\b(?:is|are) (?:the )?preferred\b|\b(?:is|are) (?:advised|indicated)\b",
+            r"\breduc(?:e|es|ed|ing)\b[^.;]{0,40}\b(?:risk|odds|rate|incidence|mortality|death|pain|symptoms|admissions?|events|flares)\b",
+            r"\blower(?:s|ed)? (?:the )?(?:\w+ )?(?:risk|odds|rate|chance|incidence|mortality)\b",
+            r"\b(?:a|an|significant) (?:\d+(?:\.\d+)? ?% )?(?:relative )?(?:reduction|decrease) in\b",
+            r"\b(?:was|were|is|are) (?:superior|noninferior|non-inferior) to\b",
+        )
+    ),
     re.I,
 )
-HEDGE = re.compile(r"\bmay\b|\bmight\b|\bappears?\b|\bsuggest|\bpossibl|\btheoretical\b|\bpromise\b", re.I)
+HEDGE = re.compile(r"\bmay\b|\bmight\b|\bappear(?:s|ed)?\b|\bsuggest|\bpossibl|\btheoretical\b|\bpromise\b", re.I)
 
 
 def stance_of(sentence: str) -> Stance:

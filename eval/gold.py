@@ -1,10 +1,11 @@
-"""The gold set's schema: facts, conversations, unanswerable questions and the seed case (eval/gold.yaml)."""
+"""The gold set's schema: facts, conversations, unanswerable questions and the seed case (eval/gold.yaml),
+and the disagreement pairs (eval/disagreements.yaml)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -12,13 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant.errors import ConfigError
 
 GOLD_PATH = Path(__file__).with_name("gold.yaml")
+DISAGREEMENTS_PATH = Path(__file__).with_name("disagreements.yaml")
 MIN_FACTS_PER_DOC = 15
 MIN_CONVERSATIONS = 6
 MIN_UNANSWERABLE = 8
+MIN_PAIRS = 20
+MIN_PAIRS_PER_LABEL = 5
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Model = TypeVar("_Model", bound=_Strict)
 
 
 def _compiles(patterns: list[str]) -> list[str]:
@@ -114,11 +121,55 @@ class GoldSet(_Strict):
         return next(f for f in self.facts if f.id == fact_id)
 
 
+PairLabel = Literal["disagree", "agree", "talk_past"]
+
+
+class DisagreementPair(_Strict):
+    """Two documents and a question; `disagree` when they take opposite positions on its core claim."""
+
+    id: str
+    label: PairLabel
+    question: str
+    documents: dict[str, str] = Field(
+        min_length=2, max_length=2, description="file stem → markdown text (front matter optional), one file each"
+    )
+
+    @property
+    def disagree(self) -> bool:
+        return self.label == "disagree"
+
+
+class DisagreementSet(_Strict):
+    pairs: list[DisagreementPair]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DisagreementSet:
+        ids = [p.id for p in self.pairs]
+        if duplicates := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"duplicate pair ids: {duplicates}")
+        if len(self.pairs) < MIN_PAIRS:
+            raise ValueError(f"{len(self.pairs)} pairs; at least {MIN_PAIRS} are needed")
+        for label in get_args(PairLabel):
+            if (count := sum(p.label == label for p in self.pairs)) < MIN_PAIRS_PER_LABEL:
+                raise ValueError(f"{count} {label} pairs; at least {MIN_PAIRS_PER_LABEL} of each label are needed")
+        return self
+
+
+def _load(model: type[_Model], path: Path, what: str) -> _Model:
+    """Read and validate a YAML file; a broken one raises ConfigError naming the problem."""
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the {what} {path}: {exc}. Check the path.") from exc
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ConfigError(f"The {what} {path} is invalid: {exc}. Fix the file and run again.") from exc
+
+
 def load_gold(path: Path = GOLD_PATH) -> GoldSet:
     """Read and validate a gold file; a broken one raises ConfigError naming the problem."""
-    try:
-        return GoldSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the gold set {path}: {exc}. Check the path.") from exc
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"The gold set {path} is invalid: {exc}. Fix the file and run again.") from exc
+    return _load(GoldSet, path, "gold set")
+
+
+def load_disagreements(path: Path = DISAGREEMENTS_PATH) -> DisagreementSet:
+    """Read and validate a disagreement pairs file; a broken one raises ConfigError naming the problem."""
+    return _load(DisagreementSet, path, "disagreement pairs")

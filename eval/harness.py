@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,15 +19,17 @@ from assistant.errors import ConfigError
 from assistant.retrieve import Mode
 
 from .datasets import Query, RetrievalSet, load_medquad, load_pubmedqa, write_corpus
-from .gold import GOLD_PATH, Fact, GoldSet, load_gold
+from .gold import DISAGREEMENTS_PATH, GOLD_PATH, DisagreementPair, DisagreementSet, Fact, GoldSet, load_disagreements, load_gold
 from .metrics import (
     Bound,
     CitationCheck,
+    Detection,
     Violation,
     abstention_correct,
     check_fact,
     check_thresholds,
     citation_check,
+    detection,
     first_relevant_rank,
     is_absent,
     matches_all,
@@ -60,6 +63,8 @@ GOLD_METRICS = (
     "multi_turn_fact_recall",
     "seed_fact_recall",
     "seed_disagreement",
+    "disagreement_precision",
+    "disagreement_recall",
 )
 SUITE_METRICS: dict[str, tuple[str, ...]] = {"gold": GOLD_METRICS, **{name: RETRIEVAL_METRICS for name in DATASETS}}
 
@@ -68,7 +73,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {"gold": GOLD_METRICS, **{name: RETR
 class CaseResult:
     """One asked question (or one expected fact of it): pass/fail, why, and what the answer said."""
 
-    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement | miss (datasets)
+    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement | disagreement | miss (datasets)
     case_id: str
     question: str
     passed: bool
@@ -153,8 +158,9 @@ def _share(cases: Iterable[CaseResult]) -> float:
     return ratio(sum(c.passed for c in cases), len(cases))
 
 
-def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> SuiteResult:
-    """Ask every gold question on the real index and score facts, citations, absences and retrieval."""
+def run_gold(assistant: Assistant, gold: GoldSet, pairs: DisagreementSet, check: CitationCheck) -> SuiteResult:
+    """Ask every gold question on the real index and score facts, citations, absences and retrieval;
+    then disagreement detection over the pairs (each its own tiny index) and the seed answer."""
     started = time.perf_counter()
     tally = _GoldTally(check, assistant.index.documents)
     cases: list[CaseResult] = []
@@ -182,6 +188,11 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
     cases.append(_disagreement_case(seed, gold.seed.disagreement_docs))
     asked = time.perf_counter() - started
     started = time.perf_counter()
+    flagging = [_flagging("seed", "disagree", seed), *run_disagreements(assistant, pairs.pairs)]
+    cases += [f.case for f in flagging]
+    detected = detection((f.expected, f.flagged) for f in flagging)
+    paired = time.perf_counter() - started
+    started = time.perf_counter()
     queries = gold_queries(assistant, gold)
     ablation, _ = score_retrieval(assistant, queries)
     info: dict[str, object] = {
@@ -190,16 +201,19 @@ def run_gold(assistant: Assistant, gold: GoldSet, check: CitationCheck) -> Suite
         "conversations": len(gold.conversations),
         "unanswerable": len(gold.unanswerable),
         "citations checked": tally.citations,
+        "disagreement cases": f"{len(flagging)} ({', '.join(f'{k} {v}' for k, v in detected.counts().items())})",
         "answering s": round(asked, 1),
+        "disagreement pairs s": round(paired, 1),
         "ablation s": round(time.perf_counter() - started, 1),
     }
     notes = [f"Citation failure: {b}" for b in tally.bad_citations]
     unlocated = sorted({q.id.split("/")[0] for q in queries if not q.relevant_chunks})
     notes += [f"No chunk holds all patterns of {f}: a chunk-level miss for every retriever." for f in unlocated]
-    return SuiteResult("gold", _gold_metrics(gold, cases, tally), cases, {"retrieval ablation": ablation}, info, notes)
+    tables = {"disagreement detection": _detection_rows(flagging), "retrieval ablation": ablation}
+    return SuiteResult("gold", _gold_metrics(gold, cases, tally, detected), cases, tables, info, notes)
 
 
-def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally) -> dict[str, float]:
+def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally, detected: Detection) -> dict[str, float]:
     """The gold metrics from the scored cases and the citation/absence tally (defined in report.DEFINITIONS)."""
     facts = [c for c in cases if c.kind == "fact"]
     per_fact = {f.id: all(c.passed for c in facts if c.case_id.startswith(f.id + "/")) for f in gold.facts}
@@ -213,6 +227,8 @@ def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally) -> 
         "multi_turn_fact_recall": _share(c for c in cases if c.kind == "turn"),
         "seed_fact_recall": _share(c for c in cases if c.kind == "seed"),
         "seed_disagreement": _share(c for c in cases if c.kind == "seed-disagreement"),
+        "disagreement_precision": detected.precision,
+        "disagreement_recall": detected.recall,
     }
 
 
@@ -226,6 +242,51 @@ def _disagreement_case(answer: Answer, docs: Sequence[str]) -> CaseResult:
     else:
         detail = f"disagreement does not cite {', '.join(missing)}" if missing else ""
     return CaseResult("seed-disagreement", "seed:disagreement", answer.question, not detail, detail, excerpt(answer))
+
+
+@dataclass(frozen=True, slots=True)
+class Flagging:
+    """One labelled pair's answer: whether it flagged a disagreement, and whether it should have."""
+
+    label: str  # disagree | agree | talk_past
+    flagged: bool
+    case: CaseResult
+
+    @property
+    def expected(self) -> bool:
+        return self.label == "disagree"
+
+
+def run_disagreements(assistant: Assistant, pairs: Sequence[DisagreementPair]) -> list[Flagging]:
+    """Index each pair's two documents on their own (the assistant's model and settings), ask its question, and
+    record whether the answer flags a disagreement."""
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="disagreements-") as tmp:
+        for pair in pairs:
+            corpus = Path(tmp) / pair.id / "corpus"
+            corpus.mkdir(parents=True)
+            for name, text in pair.documents.items():
+                (corpus / f"{name}.md").write_text(text, encoding="utf-8")
+            paired = Assistant.build(corpus, corpus.parent / "index", assistant.settings, embedder=assistant.embedder)
+            outcomes.append(_flagging(pair.id, pair.label, paired.ask(pair.question)))
+    return outcomes
+
+
+def _flagging(case_id: str, label: str, answer: Answer) -> Flagging:
+    """Right when the answer flags a disagreement exactly when the pair is labelled `disagree`."""
+    flagged = bool(answer.disagreements)
+    detail = f"flagged: {answer.disagreements[0].note}" if flagged else "not flagged" + (" (abstained)" if answer.abstained else "")
+    passed = flagged == (label == "disagree")
+    return Flagging(label, flagged, CaseResult("disagreement", f"{label}/{case_id}", answer.question, passed, detail, excerpt(answer)))
+
+
+def _detection_rows(flagging: Sequence[Flagging]) -> list[dict[str, object]]:
+    """Per label: how many cases, and how many the answers flagged as a disagreement."""
+    labels = dict.fromkeys(f.label for f in flagging)
+    return [
+        {"label": label, "cases": sum(f.label == label for f in flagging), "flagged": sum(f.flagged for f in flagging if f.label == label)}
+        for label in labels
+    ]
 
 
 def gold_queries(assistant: Assistant, gold: GoldSet) -> list[Query]:
@@ -378,6 +439,7 @@ def run_eval(
     citation_mode: str = "extractive",
     ablation: bool = False,
     gold_path: Path = GOLD_PATH,
+    disagreements_path: Path = DISAGREEMENTS_PATH,
     thresholds_path: Path = THRESHOLDS_PATH,
     gate: str = "target",
     console: Console | None = None,
@@ -393,6 +455,7 @@ def run_eval(
     thresholds = load_thresholds(thresholds_path)
     check = citation_check(citation_mode)
     gold = load_gold(gold_path) if "gold" in names else None
+    pairs = load_disagreements(disagreements_path) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
     if datasets and data_dir is None:
         raise ConfigError(f"The {', '.join(datasets)} suite(s) need the data folder: pass --data PATH.")
@@ -401,10 +464,10 @@ def run_eval(
     embedder = embedder or (assistant.embedder if assistant else default_embedder(settings.embed))
     results = []
     for name in names:
-        if gold is not None and name == "gold":
+        if gold is not None and pairs is not None and name == "gold":
             with console.status("[bold]gold[/bold]: indexing the corpus and asking the gold questions"):
                 gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
-                results.append(run_gold(gold_assistant, gold, check))
+                results.append(run_gold(gold_assistant, gold, pairs, check))
         else:
             results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation))
     measured = {r.name: r.metrics for r in results}

@@ -1,4 +1,5 @@
-"""Pure scoring functions: fact recall, citation precision, absence detection, retrieval ranks, thresholds.
+"""Pure scoring functions: fact recall, citation precision, absence detection, disagreement detection,
+retrieval ranks, thresholds.
 
 Nothing here loads a model or an index; every function takes Answers, Documents or ranks and returns numbers,
 so the unit tests can hand it constructed answers.
@@ -162,6 +163,42 @@ def score_citations(answer: Answer, documents: Mapping[str, Document], check: Ci
     bad += [f"[{n}] marker with no citation" for n in dangling]
     total = len(answer.citations) + len(dangling)
     return CitationScore(total - len(bad), total, tuple(bad))
+
+
+# ---------------------------------------------------------------- detection
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A yes/no detector (e.g. "the sources disagree") against labelled cases: the four counts."""
+
+    true_positives: int = 0
+    false_positives: int = 0
+    false_negatives: int = 0
+    true_negatives: int = 0
+
+    @property
+    def precision(self) -> float:
+        """Share of flagged cases that were labelled positive (0.0 when nothing was flagged)."""
+        return ratio(self.true_positives, self.true_positives + self.false_positives)
+
+    @property
+    def recall(self) -> float:
+        """Share of positive cases that were flagged (0.0 when there are none)."""
+        return ratio(self.true_positives, self.true_positives + self.false_negatives)
+
+    def counts(self) -> dict[str, int]:
+        return {"TP": self.true_positives, "FP": self.false_positives, "FN": self.false_negatives, "TN": self.true_negatives}
+
+
+def detection(outcomes: Iterable[tuple[bool, bool]]) -> Detection:
+    """Count (expected, flagged) outcomes, one per labelled case."""
+    pairs = list(outcomes)
+    return Detection(
+        true_positives=sum(e and f for e, f in pairs),
+        false_positives=sum(f and not e for e, f in pairs),
+        false_negatives=sum(e and not f for e, f in pairs),
+        true_negatives=sum(not e and not f for e, f in pairs),
+    )
 
 
 # ---------------------------------------------------------------- retrieval

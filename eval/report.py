@@ -29,6 +29,10 @@ DEFINITIONS: dict[str, str] = {
     "multi_turn_fact_recall": "fact recall over the facts expected at each conversation turn, asked in one Conversation",
     "seed_fact_recall": "share of the seed question's required facts (from both documents) in its one answer",
     "seed_disagreement": "1 if the seed answer reports a disagreement whose sides cite passages of both documents",
+    "disagreement_precision": "share of flagged answers (answer.disagreements non-empty) whose case is labelled "
+    "disagree; cases: the synthetic pairs of eval/disagreements.yaml (disagree / agree / talk_past, each pair indexed "
+    "on its own and asked with Assistant.ask) plus the seed question on the corpus (disagree); 0 when nothing is flagged",
+    "disagreement_recall": "share of cases labelled disagree whose answer flags a disagreement",
     "recall@k": "share of questions with a chunk of their own passage (doc) or a gold chunk (chunk: one containing "
     "the fact's patterns) among the top k results of Assistant.search",
     "mrr": "mean of 1/rank of the first relevant result within the top 10 (0 when absent)",

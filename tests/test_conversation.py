@@ -33,6 +33,16 @@ def test_a_new_topic_is_not_polluted_by_the_old_one(assistant: Assistant) -> Non
     assert any("15-20 mg/m²/week" in c.quote for c in answer.citations)
 
 
+def test_a_drug_named_two_turns_back_outlasts_everyday_words(assistant: Assistant) -> None:
+    conv = assistant.conversation()
+    conv.ask("Had any patients in the upadacitinib case series tried tofacitinib before?", suggest=False)
+    conv.ask("How did their CDASI scores change after switching?", suggest=False)
+    answer = conv.ask("What dose had they been taking before the switch?", suggest=False)
+    searched = answer.metadata["searched_for"]
+    assert "tofacitinib" in searched, f"the drug is carried before rarer everyday words: {searched}"
+    assert not answer.abstained and any("5 mg" in c.quote and "tofacitinib" in c.quote for c in answer.citations)
+
+
 def test_four_turns_keep_context_and_citation_numbers(assistant: Assistant) -> None:
     conv = assistant.conversation()
     first = conv.ask(SEED_QUESTION, suggest=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, Settings, SentenceTransformerEmbedder
-from eval.gold import load_gold
+from eval.gold import load_disagreements, load_gold
 from eval.harness import EvalRun, run_eval
 
 
@@ -32,6 +32,9 @@ def test_every_gold_case_is_scored_and_reported(gold_run: tuple[EvalRun, Path]) 
     gold, spec = run.suites[0], load_gold()
     assert len([c for c in gold.cases if c.kind == "fact"]) == sum(len(f.questions) for f in spec.facts)
     assert len([c for c in gold.cases if c.kind == "unanswerable"]) == len(spec.unanswerable)
+    flagging = [c for c in gold.cases if c.kind == "disagreement"]
+    assert len(flagging) == len(load_disagreements().pairs) + 1, "every pair, plus the seed question"
+    assert sum(r["cases"] for r in gold.tables["disagreement detection"]) == len(flagging)  # type: ignore[misc]
     assert [r["retriever"] for r in gold.tables["retrieval ablation"]] == ["bm25", "dense", "hybrid", "hybrid+aliases"]
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert all(c.case_id in report for c in gold.cases), "report.md lists every case"

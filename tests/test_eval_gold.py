@@ -12,7 +12,19 @@ from assistant import ConfigError
 from assistant.chunk import split_sentences
 from assistant.ingest import discover, load_document
 from assistant.settings import Settings
-from eval.gold import GOLD_PATH, MIN_CONVERSATIONS, MIN_FACTS_PER_DOC, MIN_UNANSWERABLE, GoldSet, load_gold
+from eval.gold import (
+    DISAGREEMENTS_PATH,
+    GOLD_PATH,
+    MIN_CONVERSATIONS,
+    MIN_FACTS_PER_DOC,
+    MIN_PAIRS,
+    MIN_PAIRS_PER_LABEL,
+    MIN_UNANSWERABLE,
+    DisagreementSet,
+    GoldSet,
+    load_disagreements,
+    load_gold,
+)
 from eval.harness import load_thresholds
 from eval.metrics import matches_all, normalise
 
@@ -93,12 +105,51 @@ def test_broken_gold_file_raises_config_error(tmp_path: Path) -> None:
         load_gold(path)
 
 
+def test_disagreement_pairs_meet_their_minimums() -> None:
+    pairs = load_disagreements().pairs
+    assert len(pairs) >= MIN_PAIRS
+    for label in ("disagree", "agree", "talk_past"):
+        assert sum(p.label == label for p in pairs) >= MIN_PAIRS_PER_LABEL, label
+    assert all(len(p.documents) == 2 for p in pairs), "a pair is two documents"
+    assert len({p.question for p in pairs}) == len(pairs), "one question per pair"
+
+
+def _raw_pairs() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(DISAGREEMENTS_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["pairs"].append(dict(d["pairs"][0])), "duplicate pair ids"),
+        (lambda d: [p.update(label="disagree") for p in d["pairs"] if p["label"] == "agree"], "0 agree pairs"),
+        (lambda d: d.update(pairs=d["pairs"][:5]), f"at least {MIN_PAIRS}"),
+        (lambda d: d["pairs"][0].update(label="contradict"), "disagree"),
+        (lambda d: d["pairs"][0]["documents"].popitem(), "at least 2"),
+        (lambda d: d["pairs"][0].update(source="typo"), "extra"),
+    ],
+)
+def test_schema_refuses_broken_disagreement_pairs(change, message) -> None:  # type: ignore[no-untyped-def]
+    raw = _raw_pairs()
+    change(raw)
+    with pytest.raises(ValueError, match=message):
+        DisagreementSet.model_validate(raw)
+
+
+def test_broken_disagreement_file_raises_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "disagreements.yaml"
+    path.write_text("pairs: [", encoding="utf-8")
+    with pytest.raises(ConfigError, match="disagreement pairs .* invalid"):
+        load_disagreements(path)
+
+
 def test_thresholds_hold_the_project_targets() -> None:
     bars = load_thresholds()
     gold = bars["gold"]
     assert gold["fact_recall"].min >= 0.90 and gold["multi_turn_fact_recall"].min >= 0.90
     assert gold["citation_precision"].min == 1.0 and gold["abstention_accuracy"].min == 1.0
     assert gold["false_absence_rate"].max == 0.0
+    assert gold["disagreement_precision"].min >= 0.90 and gold["disagreement_recall"].min >= 0.90
     assert bars["pubmedqa"]["recall@5"].min >= 0.98
 
 

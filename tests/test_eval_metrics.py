@@ -15,6 +15,7 @@ from eval.metrics import (
     citation_check,
     claims_citing,
     cited_numbers,
+    detection,
     first_relevant_rank,
     grounded,
     is_absent,
@@ -166,6 +167,26 @@ def test_claims_are_the_text_before_each_marker() -> None:
 def test_unknown_citation_check_lists_valid_names() -> None:
     with pytest.raises(ConfigError, match="extractive"):
         citation_check("llm")
+
+
+# ---------------------------------------------------------------- disagreement detection
+
+def test_detection_counts_each_outcome_against_its_label() -> None:
+    # (labelled disagree, flagged): 3 caught, 1 missed, 1 false alarm, 2 rightly quiet
+    outcomes = [(True, True)] * 3 + [(True, False), (False, True)] + [(False, False)] * 2
+    found = detection(outcomes)
+    assert found.counts() == {"TP": 3, "FP": 1, "FN": 1, "TN": 2}
+    assert found.precision == pytest.approx(3 / 4) and found.recall == pytest.approx(3 / 4)
+
+
+def test_a_detector_that_never_flags_scores_zero_not_perfect() -> None:
+    quiet = detection([(True, False), (False, False)])
+    assert quiet.precision == 0.0 and quiet.recall == 0.0, "flagging nothing must not pass a precision minimum"
+
+
+def test_false_alarms_cost_precision_only() -> None:
+    noisy = detection([(True, True), (False, True), (False, True)])
+    assert noisy.recall == 1.0 and noisy.precision == pytest.approx(1 / 3)
 
 
 # ---------------------------------------------------------------- retrieval and thresholds

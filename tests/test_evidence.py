@@ -26,6 +26,30 @@ ROOT = Path(__file__).resolve().parent.parent
         ("Aggregate analysis revealed statistically significant improvement in CDASI score.", "for"),
         ("Methotrexate is recommended as first-line steroid-sparing agent.", "for"),
         ("Patients were identified through the tertiary myositis clinics.", "neutral"),
+        # against: a recommendation against, missing evidence, a negated or absent effect, a harm on the outcome
+        ("Bisoprolol is not advised in patients with second-degree heart block.", "against"),
+        ("Prophylactic antibiotics should not be given to patients with simple wounds.", "against"),
+        ("Clinicians should not routinely prescribe opioids for acute sciatica.", "against"),
+        ("Watchful waiting is not an acceptable alternative for a ruptured ectopic pregnancy.", "against"),
+        ("We found no high-quality evidence that glucosamine relieves joint pain.", "against"),
+        ("Among adults with sepsis, early vasopressin did not result in fewer deaths than norepinephrine.", "against"),
+        ("Those who received zinc did not have significantly shorter colds than those given placebo.", "against"),
+        ("Physiotherapy did not lead to better function at one year.", "against"),
+        ("There was no clinically important difference in HbA1c between the groups.", "against"),
+        ("Cough syrups offer little or no benefit for acute cough in children.", "against"),
+        ("Arthroscopic surgery was no better than sham surgery for degenerative meniscal tears.", "against"),
+        ("Liberal oxygen therapy increased mortality in acutely ill adults.", "against"),
+        # for: a recommendation, an effect on the outcome, superiority or noninferiority
+        ("We recommend statins for adults with diabetes aged 40 to 75 years.", "for"),
+        ("Inhaled corticosteroids are the preferred controller therapy in persistent asthma.", "for"),
+        ("Anticoagulation is indicated for patients with a CHA2DS2-VASc score of 2 or more.", "for"),
+        ("Empagliflozin reduced the rate of hospitalisation for heart failure by 35%.", "for"),
+        ("Early mobilisation lowered the risk of delirium.", "for"),
+        ("Chlorhexidine bathing was associated with a 40% reduction in bloodstream infections.", "for"),
+        ("A dose reduction in renal impairment is advisable.", "neutral"),
+        ("Dabigatran 150 mg was superior to warfarin for stroke prevention.", "for"),
+        ("Short-course therapy was noninferior to the standard 14-day course.", "for"),
+        ("Reduce the dose to 2.5 mg twice daily in patients over 80 years of age.", "neutral"),
     ],
 )
 def test_stance_rules(sentence: str, stance: str) -> None:
@@ -34,6 +58,7 @@ def test_stance_rules(sentence: str, stance: str) -> None:
 
 def test_hedges_are_noticed() -> None:
     assert is_hedged("Upadacitinib may also have some benefit in myositis-associated ILD.")
+    assert is_hedged("Nebulised saline appeared to shorten hospital stay.")
     assert not is_hedged("Nine patients remained on upadacitinib.")
 
 

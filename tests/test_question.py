@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant import Assistant
-from assistant.question import ANSWER_TYPES, answer_types, required_type
+from assistant.question import ANSWER_TYPES, DOSE, answer_types, required_type
 
 BY_NAME = {t.name: t for t in ANSWER_TYPES}
 
@@ -80,3 +80,19 @@ def test_the_answer_quotes_what_the_question_asks_for(assistant: Assistant, ques
     answer = assistant.ask(question)
     assert not answer.abstained
     assert any(re.search(pattern, c.quote) for c in answer.citations), [c.quote for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What dose of colchicine is used after a heart attack?", "How is colchicine dosed?", "Colchicine 0.5 mg or 1 mg?"],
+)
+def test_a_dose_question_requires_a_dose(question: str) -> None:
+    assert required_type(question) is DOSE
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Does low-dose colchicine reduce cardiovascular events?", "Are high-dose steroids better than pulses?"],
+)
+def test_a_dose_adjective_does_not_make_a_dose_question(question: str) -> None:
+    assert required_type(question) is not DOSE, "'low-dose X' names a regimen; the question asks about its effect"
