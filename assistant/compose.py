@@ -15,7 +15,7 @@ import numpy as np
 from .index import Index
 from .profile import profile_for
 from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
-from .schema import Answer, Citation, Hit, Source
+from .schema import Answer, Citation, EvidenceProfile, Hit, Source
 from .settings import ComposeSettings
 from .question import DOSE, AnswerType, answer_types, dose_target, required_type, states_dose_of
 from .stance import find_disagreements
@@ -82,6 +82,7 @@ class Composer:
         self.index = index
         self.settings = settings
         self.min_similarity = min_similarity
+        self._profiles: dict[str, EvidenceProfile] = {}
 
     # ------------------------------------------------------------ scoring
 
@@ -302,7 +303,8 @@ class Composer:
     def _source(self, doc_id: str) -> Source:
         doc = self.index.documents[doc_id]
         url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
-        return Source(doc_id, doc.title, profile_for(doc), str(url) if url else None)
+        profile = self._profiles.get(doc_id) or self._profiles.setdefault(doc_id, profile_for(doc))  # rules read the text once
+        return Source(doc_id, doc.title, profile, str(url) if url else None)
 
     def _citation(self, number: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.hit.doc_id]

@@ -6,6 +6,7 @@ Reciprocal rank fusion: score(d) = Σ_r 1 / (k + rank_r(d)), Cormack, Clarke & B
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -169,7 +170,8 @@ class Searcher:
 
     def audit(self, question: str, per_document: int = 6) -> SearchResult:
         """The exhaustive check behind any "not covered": every chunk of every document, scored by meaning
-        (original and alias-rewritten question) and by synonym-aware BM25; each document's best passages."""
+        (original and alias-rewritten question) and by synonym-aware BM25; the best passages of each of the
+        best-scoring documents (`audit_documents`)."""
         plan = self.plan(question, aliases=True)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         query_vectors = self.embedder.embed(texts)
@@ -186,6 +188,8 @@ class Searcher:
             chunk = self.index.chunks[row]
             if chunk.kind == "apparatus" or per_doc.get(chunk.doc_id, 0) >= per_document:
                 continue
+            if chunk.doc_id not in per_doc and len(per_doc) >= self.settings.audit_documents:
+                continue  # every passage was scored; the best documents' passages go on to be composed
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
         return SearchResult(hits, plan, query_vectors, len(self.index.chunks))
@@ -264,18 +268,23 @@ class Searcher:
         chosen = hits[:k]
         reserve = self.settings.per_document
         floor = self.settings.min_similarity
-        evidence = [h for h in hits if h.similarity >= floor and h.chunk.kind != "apparatus"]
-        for doc_id in dict.fromkeys(h.doc_id for h in evidence):
-            have = sum(h.doc_id == doc_id for h in chosen)
-            extra = [h for h in evidence if h.doc_id == doc_id and h not in chosen][: max(0, reserve - have)]
+        evidence: dict[str, list[Hit]] = {}
+        for h in hits:
+            if h.similarity >= floor and h.chunk.kind != "apparatus":
+                evidence.setdefault(h.doc_id, []).append(h)
+        counts = Counter(h.doc_id for h in chosen)
+        for doc_id, theirs in evidence.items():
+            taken = {h.chunk_id for h in chosen}
+            extra = [h for h in theirs if h.chunk_id not in taken][: max(0, reserve - counts[doc_id])]
             for hit in extra:
-                counts = {d: sum(h.doc_id == d for h in chosen) for d in {h.doc_id for h in chosen}}
                 victims = [h for h in reversed(chosen) if counts[h.doc_id] > reserve]
                 if victims:
                     chosen.remove(victims[0])
+                    counts[victims[0].doc_id] -= 1
                 elif len(chosen) >= k:
                     break
                 chosen.append(hit)
+                counts[doc_id] += 1
         chosen.sort(key=lambda h: h.rank)
         leaders = list({h.doc_id: h for h in reversed(chosen) if h.similarity >= floor and h.chunk.kind != "apparatus"}.values())
         leaders.sort(key=lambda h: h.rank)

@@ -73,6 +73,14 @@ class RetrieveSettings(_Section):
         ge=0,
         description="Chunks reserved for every document that has relevant evidence (source diversity).",
     )
+    audit_documents: int = Field(
+        default=25,
+        ge=1,
+        description=(
+            "The absence audit scores every passage of every document, then composes over the passages of this many "
+            "best-scoring documents (all of them in a corpus this small or smaller)."
+        ),
+    )
     min_similarity: float = Field(
         default=0.25,
         ge=-1,
