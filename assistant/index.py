@@ -415,25 +415,24 @@ def _reused(previous: Index | None, kept: list[Document]) -> dict[str, _Embedded
 def _embed_fresh(
     documents: dict[str, Document], fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
 ) -> dict[str, _Embedded]:
-    """Embed every new chunk and its sentences, longest first in batches (less padding), reporting progress."""
+    """Embed every new chunk and its sentences, each distinct text once (boilerplate repeats), longest first in
+    batches (less padding), reporting progress."""
     leads = {doc_id: Leads(documents[doc_id]) for doc_id in fresh_chunks}
     texts = {
         doc_id: ([c.embed_text for c in chunks], [leads[doc_id].in_context(s, e) for c in chunks for s, e in embedded_sentences(c)])
         for doc_id, chunks in fresh_chunks.items()
     }
-    flat = [(doc_id, part, i, t) for doc_id, pair in texts.items() for part, group in enumerate(pair) for i, t in enumerate(group)]
-    order = sorted(range(len(flat)), key=lambda n: -len(flat[n][3]))
-    out = {
-        doc_id: tuple(np.zeros((len(group), embedder.dimension), np.float32) for group in pair) for doc_id, pair in texts.items()
-    }
+    distinct = sorted(dict.fromkeys(t for pair in texts.values() for group in pair for t in group), key=len, reverse=True)
+    vectors: dict[str, np.ndarray] = {}
     step = 256
-    for begin in range(0, len(order), step):
-        batch = order[begin : begin + step]
-        for n, vector in zip(batch, embedder.embed([flat[n][3] for n in batch]), strict=True):
-            doc_id, part, i, _ = flat[n]
-            out[doc_id][part][i] = vector
+    for begin in range(0, len(distinct), step):
+        batch = distinct[begin : begin + step]
+        vectors.update(zip(batch, embedder.embed(batch), strict=True))
         if progress:
-            progress("embedding", min(begin + step, len(order)), len(order))
+            progress("embedding", min(begin + step, len(distinct)), len(distinct))
+    out = {
+        doc_id: tuple(_stack([vectors[t] for t in group], embedder.dimension) for group in pair) for doc_id, pair in texts.items()
+    }
     return {doc_id: _Embedded(fresh_chunks[doc_id], *out[doc_id]) for doc_id in fresh_chunks}
 
 
