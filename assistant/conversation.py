@@ -85,6 +85,8 @@ def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[
         carried.extend(e for e in turn.entities if e not in carried and e not in own)
     subject = next(e for e in latest if e not in own)
     thing = _THING.search(question)
+    if thing and any(0 <= question.lower().find(e.lower()) < thing.start() for e in own):
+        return question, tuple(own)  # "IVIG: is it safe?" - "it" is the question's own entity, named before it
     if thing:
         name = f"{subject}'s" if thing.group(0).lower() == "its" else subject
         resolved = f"{question[: thing.start()]}{name}{question[thing.end() :]}"

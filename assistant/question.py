@@ -163,11 +163,17 @@ _DOSE_TARGET = (
 _LIST_LABEL = re.compile(r"^(?:\d+[.)]\s+)?([A-Z][\w ()-]{2,60}):(?:\s|$)")
 
 
+_NOT_A_DRUG = {
+    "the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which",
+    "it", "its", "they", "them", "this", "that", "these", "those",  # "how is it dosed?": the drug is named elsewhere
+}
+
+
 def dose_target(question: str) -> str | None:
     """The drug a dose question is about: "dose of X", "how much X", "X dose"."""
     for pattern in _DOSE_TARGET:
         match = pattern.search(question)
-        if match and match.group(1).lower() not in {"the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which"}:
+        if match and match.group(1).lower() not in _NOT_A_DRUG:
             return match.group(1)
     return None
 

@@ -25,6 +25,14 @@ def test_it_and_the_drug_become_the_earlier_turns_main_entity(assistant: Assista
     assert any("9.5 months" in c.quote for c in how_long.citations)
 
 
+def test_it_after_the_questions_own_entity_means_that_entity(assistant: Assistant) -> None:
+    conv = assistant.conversation()
+    conv.ask(SEED_QUESTION, suggest=False)
+    answer = conv.ask("And methotrexate, how is it dosed?", suggest=False)
+    assert answer.metadata["searched_for"] == "And methotrexate, how is it dosed?"
+    assert any("15-20 mg/m²/week" in c.quote for c in answer.citations)
+
+
 def test_a_new_topic_is_not_polluted_by_the_old_one(assistant: Assistant) -> None:
     conv = assistant.conversation()
     conv.ask(SEED_QUESTION, suggest=False)
