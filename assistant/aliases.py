@@ -61,6 +61,14 @@ class AliasTable:
 
     groups: list[list[str]] = field(default_factory=list)
     glossary: dict[str, str] = field(default_factory=dict)
+    _terms: list[tuple[str, str, list[str]]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Every term (longest first), then the two-word tails of long ones ("lung disease" of ILD), with its group;
+        sorted once, not on every question."""
+        terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
+        tails = [(" ".join(t.split()[-2:]), g) for t, g in terms if len(t.split()) >= 3]
+        self._terms = [(t, t.lower(), g) for t, g in [*terms, *tails]]
 
     def to_json(self) -> dict[str, object]:
         return {"groups": self.groups, "glossary": self.glossary}
@@ -76,10 +84,8 @@ class AliasTable:
         found: list[tuple[str, list[str]]] = []
         claimed: list[tuple[int, int]] = []
         lowered = text.lower()
-        terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
-        tails = [(" ".join(t.split()[-2:]), g) for t, g in terms if len(t.split()) >= 3]  # "lung disease" of ILD
-        for term, group in [*terms, *tails]:
-            if term.lower() not in lowered:  # cheap test first: compiling a pattern per corpus term dominated search()
+        for term, term_lower, group in self._terms:
+            if term_lower not in lowered:  # cheap test first: compiling a pattern per corpus term dominated search()
                 continue
             for match in _term_pattern(term).finditer(text):
                 if any(s < match.end() and match.start() < e for s, e in claimed):

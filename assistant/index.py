@@ -86,10 +86,16 @@ class Index:
         return np.asarray(self.sentences[self.sentence_offsets[row] : self.sentence_offsets[row + 1]], dtype=np.float32)
 
     def vector(self, rows: list[int]) -> np.ndarray:
-        return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]) if rows else np.zeros((0, self.vectors.d), np.float32)
+        return self.all_vectors()[rows]
 
     def all_vectors(self) -> np.ndarray:
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal) if self.vectors.ntotal else np.zeros((0, self.vectors.d), np.float32)
+        """Every chunk vector: a read-only view of the FAISS index's own storage (no copy)."""
+        n, d = self.vectors.ntotal, self.vectors.d
+        if not n:
+            return np.zeros((0, d), np.float32)
+        view = faiss.rev_swig_ptr(faiss.downcast_index(self.vectors).get_xb(), n * d).reshape(n, d)
+        view.flags.writeable = False
+        return view
 
 
 # ---------------------------------------------------------------- reading

@@ -141,16 +141,18 @@ class Searcher:
         mode = mode or self.settings.mode
         plan = self.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
-        query_vectors = self.embedder.embed(texts)
+        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" else []
+        vectors = self.embedder.embed(texts + [q for _, q in aspects])  # the question and its aspects in one pass
+        query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
         rankings: list[tuple[np.ndarray, float]] = []
         if mode in ("hybrid", "bm25"):
             rankings.append((self._top(self._concept_bm25(plan)), 1.0))
+        deep = self._dense(vectors, _POOL_DEPTH * self.settings.candidates) if mode != "bm25" else []  # one scan for all
         if mode in ("hybrid", "dense"):
-            deep = self._dense(query_vectors, _POOL_DEPTH * self.settings.candidates)
-            dense = [r[: self.settings.candidates] for r in deep]
-            pool = np.unique(np.concatenate([*deep, *(r for r, _ in rankings)]))  # reranked by their best sentence
+            dense = [r[: self.settings.candidates] for r in deep[: len(texts)]]
+            pool = np.unique(np.concatenate([*deep[: len(texts)], *(r for r, _ in rankings)]))  # reranked by best sentence
             share = self.settings.sentence_weight  # the dense family votes once, like BM25: by chunk and by sentence
             rankings += [(r, (1.0 - share) / len(query_vectors)) for r in dense]
             rankings += [(r, share / len(query_vectors)) for r in self._by_best_sentence(pool, query_vectors)]
@@ -161,11 +163,10 @@ class Searcher:
             for rank, (row, score) in enumerate(fused.items())
         ]
         chosen = self._diversify(hits, k)
-        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" else []
         if not aspects:
             return SearchResult(chosen, plan, query_vectors, len(hits))
-        aspect_vectors = self.embedder.embed([q for _, q in aspects])
-        chosen += self._aspect_hits([q for _, q in aspects], aspect_vectors, hits, chosen)
+        aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
+        chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen)
         return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors)
 
     def audit(self, question: str, per_document: int = 6) -> SearchResult:
@@ -194,14 +195,15 @@ class Searcher:
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
         return SearchResult(hits, plan, query_vectors, len(self.index.chunks))
 
-    def _aspect_hits(self, queries: list[str], vectors: np.ndarray, hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
-        """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document."""
+    def _aspect_hits(self, queries: list[str], dense: list[np.ndarray], hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
+        """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document
+        (`dense`: each sub-query's dense ranking)."""
         taken = {h.chunk_id for h in chosen}
         docs = {h.doc_id for h in chosen if h.similarity >= self.settings.min_similarity}
         by_id = {h.chunk_id: h for h in hits}
         extra: list[Hit] = []
-        for query, vector in zip(queries, vectors, strict=True):
-            fused = _rrf([(self._dense(vector[None, :])[0], 1.0), (self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
+        for query, ranking in zip(queries, dense, strict=True):
+            fused = _rrf([(ranking, 1.0), (self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
             per_doc: dict[str, int] = {}
             for row in fused:
                 chunk = self.index.chunks[row]
@@ -215,9 +217,14 @@ class Searcher:
         return extra
 
     def _dense(self, query_vectors: np.ndarray, depth: int | None = None) -> list[np.ndarray]:
-        depth = min(depth or self.settings.candidates, self.index.vectors.ntotal)
-        _, rows = self.index.vectors.search(query_vectors, depth)
-        return [r[r >= 0] for r in rows]
+        """The `depth` nearest chunks of each query vector, exact: one matrix product over the FAISS storage serves
+        all the vectors at once (FAISS scans once per vector when there are few)."""
+        similarity = self.index.all_vectors() @ query_vectors.T
+        depth = min(depth or self.settings.candidates, len(similarity))
+        if depth == 0:
+            return [np.zeros(0, np.int64) for _ in query_vectors]
+        tops = np.argpartition(-similarity, depth - 1, axis=0)[:depth].T
+        return [top[np.argsort(-column[top], kind="stable")] for top, column in zip(tops, similarity.T, strict=True)]
 
     def _by_best_sentence(self, rows: np.ndarray, query_vectors: np.ndarray) -> list[np.ndarray]:
         """The candidate chunks `rows` ranked by their best sentence's similarity to each query vector (sentence
@@ -228,9 +235,10 @@ class Searcher:
         if not len(rows):
             return [rows for _ in query_vectors]
         counts = counts[counts > 0]
-        picks = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows])
+        bounds = np.cumsum(counts) - counts  # where each chunk's sentences start among the picked rows
+        picks = np.arange(counts.sum()) + np.repeat(offsets[rows] - bounds, counts)
         sims = np.asarray(self.index.sentences[picks], dtype=np.float32) @ query_vectors.T
-        best = np.maximum.reduceat(sims, np.cumsum(counts) - counts, axis=0)
+        best = np.maximum.reduceat(sims, bounds, axis=0)
         return [rows[np.argsort(-column, kind="stable")][: self.settings.candidates] for column in best.T]
 
     def _concept_bm25(self, plan: QueryPlan) -> np.ndarray:
