@@ -73,7 +73,7 @@ def chunk_document(document: Document, settings: ChunkSettings, count_tokens: To
             section=section,
             kind=kind,
             sentences=tuple(sentences),
-            text=document.text[start:end],
+            source=document.text,
             gloss=_gloss(document.text[start:end], glossary) if kind == "table_row" else "",
         )
         for n, (start, end, section, kind, sentences) in enumerate(pieces)

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -174,7 +175,11 @@ def _identity(embedder: Embedder, settings: Settings) -> dict[str, object]:
 
 
 def _document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
-    blocks = tuple(Block(b[0], b[1], b[2], tuple(b[3]), tuple((int(s), int(e)) for s, e in b[4])) for b in data["blocks"])
+    sections: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct heading path, not one per block
+    blocks = tuple(
+        Block(sys.intern(b[0]), b[1], b[2], sections.setdefault(tuple(b[3]), tuple(b[3])), tuple((int(s), int(e)) for s, e in b[4]))
+        for b in data["blocks"]
+    )
     return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"])
 
 
@@ -192,14 +197,15 @@ def _chunk_from_json(data: dict, documents: dict[str, Document]) -> Chunk:  # ty
         not data["start"] <= s <= e <= data["end"] for s, e in sentences
     ):
         raise ValueError(f"chunk {data['chunk_id']} has offsets outside its document")
-    text = doc_text[data["start"] : data["end"]]
+    doc_id = documents[data["doc_id"]].doc_id  # shared, like the interned section and kind: one string, not one per chunk
     return Chunk(
-        data["chunk_id"], data["doc_id"], data["start"], data["end"], data["section"], data["kind"], sentences, text, data["gloss"]
+        data["chunk_id"], doc_id, data["start"], data["end"], sys.intern(data["section"]), sys.intern(data["kind"]), sentences,
+        doc_text, data["gloss"],
     )
 
 
 def _chunk_to_json(chunk: Chunk) -> dict:  # type: ignore[type-arg]
-    return {k: v for k, v in asdict(chunk).items() if k != "text"}
+    return {k: v for k, v in asdict(chunk).items() if k != "source"}
 
 
 # ---------------------------------------------------------------- writing

@@ -28,7 +28,11 @@ class Lexicon:
         self._bm25 = bm25
         self._df = df
         self.n_docs = n_docs
-        self._vocab = tokenizer.get_vocab_dict()
+        self._vocab = tokenizer.get_vocab_dict()  # stem -> id: all a question needs
+
+    def _drop_word_maps(self) -> None:
+        """A loaded index never tokenises documents again: its word -> stem and word -> id maps go (memory)."""
+        self._tokenizer.word_to_stem, self._tokenizer.word_to_id = {}, {}
 
     @classmethod
     def build(cls, texts: list[str]) -> Lexicon:
@@ -57,7 +61,9 @@ class Lexicon:
         bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False, show_progress=False)
         df = np.load(folder / "df.npy", allow_pickle=False)
         n_docs = int(json.loads((folder / "lexicon.json").read_text())["n_docs"])
-        return cls(tokenizer, bm25, df, n_docs)
+        lexicon = cls(tokenizer, bm25, df, n_docs)
+        lexicon._drop_word_maps()
+        return lexicon
 
     def term_ids(self, text: str) -> list[int]:
         """Known stemmed terms of `text` (stopwords and unseen words dropped), in order, deduplicated."""

@@ -45,8 +45,12 @@ class Chunk:
     section: str
     kind: Literal["text", "table_row", "apparatus"]
     sentences: tuple[tuple[int, int], ...]
-    text: str
+    source: str = field(repr=False, compare=False)  # the whole document text, shared (not copied) by its chunks
     gloss: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.source[self.start : self.end]
 
     @property
     def embed_text(self) -> str:
