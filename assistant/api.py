@@ -99,7 +99,7 @@ class Assistant:
         """Ranked chunks for a query (hybrid by default)."""
         query, _ = self.clean_question(query)
         options = self._options(k, mode)
-        return self.searcher.search(query, options.k, mode=options.mode, aliases=aliases).hits
+        return self.searcher.search(query, options.k, mode=options.mode, aliases=aliases, with_aspects=False).hits
 
     def ask(
         self,

@@ -135,13 +135,20 @@ class Searcher:
         return Concept(label, alternatives, idf, known, zipf)
 
     def search(
-        self, question: str, k: int | None = None, *, mode: Mode | None = None, aliases: bool | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        *,
+        mode: Mode | None = None,
+        aliases: bool | None = None,
+        with_aspects: bool = True,
     ) -> SearchResult:
+        """The k best chunks, plus (`with_aspects`, for answering) the best chunks for each aspect of the question."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
         plan = self.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
-        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" else []
+        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" and with_aspects else []
         vectors = self.embedder.embed(texts + [q for _, q in aspects])  # the question and its aspects in one pass
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
@@ -326,7 +333,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 8
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        result = self.searcher.search(query, self.k)
+        result = self.searcher.search(query, self.k, with_aspects=False)
         return [to_langchain(hit, self.searcher.index) for hit in result.hits]
 
 

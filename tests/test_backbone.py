@@ -143,6 +143,15 @@ class _Recording:
         return self.inner.fingerprint()
 
 
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_search_and_the_retriever_return_exactly_k(assistant: Assistant, k: int) -> None:
+    """A treatment question also searches its aspects (outcomes, statistics, harms) for ask(); search() and the
+    LangChain retriever still hand back the k best chunks, no more."""
+    question = "Can Rinvoq help dermatomyositis?"
+    assert len(assistant.search(question, k=k)) == k
+    assert len(assistant.retriever(k=k).invoke(question)) == k
+
+
 def test_answering_embeds_the_question_never_the_passages(corpus_copy: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     """Sentence vectors are made at ingest: ask() embeds only the question and its sub-queries."""
     recording = _Recording(embedder)
