@@ -72,7 +72,7 @@ def chunk_document(document: Document, settings: ChunkSettings, count_tokens: To
             end=end,
             section=section,
             kind=kind,
-            sentences=tuple(sentences),
+            spans=Chunk.pack(sentences),
             source=document.text,
             gloss=_gloss(document.text[start:end], glossary) if kind == "table_row" else "",
         )

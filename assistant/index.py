@@ -199,13 +199,14 @@ def _chunk_from_json(data: dict, documents: dict[str, Document]) -> Chunk:  # ty
         raise ValueError(f"chunk {data['chunk_id']} has offsets outside its document")
     doc_id = documents[data["doc_id"]].doc_id  # shared, like the interned section and kind: one string, not one per chunk
     return Chunk(
-        data["chunk_id"], doc_id, data["start"], data["end"], sys.intern(data["section"]), sys.intern(data["kind"]), sentences,
-        doc_text, data["gloss"],
+        data["chunk_id"], doc_id, data["start"], data["end"], sys.intern(data["section"]), sys.intern(data["kind"]),
+        Chunk.pack(sentences), doc_text, data["gloss"],
     )
 
 
 def _chunk_to_json(chunk: Chunk) -> dict:  # type: ignore[type-arg]
-    return {k: v for k, v in asdict(chunk).items() if k != "source"}
+    data = {k: v for k, v in asdict(chunk).items() if k not in ("source", "spans")}
+    return {**data, "sentences": [list(span) for span in chunk.sentences]}
 
 
 # ---------------------------------------------------------------- writing

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -44,9 +46,18 @@ class Chunk:
     end: int
     section: str
     kind: Literal["text", "table_row", "apparatus"]
-    sentences: tuple[tuple[int, int], ...]
+    spans: bytes  # its sentences' [start, end) offsets as int32 pairs: `sentences`, packed (a tuple of pairs costs 4x)
     source: str = field(repr=False, compare=False)  # the whole document text, shared (not copied) by its chunks
     gloss: str = ""
+
+    @staticmethod
+    def pack(sentences: Iterable[tuple[int, int]]) -> bytes:
+        return array("i", [offset for span in sentences for offset in span]).tobytes()
+
+    @property
+    def sentences(self) -> tuple[tuple[int, int], ...]:
+        flat = array("i", self.spans)
+        return tuple(zip(flat[::2], flat[1::2], strict=True))
 
     @property
     def text(self) -> str:
