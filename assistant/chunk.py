@@ -16,7 +16,7 @@ from .question import list_label
 from .schema import Block, Chunk, Document
 from .settings import ChunkSettings
 
-CHUNKER_VERSION = "7"  # bump whenever ingest or chunking output changes: indexes are rebuilt
+CHUNKER_VERSION = "8"  # bump whenever ingest or chunking output changes: indexes are rebuilt
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = {
@@ -179,7 +179,8 @@ _NUMBERING = re.compile(r"^\d+[.)]\s+")
 
 
 class Leads:
-    """What each sentence of a document sits under: a list item's parent items and list lead-in, in words."""
+    """What each sentence of a document sits under: a list item's parent items and list lead-in, in words.
+    Sentence vectors embed it: change these rules and CHUNKER_VERSION must change, or indexes keep stale vectors."""
 
     def __init__(self, document: Document) -> None:
         self.document = document

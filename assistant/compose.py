@@ -58,6 +58,9 @@ _LIMITATION = re.compile(
 )
 
 
+_MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
+
+
 def quoted(sentence: str) -> str:
     """A source sentence in quotation marks; its own "[n]" are markdown-escaped so they never read as our citations."""
     return "“" + re.sub(r"\[(\d+)\]", r"\\[\1\\]", sentence) + "”"
@@ -226,7 +229,7 @@ class Composer:
         sources = [self._source(doc_id) for doc_id in by_doc]
         disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
 
-        lines = ["**Bottom line.** " + " ".join(f"{quoted(c.text)} [{numbers[c.key]}]" for c in bottom), ""]
+        lines = ["**Bottom line.** " + " ".join(self._quote(c, numbers) for c in bottom), ""]
         for note in disagreements:
             lines += [f"**Sources disagree.** {note.note}", ""]
         lines += ["**Evidence by source**", ""]
@@ -234,7 +237,7 @@ class Composer:
             rest = sorted((c for c in by_doc[source.doc_id] if c not in bottom), key=lambda c: c.start)
             lines.append(f"*{source.title}* — {source.profile.label()}")
             cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
-            lines += [f"- {quoted(c.text)} [{numbers[c.key]}]" for c in cited]
+            lines += [f"- {self._quote(c, numbers)}" for c in cited]
             lines.append("")
         lines += self._open_lines(result, open_items, numbers)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
@@ -249,6 +252,13 @@ class Composer:
             search_report=report,
             disagreements=disagreements,
         )
+
+    def _quote(self, cand: Candidate, numbers: dict[tuple[str, int, int], int]) -> str:
+        """A quoted, cited sentence; a list item shows what it sits under (in italics, not quoted), so that
+        "Assess compliance …" reads as the source's advice for patients already on IVIG."""
+        lead = _MARKDOWN.sub(r"\\\1", self.index.leads[cand.hit.doc_id].of(cand.start))
+        context = f"*{lead}:* " if lead else ""
+        return f"{context}{quoted(cand.text)} [{numbers[cand.key]}]"
 
     def _open_questions(self, result: SearchResult, candidates: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """Limitations the sources themselves state (quoted), from documents already cited."""
@@ -265,7 +275,7 @@ class Composer:
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]
-        lines += [f"- {quoted(c.text)} [{numbers[c.key]}]" for c in open_items]
+        lines += [f"- {self._quote(c, numbers)}" for c in open_items]
         if unknown:
             lines.append(f"- No indexed passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
         return lines

@@ -152,6 +152,15 @@ def test_search_and_the_retriever_return_exactly_k(assistant: Assistant, k: int)
     assert len(assistant.retriever(k=k).invoke(question)) == k
 
 
+def test_a_quoted_list_item_shows_what_it_sits_under(assistant: Assistant) -> None:
+    """"Consider increasing IVIG frequency or dose" means little alone: its line names the list it belongs to, in
+    italics outside the quote, while the quote and its citation stay verbatim."""
+    answer = assistant.ask("What should be done if a dermatomyositis patient responds inadequately to IVIG?")
+    assert re.search(r"\*[^*]*If inadequate response to IVIG:\* “Consider increasing IVIG frequency or dose” \[\d+\]", answer.text)
+    cited = next(c for c in answer.citations if c.quote == "Consider increasing IVIG frequency or dose")
+    assert assistant.index.documents[cited.doc_id].text[cited.start : cited.end] == cited.quote
+
+
 def test_answering_embeds_the_question_never_the_passages(corpus_copy: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     """Sentence vectors are made at ingest: ask() embeds only the question and its sub-queries."""
     recording = _Recording(embedder)
