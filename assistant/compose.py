@@ -160,7 +160,7 @@ class Composer:
             return "No indexed passage is close enough in meaning to this question."
         concepts = result.plan.concepts
         weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
-        unknown = [c for c in weighed if not c.known]
+        unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
         total = sum(c.idf for c in weighed) or 1.0
         if unknown and sum(c.idf for c in unknown) / total >= _UNKNOWN_SHARE:
             return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
