@@ -109,25 +109,16 @@ class Searcher:
             spelled = [o for o in others if not is_short_form(o)]
             if spelled:
                 rewritten = re.sub(rf"(?<![\w-]){re.escape(term)}(?![\w-])", max(spelled, key=len), rewritten, count=1)
-        concepts = self._rewordings(self._concepts(question, expansions))
-        return QueryPlan(question, tuple(expansions), expanded, rewritten, tuple(concepts))
+        return QueryPlan(question, tuple(expansions), expanded, rewritten, tuple(self._concepts(question, expansions)))
 
-    def _rewordings(self, concepts: list[Concept]) -> list[Concept]:
-        """Mark each specific word the corpus lacks that rewords a specific concept of the question it has: "breathing"
-        next to "lung disease" is a facet, not a missing topic. Cosine ≥ _REWORDING between the words' vectors (measured:
-        breathing/lung disease 0.49, critically/intensive 0.63, coronary/heart attack 0.57; clots/dermatomyositis
-        0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."""
-        unknown = [c for c in concepts if not c.known and c.specific]
-        known = [c for c in concepts if c.known and english_zipf(c.label) < UNCOMMON_ZIPF]  # "blood" of "blood clots" is no topic
-        if not unknown or not known:
-            return concepts
-        vectors = self.embedder.embed([c.label for c in unknown + known])
-        similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
-        closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
-        return [
-            replace(c, rewords=closest[c.label][0]) if c.label in closest and closest[c.label][1] >= _REWORDING else c
-            for c in concepts
-        ]
+    def _embed_with_rewordings(self, plan: QueryPlan, texts: list[str]) -> tuple[QueryPlan, np.ndarray]:
+        """Embed `texts` and, in the same pass, the words needed to mark rewordings in the plan."""
+        unknown, known = _rewording_candidates(plan.concepts)
+        labels = [c.label for c in unknown + known] if unknown and known else []
+        vectors = self.embedder.embed(texts + labels)
+        if not labels:
+            return plan, vectors
+        return replace(plan, concepts=tuple(_rewordings(plan.concepts, unknown, known, vectors[len(texts) :]))), vectors[: len(texts)]
 
     def _concepts(self, question: str, expansions: list[tuple[str, tuple[str, ...]]]) -> list[Concept]:
         lexicon = self.index.lexicon
@@ -169,7 +160,7 @@ class Searcher:
         plan = self.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" and with_aspects else []
-        vectors = self.embedder.embed(texts + [q for _, q in aspects])  # the question and its aspects in one pass
+        plan, vectors = self._embed_with_rewordings(plan, texts + [q for _, q in aspects])  # one pass for all
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
@@ -202,7 +193,7 @@ class Searcher:
         best-scoring documents (`audit_documents`)."""
         plan = self.plan(question, aliases=True)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
-        query_vectors = self.embedder.embed(texts)
+        plan, query_vectors = self._embed_with_rewordings(plan, texts)
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
         similarity = (self.index.all_vectors() @ query_vectors.T).max(axis=1)
@@ -325,6 +316,24 @@ class Searcher:
         leaders.sort(key=lambda h: h.rank)
         ordered = leaders + [h for h in chosen if h not in leaders]
         return [replace(h, rank=i) for i, h in enumerate(ordered)]
+
+
+def _rewording_candidates(concepts: tuple[Concept, ...]) -> tuple[list[Concept], list[Concept]]:
+    """Specific words the corpus lacks, and the specific concepts of the question it has ("blood" of "blood clots" is
+    no topic: too common)."""
+    unknown = [c for c in concepts if not c.known and c.specific]
+    known = [c for c in concepts if c.known and english_zipf(c.label) < UNCOMMON_ZIPF]
+    return unknown, known
+
+
+def _rewordings(concepts: tuple[Concept, ...], unknown: list[Concept], known: list[Concept], vectors: np.ndarray) -> list[Concept]:
+    """Mark each word the corpus lacks that rewords a specific concept of the question it has: "breathing" next to
+    "lung disease" is a facet, not a missing topic. `vectors`: those of `unknown + known`. Cosine ≥ _REWORDING
+    (measured: breathing/lung disease 0.49, critically/intensive 0.63, coronary/heart attack 0.57; clots/
+    dermatomyositis 0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."""
+    similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
+    closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
+    return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= _REWORDING else c for c in concepts]
 
 
 def english_zipf(word: str) -> float:

@@ -165,11 +165,11 @@ def test_evidence_phrased_differently_is_never_called_absent(assistant: Assistan
 def test_a_word_the_corpus_lacks_but_that_rewords_the_question_is_no_gap(assistant: Assistant) -> None:
     """"breathing" is not in the sources, but it rewords "lung disease", which is: answer, don't say "not covered".
     "clots" rewords nothing in its question: that one is still reported missing."""
-    plan = assistant.searcher.plan("How did breathing and lung disease do on upadacitinib?")
+    plan = assistant.searcher.search("How did breathing and lung disease do on upadacitinib?").plan
     assert {c.label: c.rewords for c in plan.concepts if not c.known} == {"breathing": "lung disease"}
     answer = assistant.ask("How did breathing and lung disease do on upadacitinib?")
     assert not answer.abstained and any("stabilised or improved" in c.quote for c in answer.citations)
     question = "Does upadacitinib increase the risk of blood clots in dermatomyositis?"
-    assert not next(c for c in assistant.searcher.plan(question).concepts if c.label == "clots").rewords, "'blood' is no topic"
+    assert not next(c for c in assistant.searcher.search(question).plan.concepts if c.label == "clots").rewords, "'blood' is no topic"
     clots = assistant.ask(question)
     assert clots.abstained or "No indexed passage mentions: “clots”" in clots.text
