@@ -86,9 +86,6 @@ class Index:
         row = self.rows[chunk.chunk_id]
         return np.asarray(self.sentences[self.sentence_offsets[row] : self.sentence_offsets[row + 1]], dtype=np.float32)
 
-    def vector(self, rows: list[int]) -> np.ndarray:
-        return self.all_vectors()[rows]
-
     def all_vectors(self) -> np.ndarray:
         """Every chunk vector: a read-only view of the FAISS index's own storage (no copy)."""
         n, d = self.vectors.ntotal, self.vectors.d

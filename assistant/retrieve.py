@@ -164,10 +164,11 @@ class Searcher:
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
+        similarity = self.index.all_vectors() @ vectors.T  # every chunk against the question and its aspects at once
         rankings: list[tuple[np.ndarray, float]] = []
         if mode in ("hybrid", "bm25"):
             rankings.append((self._top(self._concept_bm25(plan)), 1.0))
-        deep = self._dense(vectors, _POOL_DEPTH * self.settings.candidates) if mode != "bm25" else []  # one scan for all
+        deep = self._dense(similarity, _POOL_DEPTH * self.settings.candidates) if mode != "bm25" else []
         if mode in ("hybrid", "dense"):
             dense = [r[: self.settings.candidates] for r in deep[: len(texts)]]
             pool = np.unique(np.concatenate([*deep[: len(texts)], *(r for r, _ in rankings)]))  # reranked by best sentence
@@ -175,9 +176,9 @@ class Searcher:
             rankings += [(r, (1.0 - share) / len(query_vectors)) for r in dense]
             rankings += [(r, share / len(query_vectors)) for r in self._by_best_sentence(pool, query_vectors)]
         fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
-        similarities = self._similarities(list(fused), query_vectors)
+        closeness = similarity[:, : len(texts)].max(axis=1)
         hits = [
-            Hit(self.index.chunks[row], score, similarities[row], rank)
+            Hit(self.index.chunks[row], score, float(closeness[row]), rank)
             for rank, (row, score) in enumerate(fused.items())
         ]
         chosen = self._diversify(hits, k)
@@ -234,13 +235,12 @@ class Searcher:
                     extra.append(replace(hit, rank=len(chosen) + len(extra)))
         return extra
 
-    def _dense(self, query_vectors: np.ndarray, depth: int | None = None) -> list[np.ndarray]:
-        """The `depth` nearest chunks of each query vector, exact: one matrix product over the FAISS storage serves
-        all the vectors at once (FAISS scans once per vector when there are few)."""
-        similarity = self.index.all_vectors() @ query_vectors.T
-        depth = min(depth or self.settings.candidates, len(similarity))
+    def _dense(self, similarity: np.ndarray, depth: int) -> list[np.ndarray]:
+        """The `depth` nearest chunks of each column of `similarity` (every chunk against each query vector: one
+        matrix product over the FAISS storage serves all the vectors at once, where FAISS scans once per vector)."""
+        depth = min(depth, len(similarity))
         if depth == 0:
-            return [np.zeros(0, np.int64) for _ in query_vectors]
+            return [np.zeros(0, np.int64) for _ in range(similarity.shape[1])]
         tops = np.argpartition(-similarity, depth - 1, axis=0)[:depth].T
         return [top[np.argsort(-column[top], kind="stable")] for top, column in zip(tops, similarity.T, strict=True)]
 
@@ -282,12 +282,6 @@ class Searcher:
             return positive
         top = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
         return top[np.argsort(-scores[top], kind="stable")]
-
-    def _similarities(self, rows: list[int], query_vectors: np.ndarray) -> dict[int, float]:
-        if not rows:
-            return {}
-        sims = self.index.vector(rows) @ query_vectors.T
-        return {row: float(s) for row, s in zip(rows, sims.max(axis=1), strict=True)}
 
     def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
         """Top k by fused score, then make room for every document with relevant evidence."""
