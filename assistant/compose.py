@@ -33,6 +33,7 @@ class Candidate:
     coverage: float
     matched: frozenset[str]
     aspect: tuple[float, ...] = ()
+    lead: str = ""  # what the sentence sits under in its list (chunk.Leads), "" outside lists
 
     @property
     def score(self) -> float:
@@ -111,11 +112,13 @@ class Composer:
         for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
             hit = spans[key][0]
             text = self.index.documents[key[0]].text[key[1] : key[2]]
-            stems = set(self.index.lexicon.stems(f"{self.index.leads[key[0]].of(key[1])} {text}"))
+            lead = self.index.leads[key[0]].of(key[1])
+            stems = set(self.index.lexicon.stems(f"{lead} {text}"))
             matched = frozenset(c.label for c in concepts if c.matches(stems))
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
-            out.append(Candidate(hit, key[1], key[2], text, float(score) + boost, coverage, matched, tuple(map(float, aspect_row))))
+            aspects = tuple(map(float, aspect_row))
+            out.append(Candidate(hit, key[1], key[2], text, float(score) + boost, coverage, matched, aspects, lead))
         return sorted(out, key=lambda c: -c.score)
 
     # ------------------------------------------------------------ composing
@@ -142,7 +145,7 @@ class Composer:
         """Does this sentence (under its list label, if any) state what `typed` asks about the question's topic?"""
         topics = [c for c in plan.concepts if c.known and not typed.asks.search(c.label)]
         if typed is DOSE:
-            return states_dose_of(f"{self.index.leads[cand.hit.doc_id].of(cand.start)} {cand.text}".strip(), self._dose_names(plan))
+            return states_dose_of(f"{cand.lead} {cand.text}".strip(), self._dose_names(plan))
         return bool(typed.evidence.search(cand.text)) and any(c.label in cand.matched for c in topics)
 
     def _dose_names(self, plan: QueryPlan) -> list[str]:
@@ -256,7 +259,7 @@ class Composer:
     def _quote(self, cand: Candidate, numbers: dict[tuple[str, int, int], int]) -> str:
         """A quoted, cited sentence; a list item shows what it sits under (in italics, not quoted), so that
         "Assess compliance …" reads as the source's advice for patients already on IVIG."""
-        lead = _MARKDOWN.sub(r"\\\1", self.index.leads[cand.hit.doc_id].of(cand.start))
+        lead = _MARKDOWN.sub(r"\\\1", cand.lead)
         context = f"*{lead}:* " if lead else ""
         return f"{context}{quoted(cand.text)} [{numbers[cand.key]}]"
 
