@@ -128,7 +128,8 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
-    n_sentences = int(sentence_offsets(chunks)[-1])
+    index = Index(folder, manifest, documents, chunks, vectors, lexicon, aliases, sentences)
+    n_sentences = int(index.sentence_offsets[-1])
     if (
         vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension
         or sentences.shape != (n_sentences, embedder.dimension)
@@ -137,7 +138,7 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
             f"The index in {folder} is inconsistent ({vectors.ntotal} vectors of dimension {vectors.d}, "
             f"{len(chunks)} chunks, {sentences.shape} sentence vectors for {n_sentences} sentences). {REBUILD_HINT}"
         )
-    return Index(folder, manifest, documents, chunks, vectors, lexicon, aliases, sentences)
+    return index
 
 
 def embedded_sentences(chunk: Chunk) -> tuple[tuple[int, int], ...]:
