@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from assistant.aliases import AliasTable, mine_aliases, schwartz_hearst
+from assistant.aliases import _PAREN, AliasTable, _paren_matches, mine_aliases, schwartz_hearst
 from assistant.chunk import Leads, chunk_document, split_sentences
 from assistant.embed import HashingEmbedder
 from assistant.errors import UnsupportedFileType
@@ -161,6 +163,35 @@ def test_aliases_mined_from_the_corpus_bridge_brand_abbreviation_and_variant() -
     assert any({"ivig", "intravenous immunoglobulin", "intravenous ig"} <= g for g in groups), "variant 'intravenous IG'"
     assert any({"adm", "amyopathic dermatomyositis"} <= g for g in groups), "glossary 'ADM, amyopathic dermatomyositis;'"
     assert table.glossary["UPA"] == "upadacitinib"
+
+
+PAREN_CASES = [
+    "see Rinvoq (upadacitinib) and (IVIG)",
+    "(see Rinvoq (upadacitinib))",
+    "((a b (c)",
+    "one two three four five six seven eight nine ten (NT) eleven",
+    "ab-cd ef_gh \n (Q R)",
+    "naïve café (NC) é ü (ÉÜ)",
+    "x" * 3000 + " y (Z)",
+    "a (" + "b" * 70 + ")",
+]
+
+
+@pytest.mark.parametrize("text", PAREN_CASES)
+def test_parenthesis_scan_finds_what_a_full_scan_finds(text: str) -> None:
+    assert [m.span() for m in _paren_matches(text)] == [m.span() for m in _PAREN.finditer(text)]
+
+
+@given(st.lists(st.sampled_from(["word", "IVIG", "(", ")", " ", "  ", "\n", "-", "x_y", ".", ",", "é", "DM", "(DM)"]), max_size=60))
+def test_parenthesis_scan_matches_a_full_scan_on_generated_text(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert [m.span() for m in _paren_matches(text)] == [m.span() for m in _PAREN.finditer(text)]
+
+
+def test_parenthesis_scan_matches_a_full_scan_on_the_corpus() -> None:
+    for path in sorted((ROOT / "corpus").glob("*.md")):
+        text = load_document(path).document.text
+        assert [m.span() for m in _paren_matches(text)] == [m.span() for m in _PAREN.finditer(text)], path.name
 
 
 def test_short_abbreviations_match_case_sensitively() -> None:
