@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from dataclasses import replace
 
 from .aliases import mine_aliases
@@ -62,7 +63,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def chunk_document(document: Document, settings: ChunkSettings, count_tokens: TokenCounter) -> list[Chunk]:
     """Split a document into chunks that fit `settings.max_tokens` word pieces."""
-    pieces = list(_pieces(document, settings, count_tokens))
+    pieces = list(_pieces(document, settings, cache(count_tokens)))  # a section label is counted for each of its blocks
     glossary = mine_aliases([document.text]).glossary
     return [
         Chunk(
