@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 _PAREN = re.compile(r"([A-Za-z][\w\-]*(?:\s+[\w\-]+){0,7})\s+\(([^()]{1,60})\)")
 _RUN_BEFORE = re.compile(r"[\w\s\-]*")  # matched on the reversed text: the words and spaces just before a "("
+_WORD = re.compile(r"\w+")
 _ACRONYM = re.compile(r"^[A-Za-z][A-Za-z0-9\-]{0,9}$")
 _GLOSSARY_ITEM = re.compile(r"(?:^|;\s+)([A-Z][A-Za-z0-9\-]{0,11}),\s+([^;]{3,80}?)(?=;|\.?$)")
 _STOP = {"the", "of", "and", "in", "a", "an", "for", "with", "to", "on", "or", "by", "as", "at", "from", "ie", "eg", "see"}
@@ -63,6 +64,8 @@ class AliasTable:
     groups: list[list[str]] = field(default_factory=list)
     glossary: dict[str, str] = field(default_factory=dict)
     _terms: list[tuple[str, str, list[str]]] = field(init=False, repr=False, compare=False)
+    _starting: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+    _unindexed: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Every term (longest first), then the two-word tails of long ones ("lung disease" of ILD), with its group;
@@ -70,6 +73,11 @@ class AliasTable:
         terms = sorted(((t, g) for g in self.groups for t in g), key=lambda tg: -len(tg[0]))
         tails = [(" ".join(t.split()[-2:]), g) for t, g in terms if len(t.split()) >= 3]
         self._terms = [(t, t.lower(), g) for t, g in [*terms, *tails]]
+        self._starting: dict[str, list[int]] = {}  # a term's first word → the term's place in `_terms`
+        self._unindexed: list[int] = []  # terms that do not start with a word character
+        for place, (_, lowered, _) in enumerate(self._terms):
+            first = _WORD.match(lowered)
+            (self._starting.setdefault(first.group(0), []) if first else self._unindexed).append(place)
 
     def to_json(self) -> dict[str, object]:
         return {"groups": self.groups, "glossary": self.glossary}
@@ -85,7 +93,9 @@ class AliasTable:
         found: list[tuple[str, list[str]]] = []
         claimed: list[tuple[int, int]] = []
         lowered = text.lower()
-        for term, term_lower, group in self._terms:
+        places = [p for word in set(_WORD.findall(lowered)) for p in self._starting.get(word, ())]
+        for place in sorted(places + self._unindexed):  # only terms whose first word the text has, longest first
+            term, term_lower, group = self._terms[place]
             if term_lower not in lowered:  # cheap test first: compiling a pattern per corpus term dominated search()
                 continue
             for match in _term_pattern(term).finditer(text):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embed import one_blas_thread
 from .index import Index
 from .profile import profile_for
 from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
@@ -90,6 +91,7 @@ class Composer:
 
     # ------------------------------------------------------------ scoring
 
+    @one_blas_thread
     def candidates(self, result: SearchResult) -> list[Candidate]:
         """Every sentence of the retrieved chunks, scored by meaning (dense, vectors made at index time) and by
         question concepts."""

@@ -18,7 +18,7 @@ from pydantic import ConfigDict
 
 from .aliases import is_short_form
 from .question import AnswerType, aspect_queries
-from .embed import Embedder
+from .embed import Embedder, one_blas_thread
 from .index import Index
 from .schema import Hit
 from .settings import RetrieveSettings
@@ -145,6 +145,7 @@ class Searcher:
         zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)
 
+    @one_blas_thread
     def search(
         self,
         question: str,
@@ -154,13 +155,15 @@ class Searcher:
         aliases: bool | None = None,
         with_aspects: bool = True,
     ) -> SearchResult:
-        """The k best chunks, plus (`with_aspects`, for answering) the best chunks for each aspect of the question."""
+        """The k best chunks, plus (`with_aspects`, for answering) the best chunks for each aspect of the question
+        and the plan's rewordings (which words the corpus lacks only as worded)."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
         plan = self.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" and with_aspects else []
-        plan, vectors = self._embed_with_rewordings(plan, texts + [q for _, q in aspects])  # one pass for all
+        queries = texts + [q for _, q in aspects]
+        plan, vectors = self._embed_with_rewordings(plan, queries) if with_aspects else (plan, self.embedder.embed(queries))  # one pass
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
@@ -188,6 +191,7 @@ class Searcher:
         chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen)
         return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors)
 
+    @one_blas_thread
     def audit(self, question: str, per_document: int = 6) -> SearchResult:
         """The exhaustive check behind any "not covered": every chunk of every document, scored by meaning
         (original and alias-rewritten question) and by synonym-aware BM25; the best passages of each of the

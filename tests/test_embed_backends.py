@@ -56,6 +56,15 @@ def test_export_is_made_once_and_reused(onnx_embedder: OnnxEmbedder) -> None:
     assert path.stat().st_mtime_ns == stamp
 
 
+def test_the_float_export_is_fused(onnx_embedder: OnnxEmbedder) -> None:
+    import onnx
+
+    path = onnx_model(onnx_embedder.model_dir, onnx_embedder.settings.cache_dir, quantize=False)
+    ops = [node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node]
+    layers = 6  # all-MiniLM-L6-v2
+    assert ops.count("Attention") == layers and ops.count("SkipLayerNormalization") == 2 * layers and "Softmax" not in ops
+
+
 def test_int8_is_close_but_never_mixed_with_float_indexes(assistant, torch_embedder: SentenceTransformerEmbedder) -> None:  # type: ignore[no-untyped-def]
     int8 = default_embedder(EmbedSettings(backend="onnx", quantize=True))
     similarity = np.sum(int8.embed(TEXTS) * torch_embedder.embed(TEXTS), axis=1)
