@@ -2,7 +2,11 @@
 
 Layout of an index folder:
     CURRENT                 name of the live version (replaced atomically)
-    versions/<name>/        manifest.json, documents.json, chunks.json, vectors.faiss, sentences.npy, aliases.json, bm25/
+    versions/<name>/        manifest.json, documents.json, chunks.json + chunks.npy + chunk_spans.npy, vectors.faiss,
+                            sentences.npy, aliases.json, bm25/
+Chunks are stored by column: their numbers in chunks.npy (document row, start, end, section, kind, sentence count)
+and chunk_spans.npy (sentence start, end), their strings once each in chunks.json. Loading builds no per-chunk JSON
+objects, whose freed remains kept about 770 resident bytes per chunk (measured on 18k chunks).
 sentences.npy holds a float16 vector for every sentence of every non-apparatus chunk, in chunk order (each embedded
 after what it sits under: chunk.Leads), so that answering never embeds passages at query time.
 Nothing is pickled. A version is written completely before CURRENT points at it, so a crash mid-ingest
@@ -11,6 +15,7 @@ leaves the previous version live.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -36,7 +41,8 @@ from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+_CHUNK_COLUMNS = 6  # chunks.npy: document row, start, end, section, kind, sentence count
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
 
@@ -119,7 +125,7 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
         manifest = json.loads((folder / "manifest.json").read_text())
         check_compatible(manifest, embedder, settings)
         documents = {d["doc_id"]: _document_from_json(d) for d in json.loads((folder / "documents.json").read_text())}
-        chunks = [_chunk_from_json(c, documents) for c in json.loads((folder / "chunks.json").read_text())]
+        chunks = _load_chunks(folder, list(documents.values()))
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         lexicon = Lexicon.load(folder / "bm25")
         aliases = AliasTable.from_json(json.loads((folder / "aliases.json").read_text()))
@@ -128,7 +134,9 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
-    index = Index(folder, manifest, documents, chunks, vectors, lexicon, aliases, sentences)
+    identity = {k: v for k, v in manifest.items() if k != "documents"}  # the per-document listing is for readers of the file
+    index = Index(folder, identity, documents, chunks, vectors, lexicon, aliases, sentences)
+    release_freed_memory()
     n_sentences = int(index.sentence_offsets[-1])
     if (
         vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension
@@ -149,6 +157,15 @@ def embedded_sentences(chunk: Chunk) -> tuple[tuple[int, int], ...]:
 def sentence_offsets(chunks: list[Chunk]) -> np.ndarray:
     """Row of each chunk's first sentence vector, plus the total at the end."""
     return np.cumsum([0, *(len(embedded_sentences(c)) for c in chunks)], dtype=np.int64)
+
+
+def release_freed_memory() -> None:
+    """Give the heap pages that parsing the JSON files freed back to the OS: glibc keeps them otherwise, about
+    500 resident bytes per chunk measured on 18k chunks (eval/BENCHMARK.md). Nothing to do without glibc."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def check_compatible(manifest: dict[str, object], embedder: Embedder, settings: Settings) -> None:
@@ -187,24 +204,56 @@ def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
     return data
 
 
-def _chunk_from_json(data: dict, documents: dict[str, Document]) -> Chunk:  # type: ignore[type-arg]
-    """A stored chunk, refusing offsets outside its document (every quote must be a real slice)."""
-    doc_text = documents[data["doc_id"]].text
-    sentences = tuple((int(s), int(e)) for s, e in data["sentences"])
-    if not 0 <= data["start"] <= data["end"] <= len(doc_text) or any(
-        not data["start"] <= s <= e <= data["end"] for s, e in sentences
-    ):
-        raise ValueError(f"chunk {data['chunk_id']} has offsets outside its document")
-    doc_id = documents[data["doc_id"]].doc_id  # shared, like the interned section and kind: one string, not one per chunk
-    return Chunk(
-        data["chunk_id"], doc_id, data["start"], data["end"], sys.intern(data["section"]), sys.intern(data["kind"]),
-        Chunk.pack(sentences), doc_text, data["gloss"],
-    )
+def _load_chunks(folder: Path, documents: list[Document]) -> list[Chunk]:
+    """The stored chunks (see the module docstring), refusing offsets outside their document: every quote must be
+    a real slice. Ids are "<doc_id>#<n>", numbered within each document as `chunk_document` numbers them."""
+    strings = json.loads((folder / "chunks.json").read_text())
+    sections, kinds, glosses = list(strings["sections"]), list(strings["kinds"]), dict(strings["gloss"])
+    table = _int32(np.load(folder / "chunks.npy", allow_pickle=False), 2, "chunks.npy")
+    spans = _int32(np.load(folder / "chunk_spans.npy", allow_pickle=False), 1, "chunk_spans.npy")
+    _check_chunks(table, spans, documents, len(sections), len(kinds))
+    bounds = np.concatenate([[0], np.cumsum(table[:, 5])]) * 2
+    sections, kinds = [sys.intern(str(x)) for x in sections], [sys.intern(str(x)) for x in kinds]
+    chunks: list[Chunk] = []
+    number, previous = 0, -1
+    for row, (doc_row, start, end, section, kind, _) in enumerate(table.tolist()):
+        number, previous = (number + 1 if doc_row == previous else 0), doc_row
+        doc = documents[doc_row]
+        spans_bytes = spans[bounds[row] : bounds[row + 1]].tobytes()
+        chunks.append(Chunk(f"{doc.doc_id}#{number}", doc.doc_id, start, end, sections[section], kinds[kind], spans_bytes, doc.text, str(glosses.get(str(row), ""))))
+    return chunks
 
 
-def _chunk_to_json(chunk: Chunk) -> dict:  # type: ignore[type-arg]
-    data = {k: v for k, v in asdict(chunk).items() if k not in ("source", "spans")}
-    return {**data, "sentences": [list(span) for span in chunk.sentences]}
+def _int32(array: np.ndarray, ndim: int, name: str) -> np.ndarray:
+    if array.dtype != np.int32 or array.ndim != ndim or (ndim == 2 and array.shape[1] != _CHUNK_COLUMNS):
+        raise ValueError(f"{name} holds {array.dtype} of shape {array.shape}")
+    return array
+
+
+def _check_chunks(table: np.ndarray, spans: np.ndarray, documents: list[Document], n_sections: int, n_kinds: int) -> None:
+    doc_rows, starts, ends, sections, kinds, counts = table.T
+    if len(table) and (doc_rows.min() < 0 or doc_rows.max() >= len(documents) or np.any(np.diff(doc_rows) < 0)):
+        raise ValueError("chunks.npy names documents out of order or out of range")
+    if np.any((sections < 0) | (sections >= n_sections) | (kinds < 0) | (kinds >= n_kinds) | (counts < 0)):
+        raise ValueError("chunks.npy names a section or kind that chunks.json lacks")
+    lengths = np.array([len(d.text) for d in documents], np.int64)
+    if np.any((starts < 0) | (starts > ends)) or (len(table) and np.any(ends > lengths[doc_rows])):
+        raise ValueError("a chunk has offsets outside its document")
+    if len(spans) != 2 * counts.sum():
+        raise ValueError(f"chunk_spans.npy holds {len(spans)} offsets for {counts.sum()} sentences")
+    owner = np.repeat(np.arange(len(table)), counts)
+    if np.any((spans[0::2] < starts[owner]) | (spans[0::2] > spans[1::2]) | (spans[1::2] > ends[owner])):
+        raise ValueError("a sentence lies outside its chunk")
+
+
+def _save_chunks(folder: Path, chunks: list[Chunk], documents: list[Document]) -> None:
+    rows = {d.doc_id: row for row, d in enumerate(documents)}
+    sections, kinds = sorted({c.section for c in chunks}), sorted({c.kind for c in chunks})
+    section_code, kind_code = {x: i for i, x in enumerate(sections)}, {x: i for i, x in enumerate(kinds)}
+    table = [(rows[c.doc_id], c.start, c.end, section_code[c.section], kind_code[c.kind], len(c.spans) // 8) for c in chunks]
+    np.save(folder / "chunks.npy", np.array(table, np.int32).reshape(-1, _CHUNK_COLUMNS), allow_pickle=False)
+    np.save(folder / "chunk_spans.npy", np.frombuffer(b"".join(c.spans for c in chunks), np.int32), allow_pickle=False)
+    _write_json(folder / "chunks.json", {"sections": sections, "kinds": kinds, "gloss": {str(r): c.gloss for r, c in enumerate(chunks) if c.gloss}})
 
 
 # ---------------------------------------------------------------- writing
@@ -469,7 +518,7 @@ def _persist(
     aliases = mine_aliases(d.text for d in documents)
     _write_json(staging / "aliases.json", aliases.to_json())
     _write_json(staging / "documents.json", [_document_to_json(d) for d in documents])
-    _write_json(staging / "chunks.json", [_chunk_to_json(c) for c in chunks])
+    _save_chunks(staging, chunks, documents)
     manifest = {
         **_identity(embedder, settings),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -58,7 +58,8 @@ class Lexicon:
     def load(cls, folder: Path) -> Lexicon:
         tokenizer = _tokenizer()
         tokenizer.load_vocab(str(folder))
-        bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False, show_progress=False)
+        # scores memory-mapped (a question reads only its terms' columns); no second stem -> id map (scored by id)
+        bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=True, load_vocab=False, allow_pickle=False, show_progress=False)
         df = np.load(folder / "df.npy", allow_pickle=False)
         n_docs = int(json.loads((folder / "lexicon.json").read_text())["n_docs"])
         lexicon = cls(tokenizer, bm25, df, n_docs)

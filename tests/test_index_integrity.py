@@ -19,6 +19,7 @@ from checks import assert_clean_failure, assert_verbatim
 from conftest import CORPUS, SEED_QUESTION
 
 from assistant import Assistant, HashingEmbedder, IndexError_, IndexMismatch, Settings
+from assistant.chunk import chunk_document
 from assistant.index import build_index, current_version, load_index
 from assistant.settings import PROJECT_ROOT
 
@@ -109,16 +110,33 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_version_live(
     assert not list((index_copy / "versions").glob(".*.partial"))
 
 
+def test_stored_chunks_are_the_chunks_made(assistant: Assistant, embedder) -> None:  # type: ignore[no-untyped-def]
+    """chunks.npy + chunk_spans.npy + chunks.json give back every chunk field, ids included."""
+    assert any(c.gloss for c in assistant.index.chunks) and len({c.kind for c in assistant.index.chunks}) > 1
+    for doc in assistant.index.documents.values():
+        made = chunk_document(doc, assistant.settings.chunk, embedder.count_tokens)
+        loaded = [c for c in assistant.index.chunks if c.doc_id == doc.doc_id]
+        assert loaded == made and [c.sentences for c in loaded] == [c.sentences for c in made]
+
+
 # ---------------------------------------------------------------- damaged files
+
+def _edit_chunks(version: Path, edit: Callable[[np.ndarray], None]) -> None:
+    table = np.load(version / "chunks.npy")
+    edit(table)
+    np.save(version / "chunks.npy", table)
+
 
 DAMAGE: dict[str, Callable[[Path], None]] = {
     "truncated vectors.faiss": lambda v: (v / "vectors.faiss").write_bytes((v / "vectors.faiss").read_bytes()[:1000]),
     "empty vectors.faiss": lambda v: (v / "vectors.faiss").write_bytes(b""),
     "garbage in chunks.json": lambda v: (v / "chunks.json").write_text("{this is not json"),
     "chunks.json of the wrong shape": lambda v: (v / "chunks.json").write_text('{"chunks": 1}'),
-    "chunk offsets past the text": lambda v: (v / "chunks.json").write_text(
-        (v / "chunks.json").read_text().replace('"end": ', '"end": 9999999', 1)
-    ),
+    "chunk offsets past the text": lambda v: _edit_chunks(v, lambda table: table.__setitem__((0, 2), 9_999_999)),
+    "a chunk naming a missing document": lambda v: _edit_chunks(v, lambda table: table.__setitem__((0, 0), len(table))),
+    "a sentence outside its chunk": lambda v: np.save(v / "chunk_spans.npy", np.load(v / "chunk_spans.npy") - 5),
+    "chunks.npy of floats": lambda v: np.save(v / "chunks.npy", np.load(v / "chunks.npy").astype(np.float32)),
+    "chunk_spans.npy truncated": lambda v: np.save(v / "chunk_spans.npy", np.load(v / "chunk_spans.npy")[:-2]),
     "truncated documents.json": lambda v: (v / "documents.json").write_bytes((v / "documents.json").read_bytes()[:500]),
     "bm25 folder deleted": lambda v: shutil.rmtree(v / "bm25"),
     "bm25 arrays deleted": lambda v: [p.unlink() for p in (v / "bm25").glob("*.npy")],
