@@ -122,11 +122,30 @@ class SentenceTransformerEmbedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def embed_bfloat16(self, texts: list[str]) -> np.ndarray:
+        """`embed` with the matrix products in bfloat16 (torch autocast), renormalised in float32: the same vectors
+        within cosine 0.9999, faster where the CPU multiplies bfloat16 natively (`native_bfloat16`)."""
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            vectors = self.embed(texts)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
 
     def fingerprint(self) -> str:
         return _weights_hash(str(self.model_dir))
+
+
+@cache
+def native_bfloat16() -> bool:
+    """Does this CPU multiply bfloat16 in hardware (AVX512-BF16 or AMX)? Emulated, it is slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
 @lru_cache(maxsize=8)
@@ -206,7 +225,10 @@ class OnnxEmbedder:
             ) from exc
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Tokenise once, then batch by word-piece count (not characters), so a batch pads to almost nothing."""
+        """Tokenise once, then batch by word-piece count (not characters), so a batch pads to almost nothing. A bulk
+        call (ingest) runs in bfloat16 on torch where the CPU has it (`EmbedSettings.bulk_bfloat16`)."""
+        if self.settings.bulk_bfloat16 and len(texts) >= self.settings.bulk_texts and native_bfloat16():
+            return self._torch.embed_bfloat16(texts)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         ids = [e.ids for e in self._encoder.encode_batch(texts)] if texts else []
         order = sorted(range(len(texts)), key=lambda n: -len(ids[n]))

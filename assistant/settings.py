@@ -48,6 +48,15 @@ class EmbedSettings(_Section):
     batch_size: int = Field(
         default=16, ge=1, description="Texts embedded per forward pass, longest first (16 beat 32/64/128: eval/LEVERS.md)."
     )
+    bulk_bfloat16: bool = Field(
+        default=True,
+        description=(
+            "onnx only: calls of at least bulk_texts texts (ingest) run on torch with bfloat16 matrix products when "
+            "the CPU has them natively (AVX512-BF16, AMX): the same vectors within cosine 0.9999 and about 1.2x the "
+            "word pieces/s (eval/BENCHMARK.md). Questions stay on ONNX Runtime."
+        ),
+    )
+    bulk_texts: int = Field(default=256, ge=1, description="Texts in one embedding call from which bulk_bfloat16 applies.")
     threads: int = Field(default=2, ge=1, description="Intra-op threads for torch or ONNX Runtime (this machine has 2 cores).")
 
 

@@ -171,6 +171,28 @@ def test_answering_embeds_the_question_never_the_passages(corpus_copy: Path, see
     assert not quotes & set(recording.texts) and len(recording.texts) <= 8, recording.texts
 
 
+def test_answering_runs_blas_on_one_thread_and_gives_the_setting_back(corpus_copy: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """BLAS's idle threads spin and slow the embedder's threads on few cores: one BLAS thread while answering."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen: list[set[int]] = []
+
+    class Watching(_Recording):
+        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            seen.append(blas_threads())
+            return super().embed(texts)
+
+    with threadpool_limits(2, user_api="blas"):
+        assistant = Assistant.load(Settings(corpus_dir=corpus_copy, index_dir=seed_index), embedder=Watching(embedder), refresh=False)
+        assistant.ask(SEED_QUESTION)
+        assistant.search(SEED_QUESTION)
+        assert seen and all(threads == {1} for threads in seen), seen
+        assert blas_threads() == {2}
+
+
 def test_cli_ask_json_matches_the_answer_fields(assistant: Assistant) -> None:
     settings = assistant.settings
     result = CliRunner().invoke(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder, default_embedder, onnx_model
+from assistant.embed import OnnxEmbedder, SentenceTransformerEmbedder, default_embedder, native_bfloat16, onnx_model
 from assistant.errors import IndexMismatch
 from assistant.index import check_compatible
 from assistant.settings import EmbedSettings
@@ -54,6 +54,17 @@ def test_export_is_made_once_and_reused(onnx_embedder: OnnxEmbedder) -> None:
     stamp = path.stat().st_mtime_ns
     assert onnx_model(onnx_embedder.model_dir, onnx_embedder.settings.cache_dir, quantize=False) == path
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_bulk_calls_run_in_bfloat16_with_the_same_vectors(onnx_embedder: OnnxEmbedder, torch_embedder: SentenceTransformerEmbedder) -> None:
+    if not native_bfloat16():
+        pytest.skip("this CPU has no native bfloat16: bulk calls stay on ONNX Runtime")
+    bulk = default_embedder(EmbedSettings(backend="onnx", bulk_texts=len(TEXTS)))
+    vectors, reference = bulk.embed(TEXTS), torch_embedder.embed(TEXTS)
+    similarity = np.sum(vectors * reference, axis=1)
+    assert 0.9999 < similarity.min() and similarity.max() < 0.999999  # the same vectors, really computed in bfloat16
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(bulk.embed(TEXTS[:2]), onnx_embedder.embed(TEXTS[:2]), atol=1e-6)  # fewer texts: ONNX Runtime
 
 
 def test_the_float_export_is_fused(onnx_embedder: OnnxEmbedder) -> None:
