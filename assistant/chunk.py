@@ -9,8 +9,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
-from functools import cache
 from dataclasses import replace
+from functools import cache
 
 from .aliases import mine_aliases
 from .question import list_label

@@ -208,12 +208,13 @@ def _load_chunks(folder: Path, documents: list[Document]) -> list[Chunk]:
     """The stored chunks (see the module docstring), refusing offsets outside their document: every quote must be
     a real slice. Ids are "<doc_id>#<n>", numbered within each document as `chunk_document` numbers them."""
     strings = json.loads((folder / "chunks.json").read_text())
-    sections, kinds, glosses = list(strings["sections"]), list(strings["kinds"]), dict(strings["gloss"])
+    sections = [sys.intern(str(x)) for x in strings["sections"]]
+    kinds = [sys.intern(str(x)) for x in strings["kinds"]]
+    glosses = dict(strings["gloss"])
     table = _int32(np.load(folder / "chunks.npy", allow_pickle=False), 2, "chunks.npy")
     spans = _int32(np.load(folder / "chunk_spans.npy", allow_pickle=False), 1, "chunk_spans.npy")
     _check_chunks(table, spans, documents, len(sections), len(kinds))
     bounds = np.concatenate([[0], np.cumsum(table[:, 5])]) * 2
-    sections, kinds = [sys.intern(str(x)) for x in sections], [sys.intern(str(x)) for x in kinds]
     chunks: list[Chunk] = []
     number, previous = 0, -1
     for row, (doc_row, start, end, section, kind, _) in enumerate(table.tolist()):
@@ -244,16 +245,6 @@ def _check_chunks(table: np.ndarray, spans: np.ndarray, documents: list[Document
     owner = np.repeat(np.arange(len(table)), counts)
     if np.any((spans[0::2] < starts[owner]) | (spans[0::2] > spans[1::2]) | (spans[1::2] > ends[owner])):
         raise ValueError("a sentence lies outside its chunk")
-
-
-def _save_chunks(folder: Path, chunks: list[Chunk], documents: list[Document]) -> None:
-    rows = {d.doc_id: row for row, d in enumerate(documents)}
-    sections, kinds = sorted({c.section for c in chunks}), sorted({c.kind for c in chunks})
-    section_code, kind_code = {x: i for i, x in enumerate(sections)}, {x: i for i, x in enumerate(kinds)}
-    table = [(rows[c.doc_id], c.start, c.end, section_code[c.section], kind_code[c.kind], len(c.spans) // 8) for c in chunks]
-    np.save(folder / "chunks.npy", np.array(table, np.int32).reshape(-1, _CHUNK_COLUMNS), allow_pickle=False)
-    np.save(folder / "chunk_spans.npy", np.frombuffer(b"".join(c.spans for c in chunks), np.int32), allow_pickle=False)
-    _write_json(folder / "chunks.json", {"sections": sections, "kinds": kinds, "gloss": {str(r): c.gloss for r, c in enumerate(chunks) if c.gloss}})
 
 
 # ---------------------------------------------------------------- writing
@@ -531,6 +522,16 @@ def _persist(
     _switch(settings.index_dir, name)
     _prune(versions, keep={name})
     return name
+
+
+def _save_chunks(folder: Path, chunks: list[Chunk], documents: list[Document]) -> None:
+    rows = {d.doc_id: row for row, d in enumerate(documents)}
+    sections, kinds = sorted({c.section for c in chunks}), sorted({c.kind for c in chunks})
+    section_code, kind_code = {x: i for i, x in enumerate(sections)}, {x: i for i, x in enumerate(kinds)}
+    table = [(rows[c.doc_id], c.start, c.end, section_code[c.section], kind_code[c.kind], len(c.sentences)) for c in chunks]
+    np.save(folder / "chunks.npy", np.array(table, np.int32).reshape(-1, _CHUNK_COLUMNS), allow_pickle=False)
+    np.save(folder / "chunk_spans.npy", np.frombuffer(b"".join(c.spans for c in chunks), np.int32), allow_pickle=False)
+    _write_json(folder / "chunks.json", {"sections": sections, "kinds": kinds, "gloss": {str(r): c.gloss for r, c in enumerate(chunks) if c.gloss}})
 
 
 def _write_json(path: Path, data: object) -> None:
