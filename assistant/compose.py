@@ -255,6 +255,7 @@ class Composer:
             abstained=False,
             searched_for=result.plan.expanded,
             search_report=report,
+            bottom_line=[numbers[c.key] for c in bottom],
             disagreements=disagreements,
         )
 

@@ -164,6 +164,7 @@ class Answer:
     abstained: bool
     searched_for: str
     search_report: dict[str, Any] = field(default_factory=dict)
+    bottom_line: list[int] = field(default_factory=list)  # the citation numbers quoted in the bottom line, in order
     disagreements: list[Disagreement] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

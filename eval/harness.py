@@ -18,8 +18,10 @@ from assistant.embed import Embedder, default_embedder
 from assistant.errors import ConfigError
 from assistant.retrieve import Mode
 
-from .datasets import Query, RetrievalSet, load_medquad, load_pubmedqa, write_corpus
+from .answers import Scored, answer_metrics, ask_all, latency, spread, stock_baseline
+from .datasets import Query, RetrievalSet, load_covidqa, load_medquad, load_pubmedqa, write_corpus
 from .gold import DISAGREEMENTS_PATH, GOLD_PATH, DisagreementPair, DisagreementSet, Fact, GoldSet, load_disagreements, load_gold
+from .splits import SPLITS, Splits, load_splits
 from .metrics import (
     Bound,
     CitationCheck,
@@ -41,7 +43,12 @@ from .metrics import (
 EVAL_DIR = Path(__file__).resolve().parent
 THRESHOLDS_PATH = EVAL_DIR / "thresholds.yaml"
 CACHE_DIR = EVAL_DIR / ".cache"
-DATASETS: dict[str, Callable[[Path, int | None], RetrievalSet]] = {"pubmedqa": load_pubmedqa, "medquad": load_medquad}
+DATASETS: dict[str, Callable[[Path, int | None], RetrievalSet]] = {
+    "pubmedqa": load_pubmedqa,
+    "medquad": load_medquad,
+    "covidqa": load_covidqa,
+}
+SPANS = {"covidqa"}  # datasets whose gold answer is a span to find in a quote (the others: a reference text)
 SUITES = ("gold", *DATASETS)
 # Retriever configurations of the ablation: (mode, alias expansion).
 RETRIEVERS: dict[str, tuple[Mode, bool]] = {
@@ -52,6 +59,7 @@ RETRIEVERS: dict[str, tuple[Mode, bool]] = {
 }
 DEFAULT_RETRIEVER = "hybrid+aliases"  # the assistant's default settings; the datasets' headline metrics
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr")
+ANSWER_METRICS = ("opens_with_own_document", "own_document_citation_share", "false_absence_rate")
 _SHORT = {"recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr": "MRR"}
 GOLD_METRICS = (
     "fact_recall",
@@ -66,7 +74,13 @@ GOLD_METRICS = (
     "disagreement_precision",
     "disagreement_recall",
 )
-SUITE_METRICS: dict[str, tuple[str, ...]] = {"gold": GOLD_METRICS, **{name: RETRIEVAL_METRICS for name in DATASETS}}
+SUITE_METRICS: dict[str, tuple[str, ...]] = {
+    "gold": GOLD_METRICS,
+    **{
+        name: (*RETRIEVAL_METRICS, *ANSWER_METRICS, *(("span_in_bottom_line", "span_in_answer") if name in SPANS else ("long_answer_recall",)))
+        for name in DATASETS
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +350,32 @@ def score_retrieval(
     return rows, misses
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerScope:
+    """Which questions of a dataset are asked for the answer-level metrics: those of one split (`splits`, by default
+    the committed eval/splits.json), at most `questions` of them, spread across documents."""
+
+    split: str = "test"
+    questions: int | None = None
+    splits: Splits | None = None
+
+
 def run_dataset(
-    data: RetrievalSet, settings: Settings, embedder: Embedder, cache_dir: Path, console: Console, *, ablation: bool = False
+    data: RetrievalSet,
+    settings: Settings,
+    embedder: Embedder,
+    cache_dir: Path,
+    console: Console,
+    *,
+    ablation: bool = False,
+    scope: AnswerScope = AnswerScope(),
 ) -> SuiteResult:
-    """Pool the passages into one cached, incremental index and score each question's own passage.
+    """Pool the passages into one cached, incremental index; score each question's own passage in the ranking (every
+    question), then ask the questions of `scope` and score their answers.
 
     Only the default retriever is scored unless `ablation` (four times the query time)."""
     root = cache_dir / data.key
-    write_corpus(data.passages, root / "corpus")
+    write_corpus(data.passages, root / "corpus", data.suffix)
     started = time.perf_counter()
     with console.status(f"[bold]{data.name}[/bold]: indexing {len(data.passages)} passages (cached in {root})") as status:
         assistant = Assistant.build(
@@ -357,6 +389,12 @@ def run_dataset(
     queried = time.perf_counter() - started
     default = next(r for r in rows if r["retriever"] == DEFAULT_RETRIEVER)
     metrics = {m: float(default[f"doc {_SHORT[m]}"]) for m in RETRIEVAL_METRICS}
+    splits = scope.splits or load_splits()
+    asked = spread([q for q in data.queries if splits.of(data.name, q.group) == scope.split], scope.questions)
+    spans = data.name in SPANS
+    with console.status(f"[bold]{data.name}[/bold]: asking {len(asked)} {scope.split}-split questions"):
+        scored = ask_all(assistant, asked, spans=spans)
+    metrics.update(answer_metrics(scored, spans=spans))
     shared = _sharing_a_passage(data.queries)
     unshared = len(data.queries) - len(shared)
     info: dict[str, object] = {
@@ -369,12 +407,19 @@ def run_dataset(
         "chunks embedded now": report.embedded_chunks if report else 0,
         "index s": round(built, 1),
         "queries s": round(queried, 1),
+        "answer-level questions": f"{len(asked)} of the {scope.split} split",
+        **latency(scored),
         "index folder": str(root / "index"),
     }
-    note = (
-        f"Headline metrics: the {DEFAULT_RETRIEVER} retriever (the assistant's default); a hit is any chunk of the "
-        "question's own passage among the top k chunks returned."
-    )
+    if spans:
+        documents = {doc_id: doc.text for doc_id, doc in assistant.index.documents.items()}
+        info.update({k: round(v, 3) for k, v in stock_baseline(documents, asked, embedder).items()})
+    notes = [
+        f"Retrieval metrics: the {DEFAULT_RETRIEVER} retriever (the assistant's default) over every question; a hit is any "
+        "chunk of the question's own passage among the top k chunks returned.",
+        f"Answer metrics: Assistant.ask on the {scope.split}-split questions (split by document, eval/splits.json), "
+        "every passage of the dataset pooled in one index.",
+    ]
     cases = [
         CaseResult(
             "miss", m.query.id, m.query.text, False,
@@ -383,8 +428,22 @@ def run_dataset(
         )
         for m in misses
     ]
+    cases += [_answer_case(s, spans) for s in scored]
     tables = {"retrieval ablation" if ablation else "retrieval": rows}
-    return SuiteResult(data.name, metrics, cases, tables, info, [note])
+    return SuiteResult(data.name, metrics, cases, tables, info, notes)
+
+
+def _answer_case(scored: Scored, spans: bool) -> CaseResult:
+    """An asked question: passes when the answer opens with its own document (and, for spans, quotes the span)."""
+    problems = []
+    if scored.absent:
+        problems.append("says not covered")
+    if not scored.opens_with_own:
+        problems.append(f"bottom line opens with {scored.first_doc or 'nothing'}")
+    if spans and not scored.span_in_bottom_line:
+        problems.append("span " + ("elsewhere in the answer" if scored.span_in_answer else "not quoted") + f": {scored.query.answer[:120]!r}")
+    excerpt = re.sub(r"\s*\n\s*", " / ", scored.excerpt)
+    return CaseResult("answer", scored.query.id, scored.query.text, not problems, "; ".join(problems), excerpt)
 
 
 def _sharing_a_passage(queries: Sequence[Query]) -> set[str]:
@@ -438,6 +497,7 @@ def run_eval(
     cache_dir: Path = CACHE_DIR,
     citation_mode: str = "extractive",
     ablation: bool = False,
+    scope: AnswerScope = AnswerScope(),
     gold_path: Path = GOLD_PATH,
     disagreements_path: Path = DISAGREEMENTS_PATH,
     thresholds_path: Path = THRESHOLDS_PATH,
@@ -448,7 +508,7 @@ def run_eval(
 
     `assistant` (gold suite) and `embedder` let callers reuse a loaded model; by default the gold suite
     indexes settings.corpus_dir into cache_dir/gold. The gold suite always runs the retriever ablation;
-    the datasets only with `ablation`.
+    the datasets only with `ablation`. `scope`: which questions of each dataset are asked for its answer metrics.
     """
     console = console or Console()
     names = resolve_suites(suites)
@@ -457,6 +517,8 @@ def run_eval(
     gold = load_gold(gold_path) if "gold" in names else None
     pairs = load_disagreements(disagreements_path) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
+    if scope.split not in SPLITS:
+        raise ConfigError(f"Unknown split {scope.split!r}. Valid: {', '.join(SPLITS)}.")
     if datasets and data_dir is None:
         raise ConfigError(f"The {', '.join(datasets)} suite(s) need the data folder: pass --data PATH.")
     loaded = {n: DATASETS[n](data_dir, limit) for n in datasets}  # type: ignore[arg-type]  # fail fast, before the model loads
@@ -469,7 +531,7 @@ def run_eval(
                 gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
                 results.append(run_gold(gold_assistant, gold, pairs, check))
         else:
-            results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation))
+            results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation, scope=scope))
     measured = {r.name: r.metrics for r in results}
     run = EvalRun(results, check_thresholds(measured, thresholds, gate), check_thresholds(measured, thresholds))
     if report_dir is not None:

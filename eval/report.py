@@ -19,9 +19,10 @@ DEFINITIONS: dict[str, str] = {
     "citation_precision": "share of citations that pass the citation check (extractive: quote is non-empty and equals "
     "documents[doc_id].text[start:end]; grounded: that, plus the numbers and most key terms of each claim citing it "
     "occur in the quote); a [n] marker with no citation counts as a failure",
-    "false_absence_rate": "share of answerable questions (fact questions, conversation turns, seed) whose answer "
+    "false_absence_rate": "gold: share of answerable questions (fact questions, conversation turns, seed) whose answer "
     "abstains, or says in its own words (outside quotes) that the sources do not cover something while missing an "
-    "expected fact",
+    "expected fact; datasets: share of asked questions (all answerable: their own document is indexed) whose answer "
+    "abstains or says in its own words that the sources do not cover something",
     "spurious_absence_notes": "share of answerable questions whose answer delivers every expected fact yet still "
     "says something is not covered (e.g. 'No indexed passage mentions: many'); reported, no threshold",
     "abstention_accuracy": "share of unanswerable questions (list + conversation turns marked abstain) answered by "
@@ -36,6 +37,15 @@ DEFINITIONS: dict[str, str] = {
     "recall@k": "share of questions with a chunk of their own passage (doc) or a gold chunk (chunk: one containing "
     "the fact's patterns) among the top k results of Assistant.search",
     "mrr": "mean of 1/rank of the first relevant result within the top 10 (0 when absent)",
+    "opens_with_own_document": "datasets: share of asked questions whose bottom line's first quote comes from the "
+    "question's own document (paper, abstract, passage), every document of the dataset pooled in one index",
+    "own_document_citation_share": "datasets: of all citations whose [n] appears in the answers, the share from each "
+    "question's own document",
+    "span_in_bottom_line": "COVID-QA: share of questions whose bottom line quotes a sentence holding >= 60% of the gold "
+    "answer span's words",
+    "span_in_answer": "COVID-QA: share of questions with such a sentence quoted anywhere in the answer",
+    "long_answer_recall": "PubMedQA: mean share of the LONG_ANSWER's content words found in the bottom line's quotes "
+    "from the question's own abstract (the conclusion itself is not indexed); reported, no threshold",
 }
 
 
