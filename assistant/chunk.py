@@ -17,15 +17,29 @@ from .question import list_label
 from .schema import Block, Chunk, Document
 from .settings import ChunkSettings
 
-CHUNKER_VERSION = "8"  # bump whenever ingest or chunking output changes: indexes are rebuilt
+CHUNKER_VERSION = "9"  # bump whenever ingest or chunking output changes: indexes are rebuilt
 TokenCounter = Callable[[str], int]
 
+# Abbreviations that end a sentence only before a word that starts one ("…and co. They said"); the first group
+# never ends one (they precede what they qualify: "Fig. 2", "Dr. Huang", "e.g. IVIG", "p. 55").
 _ABBREVIATIONS = {
-    "al", "dr", "mr", "mrs", "ms", "prof", "vs", "e.g", "i.e", "eg", "ie", "fig", "figs", "no", "nos", "approx",
-    "ca", "cf", "st", "jr", "sr", "inc", "ltd", "co", "vol", "pp", "ed", "eds", "resp", "ref", "refs", "min",
-    "max", "dept", "univ", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "al", "inc", "ltd", "co", "jr", "sr", "ed", "eds", "resp", "min", "max", "dept", "univ", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 }
-_BOUNDARY = re.compile(r"""[.!?][)"'’”\]]*\s+(?=[("'“‘\[]?[A-Z0-9•])""")
+_PREPOSITIVE = {
+    "dr", "mr", "mrs", "ms", "prof", "approx", "mt", "st", "vs", "e.g", "i.e", "eg", "ie", "fig", "figs", "no", "nos",
+    "ca", "cf", "vol", "pp", "p", "ref", "refs",
+}
+# Words that start a sentence after an abbreviation or initial ("…in the U.S. The drug…", "vitamin D. It…").
+_STARTERS = frozenset(
+    "A After All An As At But Did During For He Her His How However I If In It Its Most No Of On Our She That The "
+    "Their There These They This Those Thus To We What When Where Which While Who Why".split()
+)
+# A sentence ends at . ! or ? (closing brackets and quotes included) before a capital, a digit, a bullet, a
+# lower-case token with a capital or digit in it ("eGFR", "mRNA", "p53") or a Greek letter ("β-blockers").
+_BOUNDARY = re.compile(r"""[.!?][)"'’”\]]*\s+(?=[("'“‘\[]?(?:[A-Z0-9•]|[a-z]+[A-Z0-9]|[\u0391-\u03a9\u03b1-\u03c9]))""")
+_TOKEN_BEFORE = re.compile(r"(?<![\w.])([A-Za-z](?:[A-Za-z.]*[A-Za-z])?)$")
+_NEXT_WORD = re.compile(r"[(\"'“‘\[]?([\w’']+)")
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -33,7 +47,7 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     cursor = start
     for match in _BOUNDARY.finditer(text, start, end):
-        if _is_abbreviation(text, match.start()):
+        if _continues(text, match.start(), match.end()):
             continue
         stop = match.start() + len(match.group(0).rstrip())
         spans.append((cursor, stop))
@@ -43,14 +57,30 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
+def _continues(text: str, dot: int, after: int) -> bool:
+    """Whether the period at `dot` ends an abbreviation or initial and the sentence goes on at `after`.
+
+    "Fig. 2", "e.g. IVIG" always go on. An initial ("Jonas E. Smith"), a dotted abbreviation ("U.S. FDA") or
+    "et al." goes on unless a sentence-starting word follows ("…in the U.S. The…", "vitamin D. It…"). A letter
+    after a digit is a label, not an initial: "Fig. 2B. The" ends there.
+    """
     if text[dot] != ".":
         return False
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12) : dot])
+    if text.startswith("...]", dot - 2):  # an elision inside a quotation: "stairways [...]" (Smith 55)
+        return True
+    word = _TOKEN_BEFORE.search(text, max(0, dot - 12), dot)
     if not word:
         return False
     token = word.group(1).lower()
-    return token in _ABBREVIATIONS or (len(token) == 1 and text[dot - 1].isupper())
+    if token in _PREPOSITIVE:
+        return True
+    dotted = "." in token and all(len(part) == 1 for part in token.split("."))  # U.S, E.U, a.m
+    initial = len(token) == 1 and word.group(1).isupper()
+    if not (dotted or initial or token in _ABBREVIATIONS):
+        return False
+    following = _NEXT_WORD.match(text, after)
+    starts = following is not None and following.group(1) in _STARTERS and not text.startswith(".", following.end())
+    return not starts  # "J. A. Smith": an "A" with a period is another initial
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
