@@ -17,7 +17,7 @@ from .conversation import Conversation
 from .embed import Embedder, default_embedder
 from .errors import AssistantError, IndexMissing, QuestionError
 from .index import Index, IngestReport, Progress, build_index, load_index
-from .ingest import plain_text
+from .formats.markdown import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
 from .schema import Answer, Hit
 from .settings import RetrieveSettings, Settings

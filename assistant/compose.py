@@ -333,6 +333,8 @@ class Composer:
             end=cand.end,
             section=cand.hit.chunk.section,
             chunk_id=cand.hit.chunk_id,
+            page=doc.page_at(cand.start),
+            chunk_pages=doc.page_range(cand.hit.chunk.start, cand.hit.chunk.end),
         )
 
 

@@ -4,6 +4,8 @@ Layout of an index folder:
     CURRENT                 name of the live version (replaced atomically)
     versions/<name>/        manifest.json, documents.json, chunks.json + chunks.npy + chunk_spans.npy, vectors.faiss,
                             sentences.npy, aliases.json, bm25/
+documents.json holds each document's text and blocks and, for PDFs, its page marks ("pages": [[offset, page], …],
+where each page's text starts; added in format 6).
 Chunks are stored by column: their numbers in chunks.npy (document row, start, end, section, kind, sentence count)
 and chunk_spans.npy (sentence start, end), their strings once each in chunks.json. Loading builds no per-chunk JSON
 objects, whose freed remains kept about 770 resident bytes per chunk (measured on 18k chunks).
@@ -41,7 +43,7 @@ from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 6
 _CHUNK_COLUMNS = 6  # chunks.npy: document row, start, end, section, kind, sentence count
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
@@ -195,7 +197,8 @@ def _document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
         Block(sys.intern(b[0]), b[1], b[2], sections.setdefault(tuple(b[3]), tuple(b[3])), tuple((int(s), int(e)) for s, e in b[4]))
         for b in data["blocks"]
     )
-    return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"])
+    pages = tuple((int(offset), int(page)) for offset, page in data["pages"])
+    return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"], pages)
 
 
 def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,19 @@ class Document:
     meta: dict[str, Any]
     source_path: str
     checksum: str
+    # Paged formats (PDF): (offset, page number) where each page's text starts, in order; text before the first
+    # mark, and any text of a document without pages, has no page.
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the character at `offset` of `text` came from (None for formats without pages)."""
+        found = bisect.bisect_right(self.pages, offset, key=lambda mark: mark[0]) - 1
+        return self.pages[found][1] if found >= 0 else None
+
+    def page_range(self, start: int, end: int) -> tuple[int, int] | None:
+        """First and last page of the characters text[start:end] (None for formats without pages)."""
+        first, last = self.page_at(start), self.page_at(max(start, end - 1))
+        return (first, last) if first is not None and last is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +156,8 @@ class Citation:
     end: int
     section: str
     chunk_id: str
+    page: int | None = None  # the page the quote starts on (PDFs; None for formats without pages)
+    chunk_pages: tuple[int, int] | None = None  # first and last page of the chunk it was quoted from
 
 
 @dataclass(frozen=True, slots=True)

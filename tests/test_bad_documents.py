@@ -83,7 +83,8 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "truncated-pdf": (lambda d: _write(d / "cut.pdf", text_pdf(PDF_LINES)[:300]), "PDF could not be read"),
     "encrypted-pdf": (lambda d: _write(d / "locked.pdf", encrypted_pdf()), "the PDF is encrypted"),
     "pdf-without-text-layer": (lambda d: _write(d / "scanned.pdf", blank_pdf()), "no text layer"),
-    "unknown-extension": (lambda d: _write(d / "notes.docx", b"PK\x03\x04 a word file"), "unsupported file type '.docx'"),
+    "malformed-docx": (lambda d: _write(d / "protocol.docx", b"PK\x03\x04 not really a word file"), "the .docx could not be read"),
+    "unknown-extension": (lambda d: _write(d / "notes.odt", b"PK\x03\x04 an OpenDocument file"), "unsupported file type '.odt'"),
 }
 
 
@@ -138,7 +139,7 @@ def test_unknown_extension_error_lists_the_supported_types(tmp_path: Path, fake_
     folder = _folder_with_good_document(tmp_path)
     BAD_FILES["unknown-extension"][0](folder)
     report, _ = _ingest(folder, tmp_path, fake_embedder)
-    assert all(ext in report.errors[0] for ext in (".md", ".txt", ".html", ".pdf"))
+    assert all(ext in report.errors[0] for ext in (".md", ".txt", ".html", ".docx", ".pdf"))
 
 
 def test_pdf_with_a_text_layer_is_read(tmp_path: Path, fake_embedder: HashingEmbedder) -> None:
@@ -238,7 +239,7 @@ def test_cli_ingest_names_each_bad_file_on_one_line(tmp_path: Path, cli) -> None
     """Exit 0 (the good file went in); each problem on its own line with the file's exact name."""
     folder = _folder_with_good_document(tmp_path)
     made = [make(folder) for make, _ in BAD_FILES.values()]
-    bracketed = _write(folder / "notes [draft].docx", b"PK\x03\x04")
+    bracketed = _write(folder / "notes [draft].odt", b"PK\x03\x04")
 
     result = cli("ingest", folder, "--index", tmp_path / "index")
 

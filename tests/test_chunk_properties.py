@@ -32,7 +32,11 @@ CELL_WORDS = ["yes", "no", "15", "mg", "F", "M", "improved", "stable", "ADM", "D
 
 word = st.sampled_from(WORDS)
 sentence = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(word, min_size=1, max_size=30), st.sampled_from(END))
-paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=8))
+# Markdown does act on some of these at the start of a line: "> …" opens a block quote (the "quote" parts below test
+# that) and a lone "15." or "10)" is an empty ordered-list item; a paragraph that merely starts "15. …" keeps it.
+paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=8)).filter(
+    lambda p: not p.startswith(">") and not re.fullmatch(r"\d+[.)]", p)
+)
 heading_words = st.lists(st.sampled_from(["Results", "Methods", "Skin", "Muscle", "Table", "Outcomes", "IVIG"]), min_size=1, max_size=4)
 cell = st.builds(" ".join, st.lists(st.sampled_from(CELL_WORDS), min_size=0, max_size=3))
 header_cell = st.builds(" ".join, st.lists(st.sampled_from(["Age", "Sex", "Dose", "Response", "Weeks", "Prior IVIG"]), min_size=1, max_size=2))
@@ -53,12 +57,16 @@ def documents(draw: st.DrawFn) -> Generated:
     out = Generated("", paragraphs=[first])
     parts = [first]
     for _ in range(draw(st.integers(0, 8))):
-        kind = draw(st.sampled_from(["heading", "paragraph", "paragraph", "list", "table"]))
+        kind = draw(st.sampled_from(["heading", "paragraph", "paragraph", "list", "quote", "table"]))
         if kind == "heading":
             parts.append("#" * draw(st.integers(1, 3)) + " " + " ".join(draw(heading_words)))
         elif kind == "paragraph":
             text = draw(paragraph)
             parts.append(text)
+            out.paragraphs.append(text)
+        elif kind == "quote":  # a block quote's text, without the marker
+            text = draw(paragraph)
+            parts.append(f"> {text}")
             out.paragraphs.append(text)
         elif kind == "list":
             items = draw(st.lists(paragraph, min_size=1, max_size=4))

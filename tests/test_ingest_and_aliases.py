@@ -126,7 +126,7 @@ def test_pdf_loader_reads_the_text_layer(tmp_path: Path) -> None:
 
 
 def test_unknown_file_types_are_refused_with_the_fix(tmp_path: Path) -> None:
-    odd = tmp_path / "notes.docx"
+    odd = tmp_path / "notes.odt"
     odd.write_bytes(b"PK")
     with pytest.raises(UnsupportedFileType, match=r"Convert it to one of: .*\.md"):
         load_document(odd)
