@@ -18,7 +18,7 @@ from .errors import DocumentError, UnsupportedFileType
 from .formats.builder import TextBuilder
 from .formats.docx import load_docx
 from .formats.html import load_html
-from .formats.markdown import load_markdown
+from .formats.markdown import load_markdown, load_plain_text
 from .formats.pdf import load_pdf
 from .schema import Document
 
@@ -37,7 +37,7 @@ Loader = Callable[[bytes, Path], tuple[dict[str, Any], TextBuilder, list[str]]]
 LOADERS: dict[str, Loader] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
-    ".txt": load_markdown,
+    ".txt": load_plain_text,
     ".html": load_html,
     ".htm": load_html,
     ".docx": load_docx,

@@ -24,20 +24,28 @@ FOOTNOTES = "Footnotes"  # the section footnote texts are filed under (rendered 
 
 
 @cache
-def _parser() -> MarkdownIt:
-    return (
-        MarkdownIt("commonmark", {"html": True})
-        .enable(["table", "strikethrough"])
-        .use(front_matter_plugin)
-        .use(footnote_plugin)
-    )
+def _parser(plain: bool = False) -> MarkdownIt:
+    """The markdown parser; `plain` (for .txt) leaves asterisks, underscores and tildes as they are: in plain text
+    "HLA-DRB1*0401 … DQB1*0302" is two allele names, not emphasis."""
+    parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    parser = parser.use(front_matter_plugin).use(footnote_plugin)
+    return parser.disable(["emphasis", "strikethrough"]) if plain else parser
 
 
 def load_markdown(raw: bytes, path: Path) -> tuple[dict[str, Any], TextBuilder, list[str]]:
     text, warnings = decode_text(raw, path)
-    tokens = _parser().parse(text)
     builder = TextBuilder()
-    meta = _Walker(builder, text.splitlines()).walk(tokens, path)
+    meta = _Walker(builder, text.splitlines()).walk(_parser().parse(text), path)
+    return meta, builder, warnings
+
+
+def load_plain_text(raw: bytes, path: Path) -> tuple[dict[str, Any], TextBuilder, list[str]]:
+    """A .txt file read as markdown whose indentation means nothing to the parser (in plain text an indented line
+    is not code, and "    - item" is still a list item); list items still sit under what they are indented under."""
+    text, warnings = decode_text(raw, path)
+    lines = text.splitlines()
+    builder = TextBuilder()
+    meta = _Walker(builder, lines).walk(_parser(plain=True).parse("\n".join(line.lstrip() for line in lines)), path)
     return meta, builder, warnings
 
 
@@ -98,7 +106,7 @@ class _Walker:
     def _paragraph(self, token: Token, inline: Token) -> None:
         if self.table is not None:
             return
-        lines = self.lines[token.map[0] : token.map[1]] if token.map else []
+        lines = [line.strip() for line in self.lines[token.map[0] : token.map[1]]] if token.map else []
         if len(lines) > 1 and all("\t" in line for line in lines):
             self._tab_table(lines)
             return
