@@ -137,12 +137,13 @@ def glossary_markdown(pairs: list[tuple[str, str]]) -> str:
 def sources_markdown(answer: Answer) -> str:
     """The sources an answer cites: title, evidence type and date, and the numbers quoting each."""
     lines = ["**Sources**"]
+    pages = {c.number: c.page for c in answer.citations}
     for source in answer.sources:
         numbers = [c.number for c in answer.citations if c.doc_id == source.doc_id]
         if not numbers:
             continue
         link = f" · [link]({source.url})" if source.url and re.fullmatch(r"https?://[^\s<>()\[\]]+", source.url) else ""
-        markers = " ".join(cite_link(n) for n in numbers)
+        markers = " ".join(cite_link(n) + (f" (p. {pages[n]})" if pages[n] is not None else "") for n in numbers)
         lines.append(f"- *{escape_markdown(source.title)}* — {escape_markdown(source.profile.label())}{link} · {markers}")
     return "\n".join(lines) if len(lines) > 1 else ""
 
@@ -171,8 +172,19 @@ PASSAGE_PLACEHOLDER = (
 )
 
 
-def passage_html(index: Index, citation: Citation, source: Source | None, audience_name: str) -> str:
-    """The cited passage for the side panel: the quote highlighted inside its chunk, with title, section, type, date."""
+def page_label(citation: Citation) -> str:
+    """"p. 3" for a quote from a PDF page ("p. 3 (passage pp. 3–4)" when its chunk runs on); "" without pages."""
+    if citation.page is None:
+        return ""
+    first, last = citation.chunk_pages or (citation.page, citation.page)
+    return f"p. {citation.page}" + (f" (passage pp. {first}–{last})" if first != last else "")
+
+
+def passage_html(
+    index: Index, citation: Citation, source: Source | None, audience_name: str, file_url: str | None = None
+) -> str:
+    """The cited passage for the side panel: the quote highlighted inside its chunk, with title, section, page (linked
+    to that page of the PDF when `file_url` serves it), type and date."""
     reader = audience(audience_name)
     context = passage_context(index, citation)
     before, quote, after = context or ("", citation.quote, "")
@@ -183,6 +195,7 @@ def passage_html(index: Index, citation: Citation, source: Source | None, audien
         f'<span class="passage-title">{html.escape(citation.title)}</span></div>',
         f'<div class="passage-meta">{html.escape(label)}</div>',
         f'<div class="passage-section">Section: {html.escape(citation.section or "(top of document)")}</div>',
+        _page_html(citation, file_url),
         f'<blockquote class="passage-text">{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}</blockquote>',
     ]
     if context is None:
@@ -194,6 +207,16 @@ def passage_html(index: Index, citation: Citation, source: Source | None, audien
             parts.append(f'<div class="passage-glossary"><b>Abbreviations:</b> {entries}</div>')
     parts.append(f'<div class="passage-offsets">Characters {citation.start}–{citation.end} of the document.</div></div>')
     return "".join(parts)
+
+
+def _page_html(citation: Citation, file_url: str | None) -> str:
+    label = page_label(citation)
+    if not label:
+        return ""
+    if file_url:
+        href = html.escape(f"{file_url}#page={citation.page}", quote=True)
+        label = f'<a href="{href}" target="_blank" rel="noopener">{html.escape(label)}</a>'
+    return f'<div class="passage-page">{label}</div>'
 
 
 def passage_context(index: Index, citation: Citation) -> tuple[str, str, str] | None:

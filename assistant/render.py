@@ -11,17 +11,19 @@ from .schema import Answer
 
 
 def references_markdown(answer: Answer) -> str:
-    """The numbered sources: exact quote, document, section and character offsets."""
+    """The numbered sources, each a paragraph of its own (document, section, page, character offsets) followed by
+    its exact quote as a block quote."""
     profiles = {s.doc_id: s for s in answer.sources}
-    lines = []
+    entries = []
     for c in answer.citations:
         source = profiles.get(c.doc_id)
         label = f" — {source.profile.label()}" if source else ""
-        lines.append(
-            f"[{c.number}] *{c.title}*{label}. Section: {c.section or '(top)'}; characters {c.start}–{c.end}.\n"
-            f"    > {c.quote}"
+        page = f"; p. {c.page}" if c.page is not None else ""
+        entries.append(
+            f"[{c.number}] *{c.title}*{label}. Section: {c.section or '(top)'}{page}; characters {c.start}–{c.end}.\n\n"
+            f"> {c.quote}"
         )
-    return "\n".join(lines)
+    return "\n\n".join(entries)
 
 
 def answer_markdown(answer: Answer) -> str:

@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 
@@ -24,6 +25,7 @@ from .present import (
     passage_html,
     transcript_markdown,
 )
+from .schema import Document
 from .settings import Settings
 from .upload import add_to_library
 
@@ -75,7 +77,7 @@ CSS = """
 #passage .passage-head { font-weight: 600; font-size: 1rem; }
 #passage .passage-num { color: var(--color-accent); }
 #passage .passage-meta { margin-top: 4px; font-size: 0.85rem; }
-#passage .passage-section, #passage .passage-offsets, #passage .passage-note {
+#passage .passage-section, #passage .passage-page, #passage .passage-offsets, #passage .passage-note {
   font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 2px; }
 #passage .passage-text { margin: 10px 0 6px 0; padding: 8px 12px; border-left: 3px solid var(--border-color-accent);
   background: var(--background-fill-primary); white-space: pre-wrap; max-height: 420px; overflow-y: auto; }
@@ -123,7 +125,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
     def panel(session: ChatSession | None, audience: str) -> str:
         found = session.citation(session.shown) if session and session.shown else None
-        return passage_html(assistant.index, *found, audience) if found else PASSAGE_PLACEHOLDER
+        if not found:
+            return PASSAGE_PLACEHOLDER
+        document = assistant.index.documents.get(found[0].doc_id)
+        return passage_html(assistant.index, *found, audience, file_url=pdf_url(document, settings) if document else None)
 
     def pose(question: str, chat: list[dict[str, str]]) -> tuple[str, str, list[dict[str, str]]]:
         """Show the question at once and clear the box; the answer follows."""
@@ -218,7 +223,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 with gr.Accordion("Library and uploads", open=False, elem_id="library"):
                     library = gr.Markdown(library_markdown(), latex_delimiters=[])
                     files = gr.File(
-                        file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, md, txt, html)",
+                        file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
                         elem_id="upload", height=130,
                     )
                     add = gr.Button("Add to library", elem_id="add-documents", size="sm")
@@ -241,6 +246,14 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     return app
 
 
+def pdf_url(document: Document, settings: Settings) -> str | None:
+    """Where the page serves a library PDF (launch() allows the corpus folder); None for other files."""
+    path = Path(document.source_path).resolve()
+    if path.suffix.lower() != ".pdf" or not path.is_relative_to(settings.corpus_dir.resolve()):
+        return None
+    return f"/gradio_api/file={quote(str(path))}"
+
+
 API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores
 
 
@@ -249,6 +262,7 @@ def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port:
     """Serve the app on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
     app.queue().launch(
         server_name=host, server_port=port, share=share, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        allowed_paths=[str(settings.corpus_dir.resolve())],  # library PDFs open at the cited page (pdf_url)
         prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
     )
 

@@ -3,6 +3,7 @@ text), pages and sentences each loader must produce, and citations that stay ver
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from assistant import Assistant, Settings
 from assistant.chunk import chunk_document, split_sentences
 from assistant.embed import HashingEmbedder
 from assistant.ingest import load_document
+from assistant.present import passage_html, sources_markdown
+from assistant.render import answer_markdown
 from assistant.schema import Document
 from assistant.settings import ChunkSettings
+from assistant.ui import pdf_url
 
 Expected = list[tuple[str, tuple[str, ...], str]]  # (kind, section, text) of each block
 
@@ -290,3 +294,29 @@ def test_pdf_citations_are_verbatim_on_the_right_page_without_page_furniture(que
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_pdf_passage_panel_shows_the_page_and_links_to_it(pdf_assistant) -> None:  # type: ignore[no-untyped-def]
+    assistant, _ = pdf_assistant
+    answer = assistant.ask("Was eGFR stable with drug X?")
+    citation = next(c for c in answer.citations if c.doc_id == "trial")
+    document = assistant.index.documents["trial"]
+    url = pdf_url(document, assistant.settings)
+    assert url is not None and url.startswith("/gradio_api/file=") and url.endswith("trial.pdf")
+    panel = passage_html(assistant.index, citation, None, "clinician", file_url=url)
+    assert f'href="{url}#page={citation.page}"' in panel and f">p. {citation.page}<" in panel
+    other = next(c for c in answer.citations if c.doc_id != "trial")
+    assert pdf_url(assistant.index.documents[other.doc_id], assistant.settings) is None
+    assert "passage-page" not in passage_html(assistant.index, other, None, "clinician"), "no page line without pages"
+    assert f"(p. {citation.page})" in sources_markdown(answer)
+    assert f"p. {citation.page}; characters" in answer_markdown(answer), "`assistant ask` prints the page"
+
+
+def test_ask_json_carries_the_page(pdf_assistant, cli) -> None:  # type: ignore[no-untyped-def]
+    assistant, _ = pdf_assistant
+    result = cli("ask", "--json", "Was eGFR stable with drug X?", "--index", assistant.settings.index_dir,
+                 "--corpus", assistant.settings.corpus_dir)
+    assert result.exit_code == 0, result.output
+    citations = json.loads(result.stdout)["citations"]
+    trial = [c for c in citations if c["doc_id"] == "trial"]
+    assert trial and all(isinstance(c["page"], int) and len(c["chunk_pages"]) == 2 for c in trial)

@@ -182,3 +182,15 @@ def test_suggestions_come_after_the_answer_and_match_the_conversations(seed_assi
     answer = session.ask(SEED)
     assert answer.suggestions == []
     assert session.suggest() == answer.suggestions == seed_assistant.conversation().ask(SEED).suggestions
+
+
+def test_sources_list_renders_one_paragraph_and_one_quote_per_citation(seed_session):
+    """`assistant ask` and the markdown export: each source its own paragraph, its quote a block quote of its own."""
+    for answer in seed_session.answers:
+        page = rendered(transcript_markdown([answer]))
+        sources = page[page.index("<strong>Sources</strong>") :]
+        entries = re.findall(r"<p>\[(\d+)\] (.*?)</p>\s*<blockquote>\s*<p>(.*?)</p>\s*</blockquote>", sources, re.S)
+        assert [int(n) for n, _, _ in entries] == [c.number for c in answer.citations]
+        for (_, head, quote), citation in zip(entries, answer.citations, strict=True):
+            assert "[" not in head, "one citation per paragraph"
+            assert html.unescape(quote) == citation.quote

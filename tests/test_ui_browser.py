@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import XSS_HTML, XSS_QUESTION, copy_corpus
+from documents import trial_pdf
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from assistant import Answer, Assistant, Settings
@@ -55,6 +56,7 @@ def free_port() -> int:
 def live(tmp_path_factory, embedder) -> Iterator[Live]:
     root = tmp_path_factory.mktemp("ui")
     corpus = copy_corpus(root / "corpus", {"quixotinib-safety.html": XSS_HTML})
+    (corpus / "trial.pdf").write_bytes(trial_pdf().data)
     settings = Settings(corpus_dir=corpus, index_dir=root / "idx")
     assistant = Assistant.build(corpus, root / "idx", settings, embedder=embedder)
     app = build_app(assistant, settings)
@@ -254,6 +256,20 @@ def test_hostile_document_renders_as_inert_text(page: Page, live: Live) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator("#chat script, #passage script, #library script").count() == 0
     assert page.locator("img[onerror], a[href^='javascript:']").count() == 0
+
+
+def test_pdf_citation_shows_its_page_and_opens_the_pdf_there(page: Page, live: Live) -> None:
+    question = "Was eGFR stable with drug X?"
+    expected = live.assistant.conversation().ask(question)
+    cited = next(c for c in expected.citations if c.doc_id == "trial")
+    ask(page, question, 1)
+    link = open_citation(page, cited.number).locator(".passage-page a")
+    expect(link).to_have_text(f"p. {cited.page}")
+    href = link.get_attribute("href") or ""
+    assert href.endswith(f"#page={cited.page}")
+    served = page.request.get(live.url.rstrip("/") + href.split("#")[0])
+    assert served.ok and served.body() == (live.settings.corpus_dir / "trial.pdf").read_bytes(), "the link serves the PDF"
+    shot(page, "ui-7-pdf-page")
 
 
 def test_export_downloads_the_conversation_with_its_citations(page: Page, live: Live) -> None:
