@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from checks import assert_verbatim
 from conftest import CORPUS, SEED_QUESTION
+from documents import protocol_docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
@@ -252,6 +253,7 @@ def test_cli_ingest_names_each_bad_file_on_one_line(tmp_path: Path, cli) -> None
 
 MANGLE_SEEDS = {
     ".pdf": text_pdf(PDF_LINES),
+    ".docx": protocol_docx(),
     ".md": (CORPUS / "beckett-2024-upadacitinib-myositis-case-series.md").read_bytes()[:6000],
     ".html": b"<html><head><title>T</title></head><body><h1>Skin</h1><p>Four of five improved.</p>"
     b"<table><tr><th>Age</th><th>Dose</th></tr><tr><td>31</td><td>15 mg</td></tr></table></body></html>",
@@ -268,7 +270,7 @@ MANGLE_SEEDS = {
 def test_mangled_files_load_or_fail_with_a_document_error(
     suffix: str, flips: list[tuple[int, int]], cut: int, tail: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Random damage to a real PDF, markdown or HTML file: a Document, or a DocumentError; nothing else."""
+    """Random damage to a real PDF, .docx, markdown or HTML file: a Document, or a DocumentError; nothing else."""
     data = bytearray(MANGLE_SEEDS[suffix])
     for position, byte in flips:
         data[position % len(data)] = byte

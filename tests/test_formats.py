@@ -320,3 +320,14 @@ def test_ask_json_carries_the_page(pdf_assistant, cli) -> None:  # type: ignore[
     citations = json.loads(result.stdout)["citations"]
     trial = [c for c in citations if c["doc_id"] == "trial"]
     assert trial and all(isinstance(c["page"], int) and len(c["chunk_pages"]) == 2 for c in trial)
+
+
+def test_plain_text_is_not_code_or_emphasis(tmp_path: Path) -> None:
+    """MedQuAD-style .txt: deeply indented lines are paragraphs and list items (not a code block), and the
+    asterisks of allele names are text (not emphasis)."""
+    text = "Key Points\n                    - HLA-DRB1*0401 and HLA-DQB1*0302 raise the risk.\n\n\n\t\t    Indented text is a paragraph.\n"
+    assert _blocks(_load(tmp_path, "passage.txt", text)) == [
+        ("paragraph", (), "Key Points"),
+        ("list_item", (), "HLA-DRB1*0401 and HLA-DQB1*0302 raise the risk."),
+        ("paragraph", (), "Indented text is a paragraph."),
+    ]

@@ -47,8 +47,10 @@ def html_into(builder: TextBuilder, text: str, *, page: bool) -> str:
     root = _content_root(tree) if page else tree.body
     if root is None:
         return title
-    dropped = root.css(_DROP) + (root.css(_DROP_ON_PAGE) if page and root.tag == "body" else [])
-    _remove(dropped + [n for n in root.css("[class], [id], [aria-hidden]") if _is_boilerplate(n)])
+    _remove(root.css(_DROP))
+    if page and root.tag == "body":
+        _remove(root.css(_DROP_ON_PAGE))
+    _remove([node for node in root.css("[class], [id], [aria-hidden]") if _is_boilerplate(node)])
     _Blocks(builder).walk(root)
     return title
 
@@ -63,14 +65,10 @@ def _content_root(tree: LexborHTMLParser) -> LexborNode | None:
 
 
 def _remove(nodes: list[LexborNode]) -> None:
-    """Remove nodes and their content; a node inside another one removed is skipped (it goes with it)."""
-    doomed = {n.mem_id for n in nodes}
-    for node in nodes:
-        parent = node.parent
-        while parent is not None and parent.mem_id not in doomed:
-            parent = parent.parent
-        if parent is None:
-            node.decompose()
+    """Remove nodes (in document order) with their content: the last first, so that a node inside another one is
+    gone before its ancestor is (no node is touched after it was freed, and the work stays linear)."""
+    for node in reversed(nodes):
+        node.decompose()
 
 
 def _is_boilerplate(node: LexborNode) -> bool:
