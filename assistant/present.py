@@ -172,7 +172,7 @@ PASSAGE_PLACEHOLDER = (
 )
 
 
-def page_label(citation: Citation) -> str:
+def _page_label(citation: Citation) -> str:
     """"p. 3" for a quote from a PDF page ("p. 3 (passage pp. 3–4)" when its chunk runs on); "" without pages."""
     if citation.page is None:
         return ""
@@ -210,7 +210,7 @@ def passage_html(
 
 
 def _page_html(citation: Citation, file_url: str | None) -> str:
-    label = page_label(citation)
+    label = _page_label(citation)
     if not label:
         return ""
     if file_url:
