@@ -23,11 +23,11 @@ TokenCounter = Callable[[str], int]
 # Abbreviations that end a sentence only before a word that starts one ("…and co. They said"); the first group
 # never ends one (they precede what they qualify: "Fig. 2", "Dr. Huang", "e.g. IVIG", "p. 55").
 _ABBREVIATIONS = {
-    "al", "inc", "ltd", "co", "jr", "sr", "ed", "eds", "resp", "min", "max", "dept", "univ", "jan",
+    "al", "inc", "ltd", "co", "jr", "sr", "ed", "eds", "resp", "min", "max", "ms", "dept", "univ", "jan",
     "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 }
 _PREPOSITIVE = {
-    "dr", "mr", "mrs", "ms", "prof", "approx", "mt", "st", "vs", "e.g", "i.e", "eg", "ie", "fig", "figs", "no", "nos",
+    "dr", "mr", "mrs", "prof", "approx", "mt", "st", "vs", "e.g", "i.e", "eg", "ie", "fig", "figs", "no", "nos",
     "ca", "cf", "vol", "pp", "p", "ref", "refs",
 }
 # Words that start a sentence after an abbreviation or initial ("…in the U.S. The drug…", "vitamin D. It…").

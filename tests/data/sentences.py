@@ -105,5 +105,6 @@ MEDICAL: list[tuple[str, list[str]]] = [
     ("IVIG, e.g. Privigen, was given. Doses were 2 g/kg.", ["IVIG, e.g. Privigen, was given.", "Doses were 2 g/kg."]),
     ("Beckett M, et al. reported it. Smith et al. In 2020 they agreed.", ["Beckett M, et al. reported it.", "Smith et al.", "In 2020 they agreed."]),
     ("Infusions took 30 min. The patient was observed.", ["Infusions took 30 min.", "The patient was observed."]),
+    ("The QTc was 480 ms. The dose was halved. Ms. Jones agreed.", ["The QTc was 480 ms.", "The dose was halved.", "Ms. Jones agreed."]),
     ("The p value was 0.014 vs. 0.0625 in Fig. 2. Dr. Huang agreed.", ["The p value was 0.014 vs. 0.0625 in Fig. 2.", "Dr. Huang agreed."]),
 ]
