@@ -203,17 +203,19 @@ def test_cli_ask_json_matches_the_answer_fields(assistant: Assistant) -> None:
     assert set(data) >= {"question", "text", "citations", "abstained", "sources", "search_report", "disagreements"}
     assert isinstance(data["abstained"], bool) and data["citations"]
     for citation in data["citations"]:
-        assert set(citation) == {"number", "doc_id", "title", "quote", "start", "end", "section", "chunk_id"}
+        fields = {"number", "doc_id", "title", "quote", "start", "end", "section", "chunk_id", "page", "chunk_pages"}
+        assert set(citation) == fields
+        assert citation["page"] is None and citation["chunk_pages"] is None, "the seed corpus is markdown: no pages"
         text = assistant.index.documents[citation["doc_id"]].text
         assert text[citation["start"] : citation["end"]] == citation["quote"]
 
 
 def test_cli_reports_bad_input_cleanly(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "corpus" / "notes.odt").write_bytes(b"PK\x03\x04")
     result = CliRunner().invoke(app, ["ingest", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")])
     assert result.exit_code != 0
-    assert "unsupported file type '.docx'" in result.output and "Traceback" not in result.output
+    assert "unsupported file type '.odt'" in result.output and "Traceback" not in result.output
 
 
 def test_langchain_faces(assistant: Assistant) -> None:

@@ -6,6 +6,7 @@ links); the text of each block is what a reader sees when the markdown is render
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ def _parser(plain: bool = False) -> MarkdownIt:
     "HLA-DRB1*0401 … DQB1*0302" is two allele names, not emphasis."""
     parser = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     parser = parser.use(front_matter_plugin).use(footnote_plugin)
+    parser.validateLink = lambda url: True  # we extract text, never render links: any scheme is a link (see _inline_parts)
     return parser.disable(["emphasis", "strikethrough"]) if plain else parser
 
 
@@ -156,9 +158,12 @@ def _labelled(name: str, rest: str) -> str:
     return f"{name}: {rest}"
 
 
+_SHOWN_LINK = re.compile(r"(?:https?|ftp)://|mailto:", re.IGNORECASE)  # other targets (anchors, javascript:) add nothing
+
+
 def _inline_parts(children: list[Token]) -> list[str]:
-    """The words of inline tokens: emphasis and code marks dropped, links as 'text (url)' (autolinks and
-    in-page links as their text), images and footnote markers dropped, raw HTML tags dropped."""
+    """The words of inline tokens: emphasis and code marks dropped, web links as 'text (url)' (other links, and
+    autolinks, as their text), images and footnote markers dropped, raw HTML tags dropped."""
     parts: list[str] = []
     links: list[tuple[str, int]] = []  # (href to show after the link text, where the link text starts)
     for child in children:
@@ -169,7 +174,7 @@ def _inline_parts(children: list[Token]) -> list[str]:
             parts.append(" ")
         elif kind == "link_open":
             href = str(child.attrs.get("href", ""))
-            shown = "" if child.markup == "autolink" or not href or href.startswith("#") else href
+            shown = href if child.markup != "autolink" and _SHOWN_LINK.match(href) else ""
             links.append((shown, len(parts)))
         elif kind == "link_close" and links:
             href, first = links.pop()
