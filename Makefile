@@ -35,6 +35,7 @@ test: setup browser-deps
 	$(BIN)/python -m pytest -q -m "not llm"
 	$(BIN)/python -m eval --suite gold --gate floor --report eval/reports/gold
 	$(BIN)/python -m eval --suite pubmedqa --limit 300 --gate floor --report eval/reports/pubmedqa
+	$(BIN)/python -m eval --suite covidqa --gate floor --report eval/reports/covidqa
 
 eval: setup
 	$(BIN)/python -m eval --suite all --report eval/reports/all

@@ -16,6 +16,7 @@ from .compose import CitationRegistry, Composer
 from .conversation import Conversation
 from .embed import Embedder, default_embedder
 from .errors import AssistantError, IndexMissing, QuestionError
+from .evidence import EvidenceModel
 from .index import Index, IngestReport, Progress, build_index, load_index
 from .formats.markdown import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
@@ -27,17 +28,20 @@ from .write import StreamUpdate, Writer, make_writer
 class Assistant:
     """Cited answers over one index. Thread-safe for concurrent ask()/search()."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, writer: Writer | None = None) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, settings: Settings, writer: Writer | None = None, scorer: EvidenceModel | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.writer = writer  # None: extractive answers
+        self.scorer = scorer or EvidenceModel()
         self._swap_lock = threading.Lock()
         self.last_report: IngestReport | None = None
         self._install(index)
 
     def _install(self, index: Index) -> None:
         searcher = Searcher(index, self.embedder, self.settings.retrieve)
-        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity)
+        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer)
         with self._swap_lock:  # readers take searcher and composer together, never one of each version
             self.index, self.searcher, self.composer = index, searcher, composer
 
@@ -64,6 +68,7 @@ class Assistant:
                 except IndexMissing as exc:
                     raise AssistantError("Could not build an index: " + " ".join(report.errors)) from exc
         assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
+        assistant.scorer.meta  # noqa: B018 - a missing or stale evidence scorer fails here, not at the first question
         assistant.last_report = report
         return assistant
 
@@ -83,6 +88,7 @@ class Assistant:
         embedder = embedder or default_embedder(settings.embed)
         report = build_index([settings.corpus_dir], settings, embedder, progress=progress)
         assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
+        assistant.scorer.meta  # noqa: B018 - fail before the first question
         assistant.last_report = report
         return assistant
 

@@ -1,30 +1,34 @@
 """Stage 5, compose: an extractive answer. Every claim is a quoted source sentence with its [n].
 
-Connective text is templated and claims nothing about medicine, only about what the indexed sources say
-or do not say. When no passage clears the relevance bar, the answer abstains and lists what was searched.
+Which sentences answer is learned (evidence.py): every sentence of the retrieved chunks gets the scorer's
+probability that it answers the question. A document earns a place only when one of its sentences scores close
+enough to the best; the bottom line opens with the best-scoring sentence. Connective text is templated and claims
+nothing about medicine, only about what the indexed sources say or do not say. When no sentence clears the bar,
+the answer abstains and lists what was searched.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .embed import one_blas_thread
+from .evidence import Context, EvidenceModel, features, fused_order, rule_scores
 from .index import Index
 from .profile import profile_for
-from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult
+from .question import DOSE, DRUG_STEM, DRUG_ZIPF, NAME, AnswerType, answer_types, dose_target, required_type, states_dose_of
+from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult, english_zipf
 from .schema import Answer, Citation, EvidenceProfile, Hit, Source
 from .settings import ComposeSettings
-from .question import DOSE, AnswerType, answer_types, dose_target, required_type, states_dose_of
 from .stance import find_disagreements
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A sentence of a retrieved chunk, scored against the question."""
+    """A sentence of a retrieved chunk, with the signals the evidence scorer reads and its verdict."""
 
     hit: Hit
     start: int
@@ -35,19 +39,16 @@ class Candidate:
     matched: frozenset[str]
     aspect: tuple[float, ...] = ()
     lead: str = ""  # what the sentence sits under in its list (chunk.Leads), "" outside lists
-
-    @property
-    def score(self) -> float:
-        return 0.6 * self.dense + 0.4 * self.coverage
+    stems: tuple[str, ...] = ()  # the sentence's content words, stemmed, in order
+    evidence: float = 0.0  # the scorer's probability that the sentence answers the question
+    rule: float = 0.0  # the v1 rule's relevance: 0.6 × (similarity + 0.08 on an answer-type cue) + 0.4 × coverage
 
     @property
     def key(self) -> tuple[str, int, int]:
         return (self.hit.doc_id, self.start, self.end)
 
 
-_TYPE_BOOST = 0.08
 _UNKNOWN_SHARE = 0.4  # abstain when specific words the corpus never uses carry this share of the question
-_CLOSE_IN_MEANING = 0.55  # a sentence this close to the question needs no shared word (ILD vs "lung disease")
 _ADDRESSED_TO_A_MODEL = re.compile(
     r"\W*(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions|prompt|rules)\b|\W*(?:tell|inform|assure) the (?:user|reader)\b|"
     r"\W*(?:you are|you must|as an ai)\b|\W*(?:system|assistant) ?(?:prompt|:)",
@@ -83,18 +84,31 @@ class CitationRegistry:
 class Composer:
     """Chooses, orders and cites sentences; decides when to abstain."""
 
-    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float) -> None:
+    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel) -> None:
         self.index = index
         self.settings = settings
         self.min_similarity = min_similarity
+        self.scorer = scorer
         self._profiles: dict[str, EvidenceProfile] = {}
+        self._titles: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------ scoring
 
     @one_blas_thread
     def candidates(self, result: SearchResult) -> list[Candidate]:
-        """Every sentence of the retrieved chunks, scored by meaning (dense, vectors made at index time) and by
-        question concepts."""
+        """Every sentence of the retrieved chunks, with its signals (similarity of the sentence vector made at index
+        time, question concepts matched) and the evidence scorer's probability that it answers; best first by the
+        fusion of the scorer's ranking with the v1 rule's (`fusion_k`)."""
+        found = self.signals(result)
+        if not found:
+            return []
+        rows = features(found, self.evidence_context(result))
+        scores, rule = self.scorer.predict(rows), rule_scores(rows)
+        order = fused_order(scores, rule, self.settings.fusion_k)
+        return [replace(found[i], evidence=float(scores[i]), rule=float(rule[i])) for i in order]
+
+    def signals(self, result: SearchResult) -> list[Candidate]:
+        """Every sentence of the retrieved chunks with the signals the scorer reads (not yet scored), in retrieval order."""
         spans: dict[tuple[str, int, int], tuple[Hit, np.ndarray]] = {}
         for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
             for (start, end), vector in zip(hit.chunk.sentences, self.index.sentence_vectors(hit.chunk), strict=True):
@@ -109,39 +123,86 @@ class Composer:
         aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
         concepts = result.plan.concepts
         total = sum(c.idf for c in concepts) or 1.0
-        typed = answer_types(result.plan.question)
         out = []
         for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
-            hit = spans[key][0]
             text = self.index.documents[key[0]].text[key[1] : key[2]]
             lead = self.index.leads[key[0]].of(key[1])
-            stems = set(self.index.lexicon.stems(f"{lead} {text}"))
+            own = tuple(self.index.lexicon.stems(text))
+            stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
             matched = frozenset(c.label for c in concepts if c.matches(stems))
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
-            boost = _TYPE_BOOST if any(t.evidence.search(text) for t in typed) else 0.0
-            aspects = tuple(map(float, aspect_row))
-            out.append(Candidate(hit, key[1], key[2], text, float(score) + boost, coverage, matched, aspects, lead))
-        return sorted(out, key=lambda c: -c.score)
+            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own))
+        return out
+
+    def evidence_context(self, result: SearchResult) -> Context:
+        """What the evidence scorer reads besides the candidates (title stems cached per document)."""
+        titles = {}
+        for doc_id in dict.fromkeys(h.doc_id for h in result.hits):
+            if doc_id not in self._titles:
+                self._titles[doc_id] = frozenset(self.index.lexicon.stems(self.index.documents[doc_id].title))
+            titles[doc_id] = self._titles[doc_id]
+        lengths = {doc_id: len(self.index.documents[doc_id].text) for doc_id in titles}
+        places = [self.index.doc_rows[d] for d in titles]
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        if len(result.dense):
+            dense = dict(zip(titles, self.index.per_document_max(result.dense)[places].tolist(), strict=True))
+        if len(result.lexical):
+            lexical = dict(zip(titles, self.index.per_document_max(result.lexical)[places].tolist(), strict=True))
+        stems = tuple(self.index.lexicon.stems(result.plan.question))
+        return Context(result.plan, stems, titles, lengths, dense, lexical)
 
     # ------------------------------------------------------------ composing
 
     def compose(self, question: str, result: SearchResult, registry: CitationRegistry) -> Answer:
-        candidates = self.candidates(result)
+        return self.answer(question, result, self.candidates(result), registry)
+
+    def answer(self, question: str, result: SearchResult, candidates: list[Candidate], registry: CitationRegistry) -> Answer:
+        """The answer from already scored candidates (`candidates`, best first)."""
         report = self._search_report(result, candidates)
-        reason = self._abstain_reason(question, result, candidates)
+        reason = self._abstain_reason(result, candidates)
         if reason:
             return self._abstention(question, result, reason, report)
-        typed = required_type(result.plan.question)
-        if typed:
-            stating = [c for c in candidates if c.score >= self.settings.min_sentence_score and self._states(typed, c, result.plan)]
-            if not stating:
-                topic = (dose_target(result.plan.question) if typed is DOSE else None) or ", ".join(_main_topics(result.plan.concepts, typed))
-                return self._abstention(
-                    question, result, f"The indexed sources do not state {typed.missing} for {topic or 'this question'}.", report
-                )
-            candidates = stating
-        chosen = self._select(candidates, result.aspects, result.plan.concepts)
-        return self._answer(question, result, chosen, candidates, registry, report)
+        admitted = self._admitted(candidates, result.aspects)
+        chosen = self._select(candidates, admitted, result.aspects, result.plan.concepts)
+        missing = self._unstated(result.plan, admitted) if self.settings.state_unstated else None
+        return self._answer(question, result, chosen, candidates, registry, report, missing)
+
+    def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...]) -> list[Candidate]:
+        """The candidates of documents that earn their place: their best sentence has `document_evidence`, or at least
+        `document_share` of the best sentence's evidence, or (for the `rule_documents` best by the v1 rule) the rule's
+        `rule_relevance`, or one of their sentences states what the question asks for (`aspect_documents`); and of
+        those, the sentences that clear `min_evidence` or `rule_relevance`."""
+        best = _best(candidates)
+        floor = min(self.settings.min_evidence, best)  # the best sentence is always quoted once the question is answered
+        bar = max(floor, min(self.settings.document_evidence, self.settings.document_share * best))
+        relevant = self.settings.rule_relevance
+        docs = {c.hit.doc_id for c in candidates if c.evidence >= bar}
+        by_rule = sorted((c for c in candidates if c.rule >= relevant), key=lambda c: -c.rule)
+        docs.update(list(dict.fromkeys(c.hit.doc_id for c in by_rule))[: self.settings.rule_documents])
+        stating = [r[0] for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))]
+        stating = stating if self.settings.aspect_documents else []
+        docs.update(c.hit.doc_id for c in stating)
+        return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c in stating)]
+
+    def _unstated(self, plan: QueryPlan, admitted: list[Candidate]) -> str | None:
+        """What a question that asks for a dose of a drug or a cost lacks when no admitted sentence states it about the
+        question's topic: a line the answer opens with. It never withholds the evidence."""
+        typed = required_type(plan.question)
+        if typed is None:
+            return None
+        if typed is DOSE and not self._names_a_drug(dose_target(plan.question)):
+            return None  # "how much similarity …", "the apical dose" ask for no dose of a drug
+        if any(self._states(typed, c, plan) for c in admitted):
+            return None
+        topic = (dose_target(plan.question) if typed is DOSE else None) or ", ".join(_main_topics(plan.concepts, typed))
+        return f"The indexed sources do not state {typed.missing} for {topic or 'this question'}."
+
+    def _names_a_drug(self, term: str | None) -> bool:
+        """A rare word (in English) with a drug's USAN/INN stem, or with other names in this corpus ("Rinvoq")."""
+        if not term or english_zipf(term) >= DRUG_ZIPF:
+            return False
+        return bool(DRUG_STEM.search(term)) or any(others for _, others in self.index.aliases.expansions(term))
 
     def _states(self, typed: AnswerType, cand: Candidate, plan: QueryPlan) -> bool:
         """Does this sentence (under its list label, if any) state what `typed` asks about the question's topic?"""
@@ -157,7 +218,7 @@ class Composer:
             return [target, *[o for term, others in self.index.aliases.expansions(target) for o in others]]
         return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
 
-    def _abstain_reason(self, question: str, result: SearchResult, candidates: list[Candidate]) -> str | None:
+    def _abstain_reason(self, result: SearchResult, candidates: list[Candidate]) -> str | None:
         if not result.hits or not candidates:
             return "No indexed passage relates to this question."
         best = max(h.similarity for h in result.hits)
@@ -167,40 +228,44 @@ class Composer:
         weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
         unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
         total = sum(c.idf for c in weighed) or 1.0
-        if unknown and sum(c.idf for c in unknown) / total >= _UNKNOWN_SHARE:
+        if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= _UNKNOWN_SHARE:
             return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
-        if max(c.score for c in candidates) < self.settings.min_sentence_score:
+        if _best(candidates) < self.settings.min_answer_evidence:
             return "No sentence in the indexed sources answers this question closely enough."
         return None
 
     def _select(
-        self, candidates: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
+        self, candidates: list[Candidate], admitted: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
     ) -> list[Candidate]:
-        """Per document: the best sentence, the best for each aspect and each named concept, then the rest by score."""
-        matched = [c for c in candidates if c.matched or c.dense >= _CLOSE_IN_MEANING]
-        eligible = [c for c in matched if c.score >= self.settings.min_sentence_score]
+        """Per admitted document, best document first: its best sentence and those strong enough for the bottom line,
+        the sentence that best states each aspect of the question and the first naming each named concept (among all
+        its retrieved sentences), then its other admitted sentences by evidence."""
         named = [c for c in concepts if len(c.alternatives) > 1]
+        strong = self.settings.bottom_share * _best(candidates)
         wanted: list[Candidate] = []
-        for doc_id in dict.fromkeys(c.hit.doc_id for c in eligible):
-            mine = [c for c in eligible if c.hit.doc_id == doc_id]
-            ranked = [self._aspect_ranking(matched, doc_id, i, aspect) for i, aspect in enumerate(aspects)]
+        for doc_id in dict.fromkeys(c.hit.doc_id for c in admitted):
+            mine = [c for c in candidates if c.hit.doc_id == doc_id]
+            ranked = [self._aspect_ranking(mine, i, aspect) for i, aspect in enumerate(aspects)]
             wanted.append(mine[0])
+            wanted += [c for c in mine if c.evidence >= strong][: self.settings.bottom_per_document]  # bottom-line material
             wanted += [r[0] for r in ranked if r]
             wanted += [next(c for c in mine if n.label in c.matched) for n in named if any(n.label in c.matched for c in mine)]
             wanted += [r[1] for r in ranked if len(r) > 1]
-        return self._cap([*wanted, *eligible])
+        return self._cap([*wanted, *admitted], {c.key: i for i, c in enumerate(candidates)})
 
-    def _aspect_ranking(self, matched: list[Candidate], doc_id: str, i: int, aspect: AnswerType) -> list[Candidate]:
+    def _aspect_ranking(self, mine: list[Candidate], i: int, aspect: AnswerType) -> list[Candidate]:
         """A document's sentences that state this aspect, closest to the aspect's sub-query first."""
         fits = [
-            c for c in matched
-            if c.hit.doc_id == doc_id and aspect.evidence.search(c.text) and c.aspect[i] >= self.settings.min_sentence_score
+            c for c in mine
+            if aspect.evidence.search(c.text) and c.aspect[i] >= self.settings.min_aspect_similarity
+            and (c.matched or c.dense >= self.settings.topic_similarity)  # about the question's topic, not any p value
         ]
         specific = aspect.specific
         return sorted(fits, key=lambda c: (not (specific and specific.search(c.text)), -c.aspect[i]))
 
-    def _cap(self, ordered: list[Candidate]) -> list[Candidate]:
-        """Deduplicate, then keep at most `per_source` per document and `max_sentences` in all, best first."""
+    def _cap(self, ordered: list[Candidate], rank: dict[tuple[str, int, int], int]) -> list[Candidate]:
+        """Deduplicate, then keep at most `per_source` per document and `max_sentences` in all; best (lowest
+        `rank`) first."""
         per_doc: dict[str, int] = {}
         chosen: list[Candidate] = []
         seen: set[str] = set()
@@ -212,7 +277,29 @@ class Composer:
             chosen.append(cand)
             if len(chosen) >= self.settings.max_sentences:
                 break
-        return sorted(chosen, key=lambda c: -c.score)
+        return sorted(chosen, key=lambda c: rank[c.key])
+
+    def _bottom_line(self, chosen: list[Candidate], plan: QueryPlan) -> list[Candidate]:
+        """The best sentence first (for a question asking another name of something, the best one that gives both
+        names), then the next best whose evidence is at least `bottom_share` of its, at most `bottom_per_document`
+        from one document."""
+        first = next((c for c in chosen if self._names_both(c, plan)), chosen[0]) if NAME in answer_types(plan.question) else chosen[0]
+        bottom, per_doc = [first], {first.hit.doc_id: 1}
+        for cand in chosen:
+            if len(bottom) >= self.settings.bottom_line:
+                break
+            if cand is first or cand.evidence < self.settings.bottom_share * first.evidence:
+                continue
+            if per_doc.get(cand.hit.doc_id, 0) >= self.settings.bottom_per_document:
+                continue
+            bottom.append(cand)
+            per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
+        return bottom
+
+    def _names_both(self, cand: Candidate, plan: QueryPlan) -> bool:
+        """The sentence gives a name of the question and another name of the same thing ("Rinvoq (upadacitinib)")."""
+        text = cand.text.lower()
+        return any(term.lower() in text and any(o.lower() in text for o in others) for term, others in plan.expansions)
 
     def _answer(
         self,
@@ -222,19 +309,24 @@ class Composer:
         candidates: list[Candidate],
         registry: CitationRegistry,
         report: dict[str, object],
+        missing: str | None,
     ) -> Answer:
         by_doc: dict[str, list[Candidate]] = {}
         for cand in chosen:  # documents ordered by their best sentence
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
-        bottom = [group[0] for group in by_doc.values()][: self.settings.bottom_line]
-        numbers = {c.key: registry.number(c.key) for c in chosen}
-        open_items = self._open_questions(result, candidates, chosen)
+        bottom = self._bottom_line(chosen, result.plan)
+        numbers = {c.key: registry.number(c.key) for c in bottom}
+        numbers.update({c.key: registry.number(c.key) for c in chosen if c.key not in numbers})
+        open_items = self._open_questions(candidates, chosen)
         for cand in open_items:
             numbers[cand.key] = registry.number(cand.key)
         sources = [self._source(doc_id) for doc_id in by_doc]
         disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
 
-        lines = ["**Bottom line.** " + " ".join(self._quote(c, numbers) for c in bottom), ""]
+        lines = _searched_lines(result.plan)
+        if missing:
+            lines += [f"**Not stated.** {missing} The passages closest to the question follow.", ""]
+        lines += ["**Bottom line.** " + " ".join(self._quote(c, numbers) for c in bottom), ""]
         for note in disagreements:
             lines += [f"**Sources disagree.** {note.note}", ""]
         lines += ["**Evidence by source**", ""]
@@ -244,7 +336,7 @@ class Composer:
             cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
             lines += [f"- {self._quote(c, numbers)}" for c in cited]
             lines.append("")
-        lines += self._open_lines(result, open_items, numbers)
+        lines += self._open_lines(result, open_items, numbers, confident=_best(candidates) >= self.settings.confident_evidence)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
         citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
         return Answer(
@@ -266,18 +358,25 @@ class Composer:
         context = f"*{lead}:* " if lead else ""
         return f"{context}{quoted(cand.text)} [{numbers[cand.key]}]"
 
-    def _open_questions(self, result: SearchResult, candidates: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+    def _open_questions(self, candidates: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """Limitations the sources themselves state (quoted), from documents already cited."""
+        if not self.settings.limitations:
+            return []
         docs = {c.hit.doc_id for c in chosen}
         taken = {c.key for c in chosen}
         found = [
             c for c in candidates
-            if c.hit.doc_id in docs and c.key not in taken and _LIMITATION.search(c.text) and c.dense >= self.settings.min_sentence_score
+            if c.hit.doc_id in docs and c.key not in taken and _LIMITATION.search(c.text) and c.dense >= self.settings.min_limitation_similarity
         ]
         return found[:2]
 
-    def _open_lines(self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int]) -> list[str]:
-        unknown = [c.label for c in result.plan.concepts if not c.known and c.zipf < RARE_ZIPF]
+    def _open_lines(
+        self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], *, confident: bool
+    ) -> list[str]:
+        """Limitations the sources state; and, unless the scorer is confident the question is answered (then a word
+        the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses."""
+        quiet = confident or not self.settings.unknown_words
+        unknown = [] if quiet else [c.label for c in result.plan.concepts if not c.known and c.zipf < RARE_ZIPF and not c.rewords]
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]
@@ -293,9 +392,10 @@ class Composer:
             f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents "
             f"by meaning and by keyword, with the corpus' own aliases. Searched for: {terms}."
         )
+        spelling = _searched_lines(result.plan)
         return Answer(
             question=question,
-            text=text,
+            text="\n".join([*spelling, text]),
             citations=[],
             sources=[],
             abstained=True,
@@ -307,6 +407,7 @@ class Composer:
         return {
             "query": result.plan.question,
             "expanded_query": result.plan.expanded,
+            "corrections": {written: corrected for written, corrected in result.plan.corrections},
             "aliases": {term: list(others) for term, others in result.plan.expansions},
             "terms": result.plan.searched_terms,
             "unknown_terms": [c.label for c in result.plan.concepts if not c.known],
@@ -314,6 +415,8 @@ class Composer:
             "documents_checked": len(self.index.documents),
             "sentences_scored": len(candidates),
             "best_similarity": max((h.similarity for h in result.hits), default=None),
+            "best_evidence": _best(candidates) if candidates else None,
+            "scorer": self.scorer.version,
         }
 
     def _source(self, doc_id: str) -> Source:
@@ -336,6 +439,19 @@ class Composer:
             page=doc.page_at(cand.start),
             chunk_pages=doc.page_range(cand.hit.chunk.start, cand.hit.chunk.end),
         )
+
+
+def _best(candidates: list[Candidate]) -> float:
+    """The highest evidence among the candidates (the first is the best by fused rank, not always by evidence)."""
+    return max(c.evidence for c in candidates)
+
+
+def _searched_lines(plan: QueryPlan) -> list[str]:
+    """'Searched for “Rinvoq” (you wrote “Rinvok”).' when misspelt words were matched to the corpus' spelling."""
+    if not plan.corrections:
+        return []
+    pairs = " and ".join(f"“{corrected}” (you wrote “{written}”)" for written, corrected in plan.corrections)
+    return [f"*Searched for {pairs}.*", ""]
 
 
 def _main_topics(concepts: tuple[Concept, ...], typed: AnswerType) -> list[str]:

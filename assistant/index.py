@@ -43,7 +43,7 @@ from .lexicon import Lexicon
 from .schema import Block, Chunk, Document
 from .settings import Settings
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7  # 6: document pages (faithful loaders); 7: also bm25/surface.json (the corpus spelling of each stem)
 _CHUNK_COLUMNS = 6  # chunks.npy: document row, start, end, section, kind, sentence count
 Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
@@ -83,11 +83,20 @@ class Index:
     sentence_offsets: np.ndarray = field(init=False)
     rows: dict[str, int] = field(init=False)
     leads: dict[str, Leads] = field(init=False)
+    doc_rows: dict[str, int] = field(init=False)  # a document's place among `doc_starts`
+    doc_starts: np.ndarray = field(init=False)  # the row of each chunked document's first chunk (chunks are by document)
 
     def __post_init__(self) -> None:
         self.sentence_offsets = sentence_offsets(self.chunks)
         self.rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         self.leads = {doc_id: Leads(doc) for doc_id, doc in self.documents.items()}
+        firsts = [row for row, c in enumerate(self.chunks) if row == 0 or self.chunks[row - 1].doc_id != c.doc_id]
+        self.doc_starts = np.array(firsts, np.int64)
+        self.doc_rows = {self.chunks[row].doc_id: place for place, row in enumerate(firsts)}
+
+    def per_document_max(self, values: np.ndarray) -> np.ndarray:
+        """The largest of a per-chunk array within each document, in `doc_starts` order."""
+        return np.maximum.reduceat(values, self.doc_starts) if len(values) and len(self.doc_starts) else np.zeros(0, values.dtype)
 
     def sentence_vectors(self, chunk: Chunk) -> np.ndarray:
         """The vectors of `chunk.sentences`, in order (none for apparatus chunks)."""

@@ -1,9 +1,12 @@
-"""BM25 over chunks (bm25s) plus the term statistics the composer and the absence audit use."""
+"""BM25 over chunks (bm25s) plus the term statistics the composer and the absence audit use, and the corpus
+vocabulary that misspelt question words are matched against (rapidfuzz)."""
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -21,7 +24,7 @@ def _tokenizer() -> Tokenizer:
 class Lexicon:
     """A BM25 index (Robertson & Zaragoza 2009, Lucene variant as in bm25s) and document frequencies."""
 
-    def __init__(self, tokenizer: Tokenizer, bm25: bm25s.BM25, df: np.ndarray, n_docs: int) -> None:
+    def __init__(self, tokenizer: Tokenizer, bm25: bm25s.BM25, df: np.ndarray, n_docs: int, folder: Path | None = None) -> None:
         self._tokenizer = tokenizer
         self._stemmer = Stemmer.Stemmer("english")
         self._stopwords = set(tokenizer.stopwords)
@@ -29,6 +32,8 @@ class Lexicon:
         self._df = df
         self.n_docs = n_docs
         self._vocab = tokenizer.get_vocab_dict()  # stem -> id: all a question needs
+        self._folder = folder  # where surface.json is read from when a question first needs it
+        self._lock = threading.Lock()
 
     def _drop_word_maps(self) -> None:
         """A loaded index never tokenises documents again: its word -> stem and word -> id maps go (memory)."""
@@ -53,6 +58,41 @@ class Lexicon:
         self._tokenizer.save_vocab(str(folder))
         np.save(folder / "df.npy", self._df, allow_pickle=False)
         (folder / "lexicon.json").write_text(json.dumps({"n_docs": self.n_docs, "splitter": _SPLITTER}))
+        (folder / "surface.json").write_text(json.dumps(self.surface, ensure_ascii=False))
+
+    @cached_property
+    def surface(self) -> dict[str, str]:
+        """Each stem's shortest written form in the corpus ("dermatomyos" → "dermatomyositis"): built from the
+        tokenizer's word map at ingest, read from surface.json after loading (only when a question needs it)."""
+        if self._folder is None:
+            forms: dict[str, str] = {}
+            for word, stem in self._tokenizer.word_to_stem.items():
+                if stem and (stem not in forms or (len(word), word) < (len(forms[stem]), forms[stem])):
+                    forms[stem] = word
+            return forms
+        return dict(json.loads((self._folder / "surface.json").read_text(encoding="utf-8")))
+
+    def closest_term(self, word: str, max_distance: int) -> str | None:
+        """The corpus word nearest in spelling to a word the corpus lacks ("rinvok" → "rinvoq"): stems compared by
+        Levenshtein distance (rapidfuzz), at most `max_distance` edits; ties go to the term in more chunks."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        stem = self._stemmer.stemWord(word.lower())
+        if max_distance < 1 or stem in self._vocab:
+            return None
+        with self._lock:  # the first call reads surface.json; the stem list is built once
+            surface, stems = self.surface, self._stem_list
+        found = process.extract(stem, stems, scorer=Levenshtein.distance, score_cutoff=max_distance, limit=8)
+        found = [match for match in found if match[0][:1] == stem[:1]]  # typos rarely hit the first letter
+        if not found:
+            return None
+        best = min(found, key=lambda match: (match[1], -int(self._df[self._vocab[match[0]]]), match[0]))
+        return surface.get(best[0], best[0])
+
+    @cached_property
+    def _stem_list(self) -> list[str]:
+        return [s for s in self._vocab if s]
 
     @classmethod
     def load(cls, folder: Path) -> Lexicon:
@@ -62,7 +102,9 @@ class Lexicon:
         bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=True, load_vocab=False, allow_pickle=False, show_progress=False)
         df = np.load(folder / "df.npy", allow_pickle=False)
         n_docs = int(json.loads((folder / "lexicon.json").read_text())["n_docs"])
-        lexicon = cls(tokenizer, bm25, df, n_docs)
+        if not (folder / "surface.json").is_file():
+            raise FileNotFoundError(folder / "surface.json")
+        lexicon = cls(tokenizer, bm25, df, n_docs, folder)
         lexicon._drop_word_maps()
         return lexicon
 

@@ -20,8 +20,9 @@ class AnswerType:
     evidence: re.Pattern[str]
     missing: str
     probe: str = ""
-    required: bool = True
+    required: bool = True  # the answer must state one (a dose, a cost) or say plainly that no source does
     specific: re.Pattern[str] | None = None  # sentences matching this rank first (e.g. a named adverse event)
+    frame: bool = False  # its asking words ("generic name") are no topic of the question: not searched as concepts
 
 
 DOSE = AnswerType(
@@ -36,6 +37,7 @@ COUNT = AnswerType(
     re.compile(r"\bhow many\b|\bnumber of\b|\bsample size\b", re.I),
     re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
     "a number",
+    required=False,
 )
 SIGNIFICANCE = AnswerType(
     "significance",
@@ -43,6 +45,7 @@ SIGNIFICANCE = AnswerType(
     re.compile(r"\bp\s*(?:value)?\s*[=<>≤]\s*0?\.\d|\bP value: 0?\.\d", re.I),
     "a statistical result",
     probe="statistically significant improvement p value",
+    required=False,
     specific=re.compile(r"\bstatistically significant\b", re.I),
 )
 ADVERSE = AnswerType(
@@ -51,6 +54,7 @@ ADVERSE = AnswerType(
     re.compile(r"\bside effects?\b|\badverse\b|\bsafety\b|\btolerat|\bdiscontinu|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
     "adverse effects",
     probe="adverse events side effects discontinued treatment",
+    required=False,
     specific=re.compile(r"\bdiscontinu\w* (?:\w+ )?due to\b|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
 )
 EFFICACY = AnswerType(
@@ -127,9 +131,30 @@ SUBTYPE = AnswerType(
     probe="patients were classified as having subtypes",
     required=False,
 )
-ANSWER_TYPES: tuple[AnswerType, ...] = (
-    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, LAB_TEST, SUBTYPE, EFFICACY,
+NAME = AnswerType(
+    "name",
+    re.compile(
+        r"\b(?:generic|brand|trade|proprietary|chemical|other|full|common|drug|medical) names?\b|"
+        r"\b(?:also|otherwise) (?:called|known as)\b|\bstands? for\b|\bshort for\b",
+        re.I,
+    ),
+    re.compile(r"\(([^()]{2,60})\)"),  # a name given beside another: "Rinvoq (upadacitinib)"
+    "another name",
+    required=False,
+    frame=True,
 )
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, LAB_TEST, SUBTYPE, NAME, EFFICACY,
+)
+
+
+def without_frames(question: str) -> str:
+    """The question without the asking words of frame types ("What is the generic name for Imfinzi?" → "What is the
+    for Imfinzi?"): what is left names the topics."""
+    for typed in ANSWER_TYPES:
+        if typed.frame:
+            question = typed.asks.sub(" ", question)
+    return question
 
 
 def answer_types(question: str) -> list[AnswerType]:
@@ -167,6 +192,13 @@ _NOT_A_DRUG = {
     "the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which",
     "it", "its", "they", "them", "this", "that", "these", "those",  # "how is it dosed?": the drug is named elsewhere
 }
+
+
+DRUG_ZIPF = 3.0  # a dose target rarer than this in English may name a drug ("upadacitinib" 0.0); "similarity" (3.6) cannot
+# Drug names by their USAN/INN stems (-tinib kinase inhibitors, -mab antibodies, …) or a known glossary entry.
+DRUG_STEM = re.compile(
+    r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I
+)
 
 
 def dose_target(question: str) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .aliases import is_short_form
-from .question import AnswerType, aspect_queries
+from .question import AnswerType, aspect_queries, without_frames
 from .embed import Embedder, one_blas_thread
 from .index import Index
 from .schema import Hit
@@ -60,11 +60,12 @@ class Concept:
 class QueryPlan:
     """The question as searched: alias expansions, the expanded text and its concepts."""
 
-    question: str
+    question: str  # as searched: misspellings corrected
     expansions: tuple[tuple[str, tuple[str, ...]], ...]
     expanded: str
     rewritten: str
     concepts: tuple[Concept, ...]
+    corrections: tuple[tuple[str, str], ...] = ()  # (as written, the corpus word searched instead)
 
     @property
     def entities(self) -> list[str]:
@@ -89,6 +90,10 @@ class SearchResult:
     candidates_checked: int
     aspects: tuple[AnswerType, ...] = ()
     aspect_vectors: np.ndarray | None = None
+    # every chunk's similarity to the question (best of its wordings) and concept BM25 score, for document-level
+    # evidence beyond the retrieved chunks; empty when not computed (bm25 or dense mode only)
+    dense: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    lexical: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 class Searcher:
@@ -101,6 +106,9 @@ class Searcher:
         self._apparatus = frozenset(i for i, c in enumerate(index.chunks) if c.kind == "apparatus")
 
     def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
+        corrections = self.corrections(question)
+        for written, corrected in corrections:
+            question = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", corrected, question)
         use_aliases = self.settings.aliases if aliases is None else aliases
         expansions = [(term, tuple(others)) for term, others in self.index.aliases.expansions(question)] if use_aliases else []
         expanded = question + "".join(f" ({' ; '.join(others)})" for _, others in expansions if others)
@@ -109,7 +117,22 @@ class Searcher:
             spelled = [o for o in others if not is_short_form(o)]
             if spelled:
                 rewritten = re.sub(rf"(?<![\w-]){re.escape(term)}(?![\w-])", max(spelled, key=len), rewritten, count=1)
-        return QueryPlan(question, tuple(expansions), expanded, rewritten, tuple(self._concepts(question, expansions)))
+        concepts = tuple(self._concepts(question, expansions))
+        return QueryPlan(question, tuple(expansions), expanded, rewritten, concepts, corrections)
+
+    def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
+        """Words the corpus lacks that are no English words either ("Rinvok", "dermatomyosits"), each with the corpus
+        word nearest in spelling, when one is close enough (`spelling_edits`)."""
+        lexicon = self.index.lexicon
+        out: dict[str, str] = {}
+        for word in re.findall(r"[^\W\d_]{5,}", QUESTION_WORDS.sub(" ", question)):
+            if word in out or lexicon.stem_ids(lexicon.stems(word)) or english_zipf(word) >= self.settings.spelling_zipf:
+                continue
+            edits = 1 if len(word) < self.settings.spelling_long_word else 2
+            found = lexicon.closest_term(word, edits)
+            if found:
+                out[word] = _cased_like(found, word)
+        return tuple(out.items())
 
     def _embed_with_rewordings(self, plan: QueryPlan, texts: list[str]) -> tuple[QueryPlan, np.ndarray]:
         """Embed `texts` and, in the same pass, the words needed to mark rewordings in the plan."""
@@ -129,7 +152,7 @@ class Searcher:
             stems = set(lexicon.stems(term))
             covered |= stems
             concepts.append(self._concept(term, alternatives))
-        for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", question))):
+        for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", without_frames(question)))):
             stems = frozenset(lexicon.stems(word)) - covered
             if stems and word not in {t for t, _ in expansions}:
                 covered |= stems
@@ -161,7 +184,8 @@ class Searcher:
         mode = mode or self.settings.mode
         plan = self.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
-        aspects = aspect_queries(plan.question, plan.entities[:1]) if mode != "bm25" and with_aspects else []
+        asks = mode != "bm25" and with_aspects and self.settings.aspect_queries
+        aspects = aspect_queries(plan.question, plan.entities[:1]) if asks else []
         queries = texts + [q for _, q in aspects]
         plan, vectors = self._embed_with_rewordings(plan, queries) if with_aspects else (plan, self.embedder.embed(queries))  # one pass
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
@@ -169,8 +193,9 @@ class Searcher:
             return SearchResult([], plan, query_vectors, 0)
         similarity = self.index.all_vectors() @ vectors.T  # every chunk against the question and its aspects at once
         rankings: list[tuple[np.ndarray, float]] = []
+        lexical = self._concept_bm25(plan) if mode in ("hybrid", "bm25") else np.zeros(0, np.float32)
         if mode in ("hybrid", "bm25"):
-            rankings.append((self._top(self._concept_bm25(plan)), 1.0))
+            rankings.append((self._top(lexical), 1.0))
         deep = self._dense(similarity, _POOL_DEPTH * self.settings.candidates) if mode != "bm25" else []
         if mode in ("hybrid", "dense"):
             dense = [r[: self.settings.candidates] for r in deep[: len(texts)]]
@@ -186,10 +211,10 @@ class Searcher:
         ]
         chosen = self._diversify(hits, k)
         if not aspects:
-            return SearchResult(chosen, plan, query_vectors, len(hits))
+            return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=lexical)
         aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
         chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen)
-        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors)
+        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors, closeness, lexical)
 
     @one_blas_thread
     def audit(self, question: str, per_document: int = 6) -> SearchResult:
@@ -216,7 +241,7 @@ class Searcher:
                 continue  # every passage was scored; the best documents' passages go on to be composed
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
-        return SearchResult(hits, plan, query_vectors, len(self.index.chunks))
+        return SearchResult(hits, plan, query_vectors, len(self.index.chunks), dense=similarity, lexical=lexical)
 
     def _aspect_hits(self, queries: list[str], dense: list[np.ndarray], hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
         """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document
@@ -332,6 +357,13 @@ def _rewordings(concepts: tuple[Concept, ...], unknown: list[Concept], known: li
     similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
     closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
     return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= _REWORDING else c for c in concepts]
+
+
+def _cased_like(found: str, written: str) -> str:
+    """The corpus word in the writer's case pattern: "rinvoq" for "Rinvok" reads "Rinvoq"."""
+    if written.isupper():
+        return found.upper()
+    return found[:1].upper() + found[1:] if written[:1].isupper() else found
 
 
 def english_zipf(word: str) -> float:

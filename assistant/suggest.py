@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .question import DRUG_STEM
 from .schema import Answer
 
 if TYPE_CHECKING:
@@ -22,10 +23,6 @@ _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# Drug names by their USAN/INN stems (-tinib kinase inhibitors, -mab antibodies, …) or a known glossary entry.
-_DRUG = re.compile(
-    r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I
-)
 _MAX_PROBES = 5
 
 
@@ -43,7 +40,7 @@ def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str
             if (hit.doc_id, start, end) in cited:
                 continue
             sentence = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group and _DRUG.search(t)]
+            others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group and DRUG_STEM.search(t)]
             for cue, template in _TOPICS:
                 if not cue.search(sentence) or ("{other}" in template and not others):
                     continue

@@ -44,6 +44,8 @@ DEFINITIONS: dict[str, str] = {
     "span_in_bottom_line": "COVID-QA: share of questions whose bottom line quotes a sentence holding >= 60% of the gold "
     "answer span's words",
     "span_in_answer": "COVID-QA: share of questions with such a sentence quoted anywhere in the answer",
+    "abstains_without_own_document": "PubMedQA: share of the asked questions answered 'not covered' (abstained, or an "
+    "absence stated in the assistant's own words) by an index of every other abstract: nothing there answers them",
     "long_answer_recall": "PubMedQA: mean share of the LONG_ANSWER's content words found in the bottom line's quotes "
     "from the question's own abstract (the conclusion itself is not indexed); reported, no threshold",
 }

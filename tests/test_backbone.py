@@ -99,8 +99,10 @@ def test_off_topic_question_abstains(assistant: Assistant) -> None:
 
 def test_a_dose_the_sources_never_state_is_reported_missing(assistant: Assistant) -> None:
     answer = assistant.ask("What is the recommended dose of upadacitinib for dermatomyositis?")
-    assert answer.abstained, "no source states an upadacitinib dose"
-    assert "upadacitinib" in answer.text
+    opening = answer.text.split("\n\n", 1)[0]
+    assert opening.startswith("**Not stated.**") and "dose for upadacitinib" in opening, "no source states an upadacitinib dose"
+    assert not answer.abstained and answer.citations, "the rule shapes the answer; the evidence about upadacitinib is still quoted"
+    assert not any(re.search(r"\bupadacitinib\b[^.]{0,40}\b\d+ ?mg\b", c.quote, re.I) for c in answer.citations)
 
 
 def test_a_dose_the_sources_state_is_quoted(assistant: Assistant) -> None:

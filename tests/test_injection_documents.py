@@ -51,8 +51,12 @@ def test_real_sources_are_still_cited(hostile_setup, seed_assistant: Assistant) 
     seeds = set(seed_assistant.index.documents)
     assert not after.abstained
     assert {c.doc_id for c in after.citations} >= seeds
-    # the hostile text can displace real quotes (there is a per-answer budget) but never alter them
-    assert _quotes(after, seeds) and _quotes(after, seeds) <= _quotes(before, seeds)
+    # the hostile text can change which real passages are quoted (the evidence scorer reads each document's
+    # standing), but never alters them, and the case series' finding and the other source's position stay
+    assert_verbatim(assistant, after)
+    for finding in (r"improves cutaneous disease", r"not currently recommended"):
+        assert any(re.search(finding, q) for q in _quotes(before, seeds)), finding
+        assert any(re.search(finding, q) for q in _quotes(after, seeds)), finding
 
 
 QUESTIONS = [
