@@ -282,6 +282,13 @@ class LLMSettings(_Section):
         le=1,
         description="Share of the LLM's sentences that must pass verification, else the extractive answer is shown.",
     )
+    require_sources: bool = Field(
+        default=True,
+        description=(
+            "Every source the extractive bottom line or a disagreement note relies on is cited in the LLM answer: "
+            "when the draft leaves one out, its bottom-line sentence is added verbatim, cited, with a notice."
+        ),
+    )
 
 
 class Settings(_Section):

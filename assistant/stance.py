@@ -54,6 +54,17 @@ FOR = re.compile(
 HEDGE = re.compile(r"\bmay\b|\bmight\b|\bappear(?:s|ed)?\b|\bsuggest|\bpossibl|\btheoretical\b|\bpromise\b", re.I)
 
 
+_ANSWER_WORD = re.compile(r"^\W*(yes|no)\s*[,.;:!\u2013\u2014-]", re.I)  # "Yes, …" / "No. …", not "No patients …"
+
+
+def answer_word(sentence: str) -> tuple[Stance, str]:
+    """A leading yes/no answer ('for' / 'against'), and the rest of the sentence; ('neutral', sentence) without one."""
+    match = _ANSWER_WORD.match(sentence)
+    if not match:
+        return "neutral", sentence
+    return ("for" if match.group(1).lower() == "yes" else "against"), sentence[match.end() :]
+
+
 def stance_of(sentence: str) -> Stance:
     """'against' wins over 'for' in the same sentence: "not recommended … insufficient evidence" is against."""
     if AGAINST.search(sentence):

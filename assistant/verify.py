@@ -1,13 +1,18 @@
 """The verifier: an LLM's draft, sentence by sentence, against the passages it cites. Pure functions, no LLM.
 
 A sentence is kept only if
+- it is a sentence, not a fragment led by its citation marker ("[1] Two as monotherapy");
 - it cites at least one passage, and every number it cites was one of the passages given;
 - every number, dose, percentage and p value in it appears in its cited passages (a dose with its unit);
 - its stance agrees with theirs (stance.stance_of: "not recommended" vs "recommended", "no evidence" vs
   "effective"); a sentence with no stance that cites only passages against the treatment has dropped a negation;
+- a yes/no opening agrees with the rest of its sentence, or, when that takes no side, with the passages it cites
+  ("Yes, Rinvoq is not currently recommended …" is dropped);
 - every drug, disease or abbreviation it names appears in its cited passages, under that name or a corpus alias
   ("Rinvoq" is supported by "upadacitinib").
-Passages are the citations' verbatim quotes: what the reader can check in the references.
+Passages are the citations' verbatim quotes: what the reader can check in the references. Sentences are split
+with the chunker's splitter (chunk.split_sentences), the one that made the passages: decimals, ranges, "Fig. 2B."
+and abbreviations are handled once, for both.
 """
 
 from __future__ import annotations
@@ -17,14 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .aliases import AliasTable, mentions
+from .chunk import split_sentences
 from .index import Index
 from .schema import Answer
-from .stance import stance_of
+from .stance import answer_word, stance_of
 
 _MARKER = re.compile(r"\[(?:passages?\s*)?(\d+(?:\s*[,;–-]\s*\d+)*)\]", re.I)
-_SENTENCE_END = re.compile(
-    r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)[.!?](?:\s*\[(?:passages?\s*)?\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s|$)", re.I
-)
+_LEADING_MARKERS = re.compile(rf"^(?:\s*{_MARKER.pattern})+", re.I)
 _EMPHASIS = re.compile(r"\*\*|__")
 _LEAD = re.compile(r"^\s*(?:(?:[-*•]|\d+[.)]|#+)\s+|(?:answer|summary)\s*:\s*)+", re.I)
 NOT_COVERED = re.compile(r"\bnot covered\b", re.I)
@@ -92,15 +96,21 @@ class Verification:
 # ---------------------------------------------------------------- sentences
 
 def split_claims(draft: str) -> list[Claim]:
-    """The draft's sentences, each with the markers that follow it ("… 2.5. [3]" cites [3])."""
+    """The draft's sentences, each with the markers that follow it ("… 2.5. [3]" cites [3]); a line's first
+    sentence keeps markers that lead it ("[1] Two as monotherapy": a fragment, see check_claim)."""
     claims = []
     for line in draft.splitlines():
         line = _LEAD.sub("", _EMPHASIS.sub("", line)).strip()
-        start = 0
-        ends = [m.end() for m in _SENTENCE_END.finditer(line)]
-        for end in [*ends, len(line)]:
-            text = line[start:end].strip()
-            start = end
+        texts: list[str] = []
+        for start, end in split_sentences(line, 0, len(line)):
+            text = line[start:end]
+            lead = _LEADING_MARKERS.match(text)
+            if lead and texts:  # "… 2.5. [3] It was …": [3] closes the sentence before
+                texts[-1] += " " + lead.group(0).strip()
+                text = text[lead.end() :].strip()
+            if text:
+                texts.append(text)
+        for text in texts:
             body = re.sub(r"\s+", " ", _MARKER.sub(" ", text)).strip()
             if re.search(r"\w", body):
                 claims.append(Claim(text, body, cited_numbers(text)))
@@ -137,13 +147,18 @@ def check_claim(claim: Claim, passages: Mapping[int, str], aliases: AliasTable) 
     """Why the claim is not supported by the passages it cites, or None when it is."""
     if NOT_COVERED.search(claim.body):
         return "the model said the passages do not cover the question"
+    if _LEADING_MARKERS.match(claim.text):
+        return "a fragment led by its citation marker, not a sentence of the answer"
     if not claim.cited:
         return "cites no passage"
     unknown = [n for n in claim.cited if n not in passages]
     if unknown:
         return f"cites {_marks(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not among the passages given ({_marks(sorted(passages))})"
     cited = [passages[n] for n in claim.cited]
-    return number_problem(claim, cited) or stance_problem(claim, cited) or name_problem(claim, cited, aliases)
+    return (
+        number_problem(claim, cited) or direction_problem(claim, cited) or stance_problem(claim, cited)
+        or name_problem(claim, cited, aliases)
+    )
 
 
 def number_problem(claim: Claim, cited: list[str]) -> str | None:
@@ -169,6 +184,22 @@ def stance_problem(claim: Claim, cited: list[str]) -> str | None:
         return f"reads as '{stance}' but {_marks(claim.cited)} {'reads' if len(cited) == 1 else 'read'} as {' / '.join(sorted(sides))}"
     if stance == "neutral" and sides == {"against"}:
         return f"drops the negative position of {_marks(claim.cited)} (not recommended / no evidence)"
+    return None
+
+
+def direction_problem(claim: Claim, cited: list[str]) -> str | None:
+    """A yes/no opening that points the other way from its own sentence or, when that takes no side, from every
+    passage it cites."""
+    word, rest = answer_word(claim.body)
+    if word == "neutral":
+        return None
+    said = "yes" if word == "for" else "no"
+    stance = stance_of(rest)
+    if stance not in ("neutral", word):
+        return f"opens with '{said}' but the sentence reads as '{stance}'"
+    sides = {stance_of(p) for p in cited} - {"neutral"}
+    if stance == "neutral" and sides and word not in sides:
+        return f"answers '{said}' where {_marks(claim.cited)} {'reads' if len(cited) == 1 else 'read'} as {' / '.join(sorted(sides))}"
     return None
 
 

@@ -28,11 +28,12 @@ from urllib.parse import urlsplit, urlunsplit
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from .compose import quoted
 from .errors import ConfigError, ModelError
 from .index import Index
 from .schema import Answer
 from .settings import LLMSettings
-from .verify import Verification, verify_draft
+from .verify import Claim, Verification, verify_draft
 
 EXTRACTIVE = "extractive"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "ollama": "http://127.0.0.1:11434"}
@@ -266,7 +267,14 @@ class Writer:
             fallback = with_notice(extractive, self._rejected(verification))
             fallback.metadata.update(metadata)
             return fallback
-        return written_answer(extractive, verification, metadata, self._kept_notice(verification))
+        added = left_out(extractive, verification.kept) if self.settings.require_sources else []
+        answer = written_answer(extractive, verification, metadata, self._kept_notice(verification), added)
+        if added:
+            titles = {c.number: c.title for c in extractive.citations}
+            left = "; ".join(f"{titles[a.cited[0]]} [{a.cited[0]}]" for a in added)
+            answer.notices.append(f"The model's draft left out {left}: the extractive answer's sentence is added verbatim.")
+            answer.metadata["added_sentences"] = [a.text for a in added]
+        return answer
 
     def _rejected(self, verification: Verification) -> str:
         return (
@@ -301,10 +309,29 @@ def public_url(url: str) -> str:
 
 # ---------------------------------------------------------------- answers
 
-def written_answer(extractive: Answer, verification: Verification, metadata: dict[str, object], notice: str) -> Answer:
-    """The kept sentences (with the extractive answer's [n] numbers) plus its disagreement notes; citations pruned to those cited."""
-    lines = [" ".join(c.text for c in verification.kept)]
-    cited = {n for c in verification.kept for n in c.cited}
+def left_out(extractive: Answer, kept: tuple[Claim, ...]) -> list[Claim]:
+    """For each source the extractive bottom line or a disagreement note relies on that no kept sentence cites, its
+    first bottom-line sentence (else the sentence the note cites), verbatim and cited."""
+    by_number = {c.number: c for c in extractive.citations}
+    relied = [*extractive.bottom_line, *(number for note in extractive.disagreements for number, _, _ in note.sides)]
+    cited_docs = {by_number[n].doc_id for claim in kept for n in claim.cited if n in by_number}
+    added: dict[str, Claim] = {}
+    for number in relied:
+        citation = by_number.get(number)
+        if citation and citation.doc_id not in cited_docs and citation.doc_id not in added:
+            added[citation.doc_id] = Claim(f"{quoted(citation.quote)} [{number}]", citation.quote, (number,))
+    return list(added.values())
+
+
+def written_answer(
+    extractive: Answer, verification: Verification, metadata: dict[str, object], notice: str, added: list[Claim] | None = None
+) -> Answer:
+    """The kept sentences (with the extractive answer's [n] numbers), then the verbatim sentences `added` for the
+    sources the draft left out, plus the disagreement notes; citations pruned to those cited. The bottom line is
+    what the first sentence cites."""
+    written = [*verification.kept, *(added or [])]
+    lines = [" ".join(c.text for c in written)]
+    cited = {n for c in written for n in c.cited}
     for note in extractive.disagreements:
         lines += ["", f"**Sources disagree.** {note.note}"]
         cited |= {number for number, _, _ in note.sides}
@@ -317,6 +344,7 @@ def written_answer(extractive: Answer, verification: Verification, metadata: dic
         sources=[s for s in extractive.sources if s.doc_id in docs],
         notices=[*extractive.notices, notice],
         metadata={**extractive.metadata, **metadata, "llm_sentences": [c.text for c in verification.kept]},
+        bottom_line=list(written[0].cited),
     )
 
 

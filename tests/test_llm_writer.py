@@ -116,7 +116,7 @@ def test_an_inverted_recommendation_is_dropped(assistant: Assistant, extractive:
     )
     answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
     assert "'for'" in dropped_reason(answer, "is recommended") and "against" in dropped_reason(answer, "is recommended")
-    assert "negative position" in dropped_reason(answer, "can help"), "the 1.5B model's inversion"
+    assert "answers 'yes' where" in dropped_reason(answer, "can help"), "the 1.5B model's inversion"
     assert answer.metadata["llm_sentences"] == [split_claims(draft)[2].text]
 
 
@@ -159,6 +159,75 @@ def test_precision_hook_rereads_the_documents(assistant: Assistant, extractive: 
     answer.metadata["llm_sentences"] = [f"CDASI fell from 10.5 to 1.5 [{n['cdasi']}].", *answer.metadata["llm_sentences"]]
     assert llm_citation_precision(answer, assistant.index) == 0.5
     assert llm_citation_precision(extractive, assistant.index) is None
+
+
+# ---------------------------------------------------------------- answer-level checks
+
+def case_series_cited(assistant: Assistant, answer: Answer) -> bool:
+    series = next(d for d in assistant.index.documents if d.startswith("beckett"))
+    return any(c.doc_id == series for c in answer.citations) and any(f"[{c.number}]" in answer.text for c in answer.citations if c.doc_id == series)
+
+
+def test_a_yes_that_contradicts_its_own_sentence_is_dropped(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
+    draft = (
+        f"Yes, Rinvoq (upadacitinib) is not currently recommended as an established treatment for dermatomyositis "
+        f"in patients already receiving IVIG therapy [{n['position']}]. "
+        f"In a case series, upadacitinib improves cutaneous disease in refractory DM [{n['improves']}]. "
+        f"No, Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
+    )
+    answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
+    assert dropped_reason(answer, "Yes, Rinvoq") == "opens with 'yes' but the sentence reads as 'against'"
+    assert [s[:3] for s in answer.metadata["llm_sentences"]] == ["In ", "No,"], "a 'no' that agrees with its sentence stays"
+
+
+def test_a_draft_citing_one_of_two_disagreeing_sources_gets_the_other_added(
+    assistant: Assistant, extractive: Answer, n: dict[str, int]
+) -> None:
+    assert extractive.disagreements, "the seed answer flags the disagreement"
+    draft = f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
+    answer = written(assistant, extractive, draft)
+    assert answer.text.startswith(draft), "the model's sentence first"
+    added = answer.metadata["added_sentences"]
+    assert len(added) == 1 and case_series_cited(assistant, answer)
+    number = int(re.search(r"\[(\d+)\]$", added[0]).group(1))
+    quote = next(c.quote for c in answer.citations if c.number == number)
+    assert added[0] == f"“{quote}” [{number}]" and number in extractive.bottom_line, "the bottom line's sentence, verbatim"
+    assert any("left out" in notice and "case series" in notice for notice in answer.notices)
+    unchecked = written(assistant, extractive, draft, require_sources=False)
+    assert "added_sentences" not in unchecked.metadata and unchecked.text.startswith(draft), "off: the draft as verified"
+
+
+def test_marker_first_fragments_are_not_an_answer(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
+    """The 0.5B model's list: verbatim pieces with the marker first."""
+    draft = f"[{n['ivig']}] Two as monotherapy\n[{n['improves']}] JAK1 selectivity introduces a second generation of JAK inhibitors"
+    answer = written(assistant, extractive, draft)
+    assert all("fragment led by its citation marker" in d["reason"] for d in answer.metadata["dropped_sentences"])
+    assert answer.text == extractive.text and any("extractive answer" in notice for notice in answer.notices)
+
+
+def test_a_range_inside_parentheses_is_one_sentence_and_kept(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
+    sentence = (
+        f"CDASI improved from a median of 10.5 (IQR 7.8–12.2) to 2.5 (IQR 0.75–5.5) (p value = 0.014) [{n['cdasi']}]."
+    )
+    assert [c.text for c in split_claims(sentence)] == [sentence]
+    answer = written(assistant, extractive, f"{sentence} Rinvoq is not currently recommended for dermatomyositis [{n['position']}].")
+    assert answer.metadata["dropped_sentences"] == [] and answer.text.startswith(sentence)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{position}].",
+        "Yes, Rinvoq is not currently recommended [{position}]. Not covered by the indexed sources.",
+        "[{ivig}] Two as monotherapy\n[{position}] not currently recommended",
+        "Upadacitinib is a JAK inhibitor with no evidence in dermatomyositis.",
+    ],
+    ids=["one source", "contradiction", "fragments", "uncited"],
+)
+def test_no_draft_drops_the_case_series(assistant: Assistant, extractive: Answer, n: dict[str, int], draft: str) -> None:
+    """Whatever the model writes, the seed question's answer keeps the evidence seed 000 missed."""
+    answer = written(assistant, extractive, draft.format(**n))
+    assert case_series_cited(assistant, answer)
 
 
 # ---------------------------------------------------------------- the prompt
