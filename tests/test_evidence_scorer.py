@@ -69,6 +69,28 @@ def test_the_packaged_scorer_matches_this_codes_features() -> None:
     assert probabilities.shape == (2,) and np.all((probabilities >= 0) & (probabilities <= 1))
 
 
+def test_the_numpy_trees_give_lightgbms_probabilities(assistant: Assistant) -> None:
+    """Answering reads the trees with numpy (no 1.5 s lightgbm import); LightGBM itself is the reference."""
+    lightgbm = pytest.importorskip("lightgbm")
+    booster = lightgbm.Booster(model_file=str(MODEL_DIR / "model.txt"))
+    result = assistant.searcher.search("Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?")
+    found = assistant.composer.signals(result)
+    real = features(found, assistant.composer.evidence_context(result))
+    rng = np.random.default_rng(14)
+    noisy = real[rng.integers(0, len(real), 400)] * rng.uniform(0.5, 1.5, (400, len(FEATURES))).astype(np.float32)
+    noisy[rng.random(noisy.shape) < 0.05] = np.nan  # missing values follow LightGBM's rule for each split
+    for rows in (real, noisy):
+        assert np.allclose(EvidenceModel().predict(rows), booster.predict(rows, num_threads=1), rtol=0, atol=1e-12)
+
+
+def test_trees_the_evaluator_cannot_read_are_refused(tmp_path: Path) -> None:
+    text = (MODEL_DIR / "model.txt").read_text()
+    (tmp_path / "model.txt").write_text(text.replace("num_cat=0", "num_cat=1", 1))
+    shutil.copy(MODEL_DIR / "meta.json", tmp_path / "meta.json")
+    with pytest.raises(ModelError, match="cannot be read .*categorical"):
+        EvidenceModel(tmp_path).predict(np.zeros((1, len(FEATURES)), np.float32))
+
+
 def test_a_missing_or_stale_scorer_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="eval.train_scorer"):
         EvidenceModel(tmp_path).predict(np.zeros((1, len(FEATURES)), np.float32))
