@@ -71,7 +71,8 @@ def test_the_packaged_scorer_matches_this_codes_features() -> None:
 
 def test_the_numpy_trees_give_lightgbms_probabilities(assistant: Assistant) -> None:
     """Answering reads the trees with numpy (no 1.5 s lightgbm import); LightGBM itself is the reference."""
-    lightgbm = pytest.importorskip("lightgbm")
+    import lightgbm  # the test extra's reference implementation
+
     booster = lightgbm.Booster(model_file=str(MODEL_DIR / "model.txt"))
     result = assistant.searcher.search("Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?")
     found = assistant.composer.signals(result)
