@@ -16,7 +16,7 @@ from .compose import CitationRegistry, Composer
 from .conversation import Conversation
 from .embed import Embedder, default_embedder
 from .errors import AssistantError, IndexMissing, QuestionError
-from .evidence import EvidenceModel
+from .evidence import EvidenceModel, shipped_scorer
 from .index import Index, IngestReport, Progress, build_index, load_index
 from .formats.markdown import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
@@ -34,7 +34,7 @@ class Assistant:
         self.settings = settings
         self.embedder = embedder
         self.writer = writer  # None: extractive answers
-        self.scorer = scorer or EvidenceModel()
+        self.scorer = scorer or shipped_scorer()
         self._swap_lock = threading.Lock()
         self.last_report: IngestReport | None = None
         self._install(index)

@@ -180,10 +180,11 @@ class Composer:
         docs = {c.hit.doc_id for c in candidates if c.evidence >= bar}
         by_rule = sorted((c for c in candidates if c.rule >= relevant), key=lambda c: -c.rule)
         docs.update(list(dict.fromkeys(c.hit.doc_id for c in by_rule))[: self.settings.rule_documents])
-        stating = [r[0] for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))]
-        stating = stating if self.settings.aspect_documents else []
-        docs.update(c.hit.doc_id for c in stating)
-        return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c in stating)]
+        stating: set[tuple[str, int, int]] = set()
+        if self.settings.aspect_documents:
+            stating = {r[0].key for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))}
+            docs.update(doc_id for doc_id, _, _ in stating)
+        return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c.key in stating)]
 
     def _unstated(self, plan: QueryPlan, admitted: list[Candidate]) -> str | None:
         """What a question that asks for a dose of a drug or a cost lacks when no admitted sentence states it about the

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -268,6 +268,13 @@ def _tree(block: str) -> dict[str, list[float]]:
         raise ValueError("linear or categorical trees")
     keys = ("split_feature", "threshold", "decision_type", "left_child", "right_child", "leaf_value")
     return {k: [float(v) for v in (_field(block, k) or "").split()] for k in keys}
+
+
+@cache
+def shipped_scorer() -> EvidenceModel:
+    """The scorer in assistant/models/evidence/, read once per process and shared by every Assistant (its trees
+    are read-only)."""
+    return EvidenceModel()
 
 
 class EvidenceModel:

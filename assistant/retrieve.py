@@ -122,7 +122,7 @@ class Searcher:
 
     def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
         """Words the corpus lacks that are no English words either ("Rinvok", "dermatomyosits"), each with the corpus
-        word nearest in spelling, when one is close enough (`spelling_edits`)."""
+        word nearest in spelling, within one edit (two from `spelling_long_word` letters on)."""
         lexicon = self.index.lexicon
         out: dict[str, str] = {}
         for word in re.findall(r"[^\W\d_]{5,}", QUESTION_WORDS.sub(" ", question)):
