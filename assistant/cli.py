@@ -15,13 +15,34 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answer
 
 IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="Index folder (default: .index/ in the project).")]
 CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Corpus folder (default: corpus/ in the project).")]
+StoreOpt = Annotated[Optional[str], typer.Option("--store", help="Where chunks are searched: local (default) or qdrant.")]
+QdrantUrlOpt = Annotated[Optional[str], typer.Option("--qdrant-url", help="Qdrant server, e.g. http://localhost:6333 (implies --store qdrant).")]
+QdrantPathOpt = Annotated[Optional[Path], typer.Option("--qdrant-path", help="Embedded Qdrant folder (implies --store qdrant).")]
 
 
-def _settings(corpus: Path | None, index: Path | None, **llm: str | None):  # type: ignore[no-untyped-def]
-    from .settings import LLMSettings, Settings
+def _settings(  # type: ignore[no-untyped-def]
+    corpus: Path | None,
+    index: Path | None,
+    store: tuple[str | None, str | None, Path | None] = (None, None, None),
+    ingest: dict[str, object] | None = None,
+    **llm: str | None,
+):
+    from pydantic import ValidationError
 
-    changes = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
-    return Settings(**changes, llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}))
+    from .errors import ConfigError
+    from .settings import IngestSettings, LLMSettings, Settings, StoreSettings
+
+    kind, url, path = store
+    changes: dict[str, object] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    try:
+        if kind or url or path:
+            changes["store"] = StoreSettings(kind=kind or "qdrant", qdrant_url=url, qdrant_path=path)  # type: ignore[arg-type]
+        if ingest:
+            changes["ingest"] = IngestSettings(**{k: v for k, v in ingest.items() if v is not None})  # type: ignore[arg-type]
+        return Settings(**changes, llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}))  # type: ignore[arg-type]
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"Invalid option ({reasons}). See `assistant --help`.") from exc
 
 
 def _fail(exc: AssistantError) -> None:
@@ -34,6 +55,12 @@ def _fail(exc: AssistantError) -> None:
 def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the corpus folder).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything from scratch.")] = False,
+    engine: Annotated[Optional[str], typer.Option("--engine", help="local (default) or ray: chunk and embed on Ray Data.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Ray embedding actors (with --engine ray).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster (default: $RAY_ADDRESS or a local Ray).")] = None,
+    store: StoreOpt = None,
+    qdrant_url: QdrantUrlOpt = None,
+    qdrant_path: QdrantPathOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -43,9 +70,11 @@ def ingest(
     from .embed import default_embedder
     from .index import build_index
 
-    settings = _settings(corpus, index)
-    targets = paths or [settings.corpus_dir]
     try:
+        settings = _settings(
+            corpus, index, (store, qdrant_url, qdrant_path), {"engine": engine, "workers": workers, "ray_address": ray_address}
+        )
+        targets = paths or [settings.corpus_dir]
         embedder = default_embedder(settings.embed)
         with Progress(transient=True) as bar:
             task = bar.add_task("embedding", total=None)
@@ -74,6 +103,9 @@ def ask(
         Optional[str], typer.Option("--base-url", help="LLM endpoint, e.g. http://127.0.0.1:8080/v1 (key: $OPENAI_API_KEY).")
     ] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="LLM model name the endpoint serves.")] = None,
+    store: StoreOpt = None,
+    qdrant_url: QdrantUrlOpt = None,
+    qdrant_path: QdrantPathOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -82,7 +114,7 @@ def ask(
     from .render import print_answer
 
     try:
-        settings = _settings(corpus, index, backend=backend, base_url=base_url, model=model)
+        settings = _settings(corpus, index, (store, qdrant_url, qdrant_path), backend=backend, base_url=base_url, model=model)
         answer = Assistant.load(settings).ask(question, k=k)
     except AssistantError as exc:
         _fail(exc)
@@ -97,6 +129,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     share: Annotated[bool, typer.Option("--share", help="Create a public Gradio share link.")] = False,
+    store: StoreOpt = None,
+    qdrant_url: QdrantUrlOpt = None,
+    qdrant_path: QdrantPathOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
@@ -104,7 +139,7 @@ def serve(
     from .ui import serve as run_server
 
     try:
-        run_server(_settings(corpus, index), host=host, port=port, share=share)
+        run_server(_settings(corpus, index, (store, qdrant_url, qdrant_path)), host=host, port=port, share=share)
     except AssistantError as exc:
         _fail(exc)
 

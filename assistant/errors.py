@@ -7,6 +7,8 @@
     ├── IndexError_            the index is missing, corrupt or built differently
     │   ├── IndexMissing
     │   └── IndexMismatch      built with another model, chunker or format
+    ├── StoreError             the vector store (a Qdrant server or folder) cannot be reached or used
+    ├── IngestError            a distributed ingest (Ray) failed; the previous index stays live
     ├── QuestionError          a question that cannot be asked (empty, …)
     └── ModelError             the embedding model (or an LLM backend) failed to load or run
 """
@@ -46,6 +48,14 @@ class IndexMissing(IndexError_):
 
 class IndexMismatch(IndexError_):
     """The index was built with another model, chunker or format version."""
+
+
+class StoreError(AssistantError):
+    """The vector store cannot be reached or used; the message names the setting to fix."""
+
+
+class IngestError(AssistantError):
+    """An ingest failed as a whole (a Ray worker died, the cluster is unreachable); nothing was switched."""
 
 
 class QuestionError(AssistantError):

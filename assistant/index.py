@@ -4,6 +4,8 @@ Layout of an index folder:
     CURRENT                 name of the live version (replaced atomically)
     versions/<name>/        manifest.json, documents.json, chunks.json + chunks.npy + chunk_spans.npy, vectors.faiss,
                             sentences.npy, aliases.json, bm25/
+With store.kind='qdrant' each version is also published as the Qdrant collection '<prefix>-<name>' before CURRENT
+points at it (assistant/store.py); searching then asks Qdrant, and vectors.faiss is the checkpoint re-indexing reuses.
 documents.json holds each document's text and blocks and, for PDFs, its page marks ("pages": [[offset, page], …],
 where each page's text starts; added in format 6).
 Chunks are stored by column: their numbers in chunks.npy (document row, start, end, section, kind, sentence count)
@@ -35,17 +37,18 @@ import faiss
 import numpy as np
 
 from .aliases import AliasTable, mine_aliases
-from .chunk import CHUNKER_VERSION, Leads, chunk_document
+from .chunk import CHUNKER_VERSION, Leads
 from .embed import Embedder
 from .errors import DocumentError, IndexError_, IndexMismatch, IndexMissing
 from .ingest import check_file, discover, load_document
 from .lexicon import Lexicon
-from .schema import Block, Chunk, Document
+from .prepare import Engine, LocalEngine, Prepared, Progress, distinct_texts, embedded_sentences
+from .schema import Chunk, Document, document_from_json, document_to_json
 from .settings import Settings
+from .store import ChunkStore, LocalStore, QdrantStore, publish, published, switch_alias
 
 FORMAT_VERSION = 7  # 6: document pages (faithful loaders); 7: also bm25/surface.json (the corpus spelling of each stem)
 _CHUNK_COLUMNS = 6  # chunks.npy: document row, start, end, section, kind, sentence count
-Progress = Callable[[str, int, int], None]
 REBUILD_HINT = "Run `assistant ingest --rebuild` to build it again from the corpus."
 
 
@@ -76,7 +79,7 @@ class Index:
     manifest: dict[str, object]
     documents: dict[str, Document]
     chunks: list[Chunk]
-    vectors: faiss.Index
+    store: ChunkStore  # where the chunk vectors and BM25 postings are searched (assistant/store.py)
     lexicon: Lexicon
     aliases: AliasTable
     sentences: np.ndarray  # float16, one row per sentence of each non-apparatus chunk, in chunk order
@@ -104,13 +107,8 @@ class Index:
         return np.asarray(self.sentences[self.sentence_offsets[row] : self.sentence_offsets[row + 1]], dtype=np.float32)
 
     def all_vectors(self) -> np.ndarray:
-        """Every chunk vector: a read-only view of the FAISS index's own storage (no copy)."""
-        n, d = self.vectors.ntotal, self.vectors.d
-        if not n:
-            return np.zeros((0, d), np.float32)
-        view = faiss.rev_swig_ptr(faiss.downcast_index(self.vectors).get_xb(), n * d).reshape(n, d)
-        view.flags.writeable = False
-        return view
+        """Every chunk vector (read-only; no copy for the local store)."""
+        return self.store.all_vectors()
 
 
 # ---------------------------------------------------------------- reading
@@ -129,15 +127,16 @@ def current_version(index_dir: Path) -> Path:
     return folder
 
 
-def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index:
-    """Load the live version, refusing one built with another model, chunker or format."""
+def load_index(index_dir: Path, embedder: Embedder, settings: Settings, *, local: bool = False) -> Index:
+    """Load the live version, refusing one built with another model, chunker or format. It searches the store
+    settings.store names, or (`local`, as ingest reads the previous version) the folder's own vectors."""
     folder = current_version(index_dir)
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
         check_compatible(manifest, embedder, settings)
-        documents = {d["doc_id"]: _document_from_json(d) for d in json.loads((folder / "documents.json").read_text())}
+        documents = {d["doc_id"]: document_from_json(d) for d in json.loads((folder / "documents.json").read_text())}
         chunks = _load_chunks(folder, list(documents.values()))
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        vectors = faiss.read_index(str(folder / "vectors.faiss")) if local or settings.store.kind == "local" else None
         lexicon = Lexicon.load(folder / "bm25")
         aliases = AliasTable.from_json(json.loads((folder / "aliases.json").read_text()))
         sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
@@ -146,23 +145,20 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings) -> Index
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
     identity = {k: v for k, v in manifest.items() if k != "documents"}  # the per-document listing is for readers of the file
-    index = Index(folder, identity, documents, chunks, vectors, lexicon, aliases, sentences)
+    store: ChunkStore = (
+        LocalStore(vectors, lexicon) if vectors is not None
+        else QdrantStore(settings.store, folder.name, _identity(embedder, settings), len(chunks), folder / "vectors.faiss")
+    )
+    index = Index(folder, identity, documents, chunks, store, lexicon, aliases, sentences)
     release_freed_memory()
     n_sentences = int(index.sentence_offsets[-1])
-    if (
-        vectors.ntotal != len(chunks) or lexicon.n_docs != len(chunks) or vectors.d != embedder.dimension
-        or sentences.shape != (n_sentences, embedder.dimension)
-    ):
+    shape = (vectors.ntotal, vectors.d) if vectors is not None else (len(chunks), embedder.dimension)  # Qdrant: checked on opening
+    if shape != (len(chunks), embedder.dimension) or lexicon.n_docs != len(chunks) or sentences.shape != (n_sentences, embedder.dimension):
         raise IndexError_(
-            f"The index in {folder} is inconsistent ({vectors.ntotal} vectors of dimension {vectors.d}, "
+            f"The index in {folder} is inconsistent ({shape[0]} vectors of dimension {shape[1]}, "
             f"{len(chunks)} chunks, {sentences.shape} sentence vectors for {n_sentences} sentences). {REBUILD_HINT}"
         )
     return index
-
-
-def embedded_sentences(chunk: Chunk) -> tuple[tuple[int, int], ...]:
-    """The sentences of `chunk` that get a vector: all of them, except in apparatus (references, glossaries)."""
-    return () if chunk.kind == "apparatus" else chunk.sentences
 
 
 def sentence_offsets(chunks: list[Chunk]) -> np.ndarray:
@@ -198,22 +194,6 @@ def _identity(embedder: Embedder, settings: Settings) -> dict[str, object]:
         "chunker_version": CHUNKER_VERSION,
         "chunk_settings": settings.chunk_fingerprint(),
     }
-
-
-def _document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
-    sections: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct heading path, not one per block
-    blocks = tuple(
-        Block(sys.intern(b[0]), b[1], b[2], sections.setdefault(tuple(b[3]), tuple(b[3])), tuple((int(s), int(e)) for s, e in b[4]))
-        for b in data["blocks"]
-    )
-    pages = tuple((int(offset), int(page)) for offset, page in data["pages"])
-    return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"], pages)
-
-
-def _document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
-    data = asdict(doc)
-    data["blocks"] = [[b.kind, b.start, b.end, list(b.section), [list(span) for span in b.under]] for b in doc.blocks]
-    return data
 
 
 def _load_chunks(folder: Path, documents: list[Document]) -> list[Chunk]:
@@ -303,6 +283,7 @@ def build_index(
         if previous is not None and not report.changed and not fresh:
             report.total_chunks = len(previous.chunks)
             report.version = previous.folder.name
+            _publish_missing(previous, settings, embedder, progress)
             return report
         if not kept and not fresh:
             report.errors.append("No documents could be indexed; the previous index (if any) was left in place.")
@@ -314,7 +295,7 @@ def build_index(
 def _previous(settings: Settings, embedder: Embedder, report: IngestReport, *, partial: bool) -> Index | None:
     """The live version to update. A damaged or mismatched one is rebuilt by a full ingest, never by a partial one."""
     try:
-        return load_index(settings.index_dir, embedder, settings)
+        return load_index(settings.index_dir, embedder, settings, local=True)
     except IndexMissing:
         return None
     except IndexError_ as exc:
@@ -433,15 +414,18 @@ def _write_version(
 ) -> str:
     documents = sorted(kept + fresh, key=lambda d: d.doc_id)
     reused = _reused(previous, kept)
-    fresh_chunks = {d.doc_id: chunk_document(d, settings.chunk, embedder.count_tokens) for d in fresh}
-    embedded = _embed_fresh({d.doc_id: d for d in fresh}, fresh_chunks, embedder, progress)
+    engine = make_engine(settings, embedder, progress)
+    prepared = engine.prepare(fresh) if fresh else {}
+    embedded = _embed_fresh(prepared, engine, embedder.dimension) if prepared else {}
     parts = [embedded.get(doc.doc_id) or reused[doc.doc_id] for doc in documents]
     chunks = [c for part in parts for c in part.chunks]
-    report.embedded_chunks = sum(len(c) for c in fresh_chunks.values())
+    report.embedded_chunks = sum(len(p.chunks) for p in prepared.values())
     report.total_chunks = len(chunks)
     vectors = _stack([p.vectors for p in parts], embedder.dimension)
     sentences = _stack([p.sentences for p in parts], embedder.dimension)
-    return _persist(documents, chunks, vectors, sentences, settings, embedder)
+    name = _persist(documents, chunks, vectors, sentences, settings, embedder, progress)
+    engine.done()
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +439,15 @@ class _Embedded:
 
 def _stack(matrices: list[np.ndarray], dimension: int) -> np.ndarray:
     return np.vstack(matrices).astype(np.float32) if matrices else np.zeros((0, dimension), np.float32)
+
+
+def make_engine(settings: Settings, embedder: Embedder, progress: Progress | None) -> Engine:
+    """The ingest engine settings.ingest names: this process, or Ray Data (imported only then)."""
+    if settings.ingest.engine == "ray":
+        from .ray_engine import RayEngine
+
+        return RayEngine(settings, embedder, progress)
+    return LocalEngine(settings.chunk, embedder, progress)
 
 
 def _reused(previous: Index | None, kept: list[Document]) -> dict[str, _Embedded]:
@@ -475,28 +468,15 @@ def _reused(previous: Index | None, kept: list[Document]) -> dict[str, _Embedded
     }
 
 
-def _embed_fresh(
-    documents: dict[str, Document], fresh_chunks: dict[str, list[Chunk]], embedder: Embedder, progress: Progress | None
-) -> dict[str, _Embedded]:
-    """Embed every new chunk and its sentences, each distinct text once (boilerplate repeats), longest first in
-    batches (less padding), reporting progress."""
-    leads = {doc_id: Leads(documents[doc_id]) for doc_id in fresh_chunks}
-    texts = {
-        doc_id: ([c.embed_text for c in chunks], [leads[doc_id].in_context(s, e) for c in chunks for s, e in embedded_sentences(c)])
-        for doc_id, chunks in fresh_chunks.items()
-    }
-    distinct = sorted(dict.fromkeys(t for pair in texts.values() for group in pair for t in group), key=len, reverse=True)
-    vectors: dict[str, np.ndarray] = {}
-    step = 256
-    for begin in range(0, len(distinct), step):
-        batch = distinct[begin : begin + step]
-        vectors.update(zip(batch, embedder.embed(batch), strict=True))
-        if progress:
-            progress("embedding", min(begin + step, len(distinct)), len(distinct))
-    out = {
-        doc_id: tuple(_stack([vectors[t] for t in group], embedder.dimension) for group in pair) for doc_id, pair in texts.items()
-    }
-    return {doc_id: _Embedded(fresh_chunks[doc_id], *out[doc_id]) for doc_id in fresh_chunks}
+def _embed_fresh(prepared: dict[str, Prepared], engine: Engine, dimension: int) -> dict[str, _Embedded]:
+    """Embed every new chunk and its sentences, each distinct text once."""
+    distinct = distinct_texts(prepared)
+    vectors = dict(zip(distinct, engine.embed(distinct), strict=True))
+
+    def stack(texts: list[str]) -> np.ndarray:
+        return _stack([vectors[t] for t in texts], dimension)
+
+    return {doc_id: _Embedded(p.chunks, stack(p.chunk_texts), stack(p.sentence_texts)) for doc_id, p in prepared.items()}
 
 
 def _persist(
@@ -506,6 +486,7 @@ def _persist(
     sentences: np.ndarray,
     settings: Settings,
     embedder: Embedder,
+    progress: Progress | None = None,
 ) -> str:
     versions = settings.index_dir / "versions"
     versions.mkdir(parents=True, exist_ok=True)
@@ -517,10 +498,11 @@ def _persist(
         faiss_index.add(matrix)
     faiss.write_index(faiss_index, str(staging / "vectors.faiss"))
     np.save(staging / "sentences.npy", sentences.astype(np.float16), allow_pickle=False)
-    Lexicon.build([c.embed_text for c in chunks]).save(staging / "bm25")
+    lexicon = Lexicon.build([c.embed_text for c in chunks])
+    lexicon.save(staging / "bm25")
     aliases = mine_aliases(d.text for d in documents)
     _write_json(staging / "aliases.json", aliases.to_json())
-    _write_json(staging / "documents.json", [_document_to_json(d) for d in documents])
+    _write_json(staging / "documents.json", [document_to_json(d) for d in documents])
     _save_chunks(staging, chunks, documents)
     manifest = {
         **_identity(embedder, settings),
@@ -530,10 +512,28 @@ def _persist(
     }
     _write_json(staging / "manifest.json", manifest)
     _fsync_tree(staging)
+    if settings.store.kind == "qdrant":  # the collection is complete before anything points at it
+        try:
+            publish(settings.store, name, _identity(embedder, settings), matrix, lexicon, [c.doc_id for c in chunks], progress)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     os.replace(staging, versions / name)
     _switch(settings.index_dir, name)
-    _prune(versions, keep={name})
+    kept = _prune(versions, keep={name})
+    if settings.store.kind == "qdrant":
+        switch_alias(settings.store, name, kept)
     return name
+
+
+def _publish_missing(index: Index, settings: Settings, embedder: Embedder, progress: Progress | None) -> None:
+    """An unchanged index asked to serve from a Qdrant that lacks its collection (a new server, a first
+    `--store qdrant`): publish the version from its own vectors, nothing re-embedded."""
+    if settings.store.kind != "qdrant" or published(settings.store, index.folder.name):
+        return
+    doc_ids = [c.doc_id for c in index.chunks]
+    publish(settings.store, index.folder.name, _identity(embedder, settings), index.all_vectors(), index.lexicon, doc_ids, progress)
+    switch_alias(settings.store, index.folder.name, {p.name for p in (settings.index_dir / "versions").iterdir() if p.is_dir()})
 
 
 def _save_chunks(folder: Path, chunks: list[Chunk], documents: list[Document]) -> None:
@@ -565,10 +565,11 @@ def _switch(index_dir: Path, name: str) -> None:
     os.replace(tmp, index_dir / "CURRENT")
 
 
-def _prune(versions: Path, keep: set[str], retain: int = 2) -> None:
-    """Delete all but the newest `retain` versions and any abandoned partial folders."""
+def _prune(versions: Path, keep: set[str], retain: int = 2) -> set[str]:
+    """Delete all but the newest `retain` versions and any abandoned partial folders; the names of those kept."""
     complete = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
     doomed = [p for p in complete[:-retain] if p.name not in keep]
     doomed += [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".partial")]
     for path in doomed:
         shutil.rmtree(path, ignore_errors=True)
+    return {p.name for p in complete if p not in doomed}

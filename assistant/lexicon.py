@@ -126,6 +126,16 @@ class Lexicon:
         df = float(self._df[term_id]) if term_id < len(self._df) else 0.0
         return float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
 
+    def chunk_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each chunk's BM25 term weights (idf x saturated tf, as bm25s scores them), by chunk: `bounds` (chunk c's
+        entries are bounds[c]:bounds[c + 1]), term ids, weights. What a remote store's sparse vectors hold."""
+        matrix = self._bm25.scores  # by term: data, indices (chunk rows), indptr
+        data, rows, indptr = (np.asarray(matrix[key]) for key in ("data", "indices", "indptr"))
+        terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+        order = np.argsort(rows, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=self.n_docs))])
+        return bounds, terms[order], data[order].astype(np.float32)
+
     def scores(self, term_ids: list[int]) -> np.ndarray:
         """BM25 score of every chunk for the given terms."""
         if not term_ids:

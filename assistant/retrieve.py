@@ -22,6 +22,7 @@ from .embed import Embedder, one_blas_thread
 from .index import Index
 from .schema import Hit
 from .settings import RetrieveSettings
+from .store import LexicalQuery
 
 Mode = Literal["hybrid", "dense", "bm25"]
 _ASPECT_PER_DOC = 3
@@ -191,12 +192,14 @@ class Searcher:
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
-        similarity = self.index.all_vectors() @ vectors.T  # every chunk against the question and its aspects at once
+        depth = _POOL_DEPTH * self.settings.candidates
+        keywords = self._lexical_query(plan) if mode in ("hybrid", "bm25") else None
+        scores = self.index.store.score(vectors, keywords, depth)  # the question and its aspects in one request
+        similarity, lexical = scores.dense, scores.lexical
         rankings: list[tuple[np.ndarray, float]] = []
-        lexical = self._concept_bm25(plan) if mode in ("hybrid", "bm25") else np.zeros(0, np.float32)
         if mode in ("hybrid", "bm25"):
             rankings.append((self._top(lexical), 1.0))
-        deep = self._dense(similarity, _POOL_DEPTH * self.settings.candidates) if mode != "bm25" else []
+        deep = self._dense(similarity, depth) if mode != "bm25" else []
         if mode in ("hybrid", "dense"):
             dense = [r[: self.settings.candidates] for r in deep[: len(texts)]]
             pool = np.unique(np.concatenate([*deep[: len(texts)], *(r for r, _ in rankings)]))  # reranked by best sentence
@@ -226,9 +229,10 @@ class Searcher:
         plan, query_vectors = self._embed_with_rewordings(plan, texts)
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
-        similarity = (self.index.all_vectors() @ query_vectors.T).max(axis=1)
-        lexical = self._concept_bm25(plan)
+        scores = self.index.store.score(query_vectors, self._lexical_query(plan), None)  # None: all it may search
+        similarity, lexical = scores.dense.max(axis=1), scores.lexical
         dense_rank = np.argsort(-similarity, kind="stable")
+        dense_rank = dense_rank[np.isfinite(similarity[dense_rank])]  # a remote store scores only what it returned
         bm25_rank = self._top(lexical)
         fused = _rrf([(dense_rank, 1.0), (bm25_rank, 1.0)], self.settings.rrf_k, self._apparatus)
         per_doc: dict[str, int] = {}
@@ -271,7 +275,8 @@ class Searcher:
         if depth == 0:
             return [np.zeros(0, np.int64) for _ in range(similarity.shape[1])]
         tops = np.argpartition(-similarity, depth - 1, axis=0)[:depth].T
-        return [top[np.argsort(-column[top], kind="stable")] for top, column in zip(tops, similarity.T, strict=True)]
+        ranked = [top[np.argsort(-column[top], kind="stable")] for top, column in zip(tops, similarity.T, strict=True)]
+        return [top[np.isfinite(column[top])] for top, column in zip(ranked, similarity.T, strict=True)]  # unscored: -inf
 
     def _by_best_sentence(self, rows: np.ndarray, query_vectors: np.ndarray) -> list[np.ndarray]:
         """The candidate chunks `rows` ranked by their best sentence's similarity to each query vector (sentence
@@ -288,20 +293,17 @@ class Searcher:
         best = np.maximum.reduceat(sims, bounds, axis=0)
         return [rows[np.argsort(-column, kind="stable")][: self.settings.candidates] for column in best.T]
 
-    def _concept_bm25(self, plan: QueryPlan) -> np.ndarray:
-        """BM25 with synonyms: each concept scores its best alternative (a phrase by its mean term score), so a
-        long alias weighs no more than a short one."""
+    def _lexical_query(self, plan: QueryPlan) -> LexicalQuery:
+        """The plan's concepts as the store's keyword query: BM25 with synonyms, each concept scored by its best
+        alternative (see store.concept_scores)."""
         lexicon = self.index.lexicon
-        total = np.zeros(lexicon.n_docs, dtype=np.float32)
-        for concept in plan.concepts:
-            ids = [lexicon.stem_ids(alt) for alt in concept.alternatives]
-            per_alt = [lexicon.scores(i) / len(i) for i in ids if i]
-            if per_alt:
-                total += np.max(per_alt, axis=0)
-        return total
+        return tuple(tuple(tuple(lexicon.stem_ids(alt)) for alt in c.alternatives) for c in plan.concepts)
 
     def _bm25(self, text: str) -> np.ndarray:
-        return self._top(self.index.lexicon.scores(self.index.lexicon.term_ids(text)))
+        """Plain BM25 of `text`'s terms (each term its own concept), best rows first."""
+        query = tuple(((term,),) for term in self.index.lexicon.term_ids(text))
+        nothing = np.zeros((0, self.embedder.dimension), np.float32)
+        return self._top(self.index.store.score(nothing, query, _POOL_DEPTH * self.settings.candidates).lexical)
 
     def _top(self, scores: np.ndarray) -> np.ndarray:
         """Rows with a positive score, best first, at most `candidates`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import sys
 from array import array
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -189,3 +190,21 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the CLI's --json output)."""
         return asdict(self)
+
+
+def document_from_json(data: dict) -> Document:  # type: ignore[type-arg]
+    """A document as documents.json stores it (one tuple per distinct heading path, shared by its blocks)."""
+    sections: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct heading path, not one per block
+    blocks = tuple(
+        Block(sys.intern(b[0]), b[1], b[2], sections.setdefault(tuple(b[3]), tuple(b[3])), tuple((int(s), int(e)) for s, e in b[4]))
+        for b in data["blocks"]
+    )
+    pages = tuple((int(offset), int(page)) for offset, page in data["pages"])
+    return Document(data["doc_id"], data["title"], data["text"], blocks, data["meta"], data["source_path"], data["checksum"], pages)
+
+
+def document_to_json(doc: Document) -> dict:  # type: ignore[type-arg]
+    """The JSON form `document_from_json` reads (documents.json, and Ray ingest's rows)."""
+    data = asdict(doc)
+    data["blocks"] = [[b.kind, b.start, b.end, list(b.section), [list(span) for span in b.under]] for b in doc.blocks]
+    return data

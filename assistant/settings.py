@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,8 +56,19 @@ class EmbedSettings(_Section):
             "word pieces/s (eval/BENCHMARK.md). Questions stay on ONNX Runtime."
         ),
     )
-    bulk_texts: int = Field(default=256, ge=1, description="Texts in one embedding call from which bulk_bfloat16 applies.")
+    bulk_texts: int = Field(
+        default=256, ge=1, description="Texts in one embedding call from which bulk_bfloat16 (or, with device 'cuda', the GPU) applies."
+    )
+    gpu_batch_size: int = Field(default=256, ge=1, description="Texts per forward pass on a GPU (device 'cuda').")
     threads: int = Field(default=2, ge=1, description="Intra-op threads for torch or ONNX Runtime (this machine has 2 cores).")
+    device: Literal["cpu", "cuda", "auto"] = Field(
+        default="cpu",
+        description=(
+            "Where bulk embedding (ingest) runs: 'cuda' runs sentence-transformers on the GPU in float16 (the vectors "
+            "agree with the CPU's within cosine 0.999: same model, same index identity); 'auto' picks 'cuda' when torch "
+            "sees a GPU. Questions are embedded on the CPU with the onnx backend either way."
+        ),
+    )
 
 
 class RetrieveSettings(_Section):
@@ -291,6 +302,73 @@ class LLMSettings(_Section):
     )
 
 
+class StoreSettings(_Section):
+    """Where chunk vectors are searched: the local FAISS + BM25 index (default) or a Qdrant collection."""
+
+    kind: Literal["local", "qdrant"] = Field(
+        default="local",
+        description=(
+            "'local': FAISS and bm25s in this process, exhaustive. 'qdrant': each index version is also published as a "
+            "Qdrant collection (dense cosine vectors, int8-quantised in RAM with originals on disk; a sparse BM25 "
+            "vector) and the search asks Qdrant; documents, chunk offsets and sentence vectors stay in the index folder."
+        ),
+    )
+    qdrant_url: str | None = Field(default=None, description="A Qdrant server, e.g. http://localhost:6333 (key: $QDRANT_API_KEY).")
+    qdrant_path: Path | None = Field(
+        default=None, description="Embedded Qdrant (qdrant-client's local mode) in this folder; one process at a time."
+    )
+    collection: str = Field(
+        default="medevidence",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Collection prefix: version V is the collection '<prefix>-V'; the alias '<prefix>' names the live one.",
+    )
+    depth: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Chunks a remote store returns per query vector and for the keyword query (the search asks "
+            "for 4 x retrieve.candidates = 200 by default; a smaller depth is raised to that)."
+        ),
+    )
+    audit_depth: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Chunks per query the absence audit asks a remote store for (the local store checks every chunk; "
+            "a corpus of up to this many chunks is audited exhaustively on Qdrant too)."
+        ),
+    )
+    upsert_batch: int = Field(default=128, ge=1, le=1024, description="Points per Qdrant upsert (Qdrant advises 64-256).")
+    hnsw_ef: int = Field(default=256, ge=1, description="HNSW beam width at query time on a Qdrant server (recall vs latency).")
+    oversampling: float = Field(
+        default=2.0, ge=1.0, description="int8 candidates re-scored with the original vectors, as a multiple of the limit."
+    )
+    timeout: int = Field(default=30, ge=1, description="Seconds a Qdrant request may take.")
+
+    @model_validator(mode="after")
+    def _one_qdrant(self) -> StoreSettings:
+        if self.kind == "qdrant" and bool(self.qdrant_url) == bool(self.qdrant_path):
+            raise ValueError("store.kind 'qdrant' needs exactly one of qdrant_url (a server) or qdrant_path (embedded)")
+        return self
+
+
+class IngestSettings(_Section):
+    """How documents are chunked and embedded: in this process, or on Ray Data across workers."""
+
+    engine: Literal["local", "ray"] = Field(default="local", description="'ray': read, chunk and embed on Ray Data.")
+    workers: int = Field(default=2, ge=1, description="Ray embedding actors (one model each; one GPU each with embed.device='cuda').")
+    cpus_per_worker: int = Field(default=1, ge=1, description="CPUs (and torch/ONNX threads) each Ray embedding actor takes.")
+    restarts: int = Field(
+        default=2, ge=0, description="Times a dead Ray actor is restarted and its batch retried before the ingest fails."
+    )
+    batch_size: int = Field(
+        default=256, ge=1, description="Texts per Ray embedding batch (explicit: Ray Data's default can exhaust one machine's memory)."
+    )
+    ray_address: str | None = Field(
+        default=None, description="A running Ray cluster (e.g. ray://head:10001); None uses $RAY_ADDRESS or starts a local Ray."
+    )
+
+
 class Settings(_Section):
     """Everything the assistant can be told; unknown keys are rejected."""
 
@@ -303,6 +381,8 @@ class Settings(_Section):
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
     compose: ComposeSettings = Field(default_factory=ComposeSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with top-level fields replaced (validated)."""
