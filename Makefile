@@ -15,7 +15,7 @@ $(BIN)/python:
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	# torch first, pinned exactly: any other spec pulls gigabytes of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,llm]'
+	$(BIN)/pip install --quiet -e '.[test,llm,scale]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -34,6 +34,7 @@ serve: setup ingest
 test: setup browser-deps
 	$(BIN)/python -m pytest -q -m "not llm"
 	$(BIN)/python -m eval --suite gold --gate floor --report eval/reports/gold
+	rm -rf eval/.cache/qdrant && $(BIN)/python -m eval --suite gold --gate floor --store qdrant --qdrant-path eval/.cache/qdrant --report eval/reports/gold-qdrant
 	$(BIN)/python -m eval --suite pubmedqa --limit 300 --gate floor --report eval/reports/pubmedqa
 	$(BIN)/python -m eval --suite covidqa --gate floor --report eval/reports/covidqa
 

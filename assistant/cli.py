@@ -25,12 +25,13 @@ def _settings(  # type: ignore[no-untyped-def]
     index: Path | None,
     store: tuple[str | None, str | None, Path | None] = (None, None, None),
     ingest: dict[str, object] | None = None,
+    device: str | None = None,
     **llm: str | None,
 ):
     from pydantic import ValidationError
 
     from .errors import ConfigError
-    from .settings import IngestSettings, LLMSettings, Settings, StoreSettings
+    from .settings import EmbedSettings, IngestSettings, LLMSettings, Settings, StoreSettings
 
     kind, url, path = store
     changes: dict[str, object] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
@@ -39,6 +40,8 @@ def _settings(  # type: ignore[no-untyped-def]
             changes["store"] = StoreSettings(kind=kind or "qdrant", qdrant_url=url, qdrant_path=path)  # type: ignore[arg-type]
         if ingest:
             changes["ingest"] = IngestSettings(**{k: v for k, v in ingest.items() if v is not None})  # type: ignore[arg-type]
+        if device:
+            changes["embed"] = EmbedSettings(device=device)  # type: ignore[arg-type]
         return Settings(**changes, llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}))  # type: ignore[arg-type]
     except ValidationError as exc:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -58,6 +61,7 @@ def ingest(
     engine: Annotated[Optional[str], typer.Option("--engine", help="local (default) or ray: chunk and embed on Ray Data.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="Ray embedding actors (with --engine ray).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster (default: $RAY_ADDRESS or a local Ray).")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="Embed on cpu (default), cuda (float16) or auto.")] = None,
     store: StoreOpt = None,
     qdrant_url: QdrantUrlOpt = None,
     qdrant_path: QdrantPathOpt = None,
@@ -72,7 +76,7 @@ def ingest(
 
     try:
         settings = _settings(
-            corpus, index, (store, qdrant_url, qdrant_path), {"engine": engine, "workers": workers, "ray_address": ray_address}
+            corpus, index, (store, qdrant_url, qdrant_path), {"engine": engine, "workers": workers, "ray_address": ray_address}, device
         )
         targets = paths or [settings.corpus_dir]
         embedder = default_embedder(settings.embed)

@@ -520,9 +520,9 @@ def _persist(
             raise
     os.replace(staging, versions / name)
     _switch(settings.index_dir, name)
-    kept = _prune(versions, keep={name})
+    dropped = _prune(versions, keep={name})
     if settings.store.kind == "qdrant":
-        switch_alias(settings.store, name, kept)
+        switch_alias(settings.store, name, dropped)
     return name
 
 
@@ -533,7 +533,7 @@ def _publish_missing(index: Index, settings: Settings, embedder: Embedder, progr
         return
     doc_ids = [c.doc_id for c in index.chunks]
     publish(settings.store, index.folder.name, _identity(embedder, settings), index.all_vectors(), index.lexicon, doc_ids, progress)
-    switch_alias(settings.store, index.folder.name, {p.name for p in (settings.index_dir / "versions").iterdir() if p.is_dir()})
+    switch_alias(settings.store, index.folder.name, set())
 
 
 def _save_chunks(folder: Path, chunks: list[Chunk], documents: list[Document]) -> None:
@@ -566,10 +566,10 @@ def _switch(index_dir: Path, name: str) -> None:
 
 
 def _prune(versions: Path, keep: set[str], retain: int = 2) -> set[str]:
-    """Delete all but the newest `retain` versions and any abandoned partial folders; the names of those kept."""
+    """Delete all but the newest `retain` versions and any abandoned partial folders; the versions deleted."""
     complete = sorted((p for p in versions.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
     doomed = [p for p in complete[:-retain] if p.name not in keep]
     doomed += [p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".partial")]
     for path in doomed:
         shutil.rmtree(path, ignore_errors=True)
-    return {p.name for p in complete if p not in doomed}
+    return {p.name for p in complete if p in doomed}

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,17 +70,21 @@ class RayEngine:
         gpus = 1 if resolve_device(embed.device) == "cuda" else 0
         blocks = max(ingest.workers, -(-len(todo) // ingest.batch_size))  # every actor gets work
         dataset = ray.data.from_items(todo, override_num_blocks=blocks)
-        vectors = dataset.map_batches(
-            _Embed,
-            fn_constructor_kwargs={"settings": embed.model_copy(update={"threads": ingest.cpus_per_worker}).model_dump_json()},
-            batch_size=ingest.batch_size,
-            batch_format="numpy",
-            concurrency=ingest.workers,
-            num_cpus=ingest.cpus_per_worker,
-            num_gpus=gpus,
-            max_restarts=ingest.restarts,
-            max_task_retries=ingest.restarts,
-        )
+        with warnings.catch_warnings():
+            # Ray 2.60 deprecates passing max_restarts / max_task_retries through map_batches' keyword arguments but
+            # names no replacement; without them an actor pool restarts a dying actor for ever (-1)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            vectors = dataset.map_batches(
+                _Embed,
+                fn_constructor_kwargs={"settings": embed.model_copy(update={"threads": ingest.cpus_per_worker}).model_dump_json()},
+                batch_size=ingest.batch_size,
+                batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=ingest.workers),
+                num_cpus=ingest.cpus_per_worker,
+                num_gpus=gpus,
+                max_restarts=ingest.restarts,
+                max_task_retries=ingest.restarts,
+            )
         self.checkpoint.mkdir(parents=True, exist_ok=True)
         found: dict[str, np.ndarray] = {}
 
@@ -96,7 +101,10 @@ class RayEngine:
 
 def start_ray(settings: IngestSettings):  # type: ignore[no-untyped-def]
     """Connect to settings.ray_address or $RAY_ADDRESS, else start a local Ray with `workers` x `cpus_per_worker` CPUs."""
-    import ray
+    try:
+        import ray
+    except ImportError as exc:
+        raise IngestError("--engine ray needs Ray Data: pip install 'medevidence-assistant[scale]'.") from exc
 
     if ray.is_initialized():
         return ray

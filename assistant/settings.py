@@ -320,7 +320,10 @@ class StoreSettings(_Section):
     collection: str = Field(
         default="medevidence",
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="Collection prefix: version V is the collection '<prefix>-V'; the alias '<prefix>' names the live one.",
+        description=(
+            "Collection prefix: version V is the collection '<prefix>-V'; the alias '<prefix>' names the live one. Index "
+            "folders sharing one Qdrant should each have their own prefix (the alias follows the last one published)."
+        ),
     )
     depth: int = Field(
         default=200,

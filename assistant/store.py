@@ -18,6 +18,7 @@ store), and a copy of the chunk vectors (vectors.faiss) that re-indexing reuses 
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -101,16 +102,32 @@ _CLIENTS: dict[tuple[str, str], object] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
+@atexit.register
+def _close_clients() -> None:
+    """Close clients before interpreter shutdown (an embedded client closed by its finaliser then fails noisily)."""
+    for client in _CLIENTS.values():
+        try:
+            client.close()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001, S110 - closing at exit: nothing left to report to
+            pass
+
+
 def qdrant_client(settings: StoreSettings):  # type: ignore[no-untyped-def]
     """One client per server or folder per process (embedded mode locks its folder against a second client)."""
-    from qdrant_client import QdrantClient
+    try:
+        from qdrant_client import QdrantClient
+    except ImportError as exc:
+        raise StoreError("store.kind='qdrant' needs qdrant-client: pip install 'medevidence-assistant[scale]'.") from exc
 
     key = ("url", settings.qdrant_url) if settings.qdrant_url else ("path", str(Path(settings.qdrant_path).resolve()))  # type: ignore[arg-type]
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
             try:
                 if settings.qdrant_url:
-                    client = QdrantClient(url=settings.qdrant_url, api_key=os.environ.get("QDRANT_API_KEY"), timeout=settings.timeout)
+                    client = QdrantClient(
+                        url=settings.qdrant_url, api_key=os.environ.get("QDRANT_API_KEY"), timeout=settings.timeout,
+                        check_compatibility=False,  # its background thread fails noisily on a dead URL; our first request says why
+                    )
                 else:
                     Path(key[1]).mkdir(parents=True, exist_ok=True)
                     client = QdrantClient(path=key[1])
@@ -161,6 +178,7 @@ class QdrantStore:
         self.n_chunks = n_chunks
         self._checkpoint = checkpoint
         self._vectors: np.ndarray | None = None
+        self._identity = identity
         self._check(identity)
         from qdrant_client import models
 
@@ -294,7 +312,8 @@ def publish(
         count = _call(settings, "counting points", client.count, name, exact=True).count
         if count != len(vectors):
             raise StoreError(f"Qdrant holds {count} of the {len(vectors)} chunks written to {name}. Run the ingest again.")
-        _call(settings, "creating the doc_id index", client.create_payload_index, name, "doc_id", models.PayloadSchemaType.KEYWORD)
+        if settings.qdrant_url:  # filtering by document (removal, per-document search); embedded mode has no payload indexes
+            _call(settings, "creating the doc_id index", client.create_payload_index, name, "doc_id", models.PayloadSchemaType.KEYWORD)
     except BaseException:
         _call(settings, "removing a half-written collection", client.delete_collection, name)
         raise
@@ -315,9 +334,9 @@ def _batches(
         yield begin, points
 
 
-def switch_alias(settings: StoreSettings, version: str, keep: set[str]) -> None:
-    """Point the alias `<prefix>` at this version's collection (for other readers), then drop collections of this
-    prefix whose versions are gone (`keep`: the versions still on disk)."""
+def switch_alias(settings: StoreSettings, version: str, dropped: set[str]) -> None:
+    """Point the alias `<prefix>` at this version's collection (for other readers), then delete the collections of
+    the versions the index folder dropped (only those: other index folders may share the server and the prefix)."""
     from qdrant_client import models
 
     client = qdrant_client(settings)
@@ -328,10 +347,8 @@ def switch_alias(settings: StoreSettings, version: str, keep: set[str]) -> None:
     if _has_alias(settings, client):  # delete and create in one request: Qdrant applies the pair atomically
         operations.insert(0, models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=settings.collection)))
     _call(settings, "switching the alias", client.update_collection_aliases, operations)
-    kept = {collection_name(settings, v) for v in keep}
-    for described in _call(settings, "listing collections", client.get_collections).collections:
-        if described.name.startswith(settings.collection + "-") and described.name not in kept:
-            _call(settings, "removing an old collection", client.delete_collection, described.name)
+    for old in sorted(dropped):
+        _call(settings, "removing an old collection", client.delete_collection, collection_name(settings, old))
 
 
 def _has_alias(settings: StoreSettings, client: object) -> bool:

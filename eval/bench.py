@@ -284,7 +284,7 @@ def ours_query(work: Path, workload: Workload) -> dict[str, Any]:
     return {
         "chunks": n,
         "index_rss_mb": loaded - before,
-        "beyond_vectors_bytes_per_chunk": ((loaded - before) * 2**20 - n * assistant.index.vectors.d * 4) / n,
+        "beyond_vectors_bytes_per_chunk": ((loaded - before) * 2**20 - n * assistant.embedder.dimension * 4) / n,
         "search_ms": search_ms,
         "ask_ms": ask_ms,
         "ask_embed_ms": ask_embed_ms,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 from assistant import Assistant, HashingEmbedder, Settings
 from assistant.cli import app
 from assistant.embed import default_embedder
-from assistant.settings import PROJECT_ROOT, EmbedSettings
+from assistant.settings import PROJECT_ROOT, EmbedSettings, StoreSettings
 
 CORPUS = PROJECT_ROOT / "corpus"
 SEED_QUESTION = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
@@ -53,6 +53,19 @@ def seed_index(corpus_copy: Path, embedder, tmp_path_factory: pytest.TempPathFac
 def assistant(corpus_copy: Path, seed_index: Path, embedder) -> Assistant:  # type: ignore[no-untyped-def]
     """One shared, read-only Assistant over the seed index: do not ingest into it."""
     return Assistant.load(Settings(corpus_dir=corpus_copy, index_dir=seed_index), embedder=embedder, refresh=False)
+
+
+@pytest.fixture(scope="session")
+def qdrant_settings(corpus_copy: Path, seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seed index served from an embedded Qdrant (qdrant-client's local mode) in a temporary folder."""
+    store = StoreSettings(kind="qdrant", qdrant_path=tmp_path_factory.mktemp("qdrant"))
+    return Settings(corpus_dir=corpus_copy, index_dir=seed_index, store=store)
+
+
+@pytest.fixture(scope="session")
+def qdrant_assistant(qdrant_settings: Settings, embedder) -> Assistant:  # type: ignore[no-untyped-def]
+    """The seed index searched on Qdrant: loading publishes its collection (nothing re-embedded)."""
+    return Assistant.load(qdrant_settings, embedder=embedder)
 
 
 @pytest.fixture(scope="session")

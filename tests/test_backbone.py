@@ -1,4 +1,5 @@
-"""Issue 2's definition of done, on the real model and the real corpus."""
+"""Issue 2's definition of done, on the real model and the real corpus: each test that takes `assistant` runs on
+both stores, the local FAISS + bm25s index and the same index served from Qdrant (issue 15)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ from conftest import SEED_QUESTION
 
 CASE_SERIES = "beckett-2024-upadacitinib-myositis-case-series"
 AI_ANSWER = "dr-oracle-rinvoq-dermatomyositis-ivig"
+
+
+@pytest.fixture(scope="module", params=["local", "qdrant"])
+def assistant(request: pytest.FixtureRequest, assistant: Assistant) -> Assistant:
+    """The shared seed assistant, once searching the local store and once searching Qdrant."""
+    return assistant if request.param == "local" else request.getfixturevalue("qdrant_assistant")
+
+
+def store_options(settings: Settings) -> list[str]:
+    """The CLI options that select the store `settings` names."""
+    return ["--qdrant-path", str(settings.store.qdrant_path)] if settings.store.kind == "qdrant" else []
 
 
 def cited_quotes(answer: Answer, doc_id: str) -> str:
@@ -198,7 +210,7 @@ def test_answering_runs_blas_on_one_thread_and_gives_the_setting_back(corpus_cop
 def test_cli_ask_json_matches_the_answer_fields(assistant: Assistant) -> None:
     settings = assistant.settings
     result = CliRunner().invoke(
-        app, ["ask", "--json", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), SEED_QUESTION]
+        app, ["ask", "--json", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir), *store_options(settings), SEED_QUESTION]
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -33,9 +33,10 @@ CELL_WORDS = ["yes", "no", "15", "mg", "F", "M", "improved", "stable", "ADM", "D
 word = st.sampled_from(WORDS)
 sentence = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(word, min_size=1, max_size=30), st.sampled_from(END))
 # Markdown does act on some of these at the start of a line: "> …" opens a block quote (the "quote" parts below test
-# that) and a lone "15." or "10)" is an empty ordered-list item; a paragraph that merely starts "15. …" keeps it.
+# that), a lone "15." or "10)" is an empty ordered-list item, and "10) > …" is a list item holding a block quote;
+# a paragraph that merely starts "15. …" keeps it.
 paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=8)).filter(
-    lambda p: not p.startswith(">") and not re.fullmatch(r"\d+[.)]", p)
+    lambda p: not p.startswith(">") and not re.fullmatch(r"\d+[.)]", p) and not re.match(r"\d+[.)]\s+>", p)
 )
 heading_words = st.lists(st.sampled_from(["Results", "Methods", "Skin", "Muscle", "Table", "Outcomes", "IVIG"]), min_size=1, max_size=4)
 cell = st.builds(" ".join, st.lists(st.sampled_from(CELL_WORDS), min_size=0, max_size=3))
