@@ -39,7 +39,7 @@ class Turn:
     question: str
     searched_for: str
     entities: tuple[str, ...]
-    answer: Answer
+    answer: Answer | None  # None for a turn taken up by `resume` (asked elsewhere)
 
 
 def entities_of(assistant: Assistant, text: str) -> list[str]:
@@ -104,11 +104,20 @@ class Conversation:
         self.registry = CitationRegistry()
         self._lock = threading.Lock()
 
-    def ask(self, question: str, *, suggest: bool = True) -> Answer:
+    def ask(self, question: str, *, suggest: bool = True, k: int | None = None) -> Answer:
         with self._lock:
             cleaned, searched_for, entities = self._resolve(question)
-            answer = self.assistant.ask(question, registry=self.registry, searched_for=searched_for)
+            answer = self.assistant.ask(question, k=k, registry=self.registry, searched_for=searched_for)
             return self._record(cleaned, searched_for, entities, answer, suggest)
+
+    def resume(self, questions: list[str]) -> None:
+        """Take up a conversation held elsewhere (an OpenAI-style request carries its earlier user messages): the
+        earlier questions are resolved in order, as their turns were, so a follow-up leans on them; none is answered."""
+        with self._lock:
+            for question in questions:
+                if question.strip():
+                    cleaned, searched_for, entities = self._resolve(question)
+                    self.turns.append(Turn(cleaned, searched_for, entities, None))
 
     def stream_answer(self, question: str, *, suggest: bool = True) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
@@ -140,6 +149,8 @@ class Conversation:
             return self._suggest(self.turns[-1]) if self.turns else []
 
     def _suggest(self, turn: Turn) -> list[str]:
+        if turn.answer is None:
+            return []
         if not turn.answer.abstained:
             from .suggest import suggest_follow_ups
 

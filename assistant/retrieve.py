@@ -271,12 +271,7 @@ class Searcher:
     def _dense(self, similarity: np.ndarray, depth: int) -> list[np.ndarray]:
         """The `depth` nearest chunks of each column of `similarity` (every chunk against each query vector: one
         matrix product over the FAISS storage serves all the vectors at once, where FAISS scans once per vector)."""
-        depth = min(depth, len(similarity))
-        if depth == 0:
-            return [np.zeros(0, np.int64) for _ in range(similarity.shape[1])]
-        tops = np.argpartition(-similarity, depth - 1, axis=0)[:depth].T
-        ranked = [top[np.argsort(-column[top], kind="stable")] for top, column in zip(tops, similarity.T, strict=True)]
-        return [top[np.isfinite(column[top])] for top, column in zip(ranked, similarity.T, strict=True)]  # unscored: -inf
+        return [best_rows(column, depth) for column in similarity.T]
 
     def _by_best_sentence(self, rows: np.ndarray, query_vectors: np.ndarray) -> list[np.ndarray]:
         """The candidate chunks `rows` ranked by their best sentence's similarity to each query vector (sentence
@@ -307,12 +302,7 @@ class Searcher:
 
     def _top(self, scores: np.ndarray) -> np.ndarray:
         """Rows with a positive score, best first, at most `candidates`."""
-        positive = np.flatnonzero(scores > 0)
-        depth = min(self.settings.candidates, len(positive))
-        if depth == 0:
-            return positive
-        top = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
-        return top[np.argsort(-scores[top], kind="stable")]
+        return best_rows(np.where(scores > 0, scores, -np.inf), self.settings.candidates)
 
     def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
         """Top k by fused score, then make room for every document with relevant evidence."""
@@ -373,6 +363,21 @@ def english_zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
+
+
+def best_rows(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Indices of the `depth` highest finite scores, best first, equal scores in index order: identical chunks
+    (boilerplate repeated across documents) rank the same way whichever store scored them, and -inf (a chunk a
+    remote store did not return) never ranks."""
+    rows = np.flatnonzero(np.isfinite(scores))
+    depth = min(depth, len(rows))
+    values = scores[rows]
+    if depth < len(rows):
+        kth = np.partition(values, len(values) - depth)[len(values) - depth]
+        keep = values > kth
+        keep[np.flatnonzero(values == kth)[: depth - int(keep.sum())]] = True
+        rows, values = rows[keep], values[keep]
+    return rows[np.lexsort((rows, -values))]
 
 
 def _rrf(rankings: list[tuple[np.ndarray, float]], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:

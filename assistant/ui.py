@@ -26,6 +26,7 @@ from .present import (
     transcript_markdown,
 )
 from .schema import Document
+from .service import check_sign_in, create_api
 from .settings import Settings
 from .upload import add_to_library
 
@@ -258,16 +259,29 @@ API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only
 
 
 def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           block: bool = True) -> None:
-    """Serve the app on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
+           block: bool = True, auth: list[tuple[str, str]] | None = None) -> None:
+    """Serve the UI alone on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
     app.queue().launch(
-        server_name=host, server_port=port, share=share, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        server_name=host, server_port=port, share=share, auth=auth, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
         allowed_paths=[str(settings.corpus_dir.resolve())],  # library PDFs open at the cited page (pdf_url)
         prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
     )
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """Open the assistant (building or refreshing its index) and serve the chat UI until stopped."""
+    """Open the assistant (building or refreshing its index) and serve the chat UI and the HTTP API (/v1, /docs) on
+    one port until stopped. Beyond loopback, or with a share link, sign-in is required (service.check_sign_in)."""
+    check_sign_in(settings.service, host, share)
     assistant = Assistant.load(settings)
-    launch(build_app(assistant, settings), settings, host=host, port=port, share=share)
+    blocks = build_app(assistant, settings)
+    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+    if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
+        launch(blocks, settings, host=host, port=port, share=True, auth=users)
+        return
+    app = gr.mount_gradio_app(
+        create_api(assistant, settings.service), blocks.queue(), path="/", auth=users, css=CSS, footer_links=["api"],
+        max_file_size=int(settings.max_file_mb * 1024 * 1024), allowed_paths=[str(settings.corpus_dir.resolve())], show_error=True,
+    )
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -196,7 +196,7 @@ def _ours_settings(work: Path) -> Any:
     return Settings(corpus_dir=work / "corpus", index_dir=work / "ours" / "index")
 
 
-class _TimedEmbedder:
+class TimedEmbedder:
     """Delegates to the real embedder, logging embed() calls (index.py batching is measured as it is)."""
 
     def __init__(self, inner: Any, log: CallLog) -> None:
@@ -221,7 +221,7 @@ def ours_ingest(work: Path) -> dict[str, Any]:
     embedder = default_embedder(settings.embed)
     embedder.embed(["warm up: the model is loaded before the clock starts"])
     log = CallLog()
-    seconds, assistant = timed(lambda: Assistant.build(settings.corpus_dir, settings.index_dir, settings, embedder=_TimedEmbedder(embedder, log)))
+    seconds, assistant = timed(lambda: Assistant.build(settings.corpus_dir, settings.index_dir, settings, embedder=TimedEmbedder(embedder, log)))
     texts = [text for call in log.calls for text in call]  # chunks and, for the composer, their sentences
     return {
         "chunks": len(assistant.index.chunks),
@@ -260,7 +260,7 @@ def ours_query(work: Path, workload: Workload) -> dict[str, Any]:
 
     settings = _ours_settings(work)
     log = CallLog()
-    embedder = _TimedEmbedder(default_embedder(settings.embed), log)
+    embedder = TimedEmbedder(default_embedder(settings.embed), log)
     embedder.embed(["warm up"])
     before = settled_rss_mb()
     assistant = Assistant.load(settings, embedder=embedder, refresh=False)

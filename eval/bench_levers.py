@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from eval.bench import (
-    DEFAULT_DATA, ROOT, CallLog, _TimedEmbedder, gemm_gflops, load_workload, log, sequence_flops, timed, token_lengths,
+    DEFAULT_DATA, ROOT, CallLog, TimedEmbedder, gemm_gflops, load_workload, log, sequence_flops, timed, token_lengths,
     write_corpus,
 )
 
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings(corpus_dir=work / "corpus", index_dir=work / "index")
     calls = CallLog()
-    embedder = _TimedEmbedder(default_embedder(settings.embed), calls)
+    embedder = TimedEmbedder(default_embedder(settings.embed), calls)
     build_ms, assistant = timed(lambda: Assistant.build(settings.corpus_dir, settings.index_dir, settings, embedder=embedder))
     build_embed_s = calls.seconds
     chunks = assistant.index.chunks

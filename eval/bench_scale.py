@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from typing import Any
 
 from .bench import (
     DEFAULT_DATA,
+    CallLog,
     ROOT,
     Workload,
     child_env,
@@ -37,6 +39,7 @@ from .bench import (
     percentile,
     timed,
     write_corpus,
+    TimedEmbedder,
 )
 
 # Published figures the projection uses (not measured here): cited in SCALE.md.
@@ -53,24 +56,6 @@ def _settings(work: Path, name: str, **changes: Any) -> Any:
     from assistant import Settings
 
     return Settings(corpus_dir=work / "corpus", index_dir=work / name / "index", **changes)
-
-
-class _Recording:
-    """Delegates to the real embedder, keeping every text it embeds (word pieces are counted after the clock stops)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.texts = inner, []
-        self.model_id, self.dimension = inner.model_id, inner.dimension
-
-    def embed(self, texts: list[str]) -> Any:
-        self.texts.extend(texts)
-        return self.inner.embed(texts)
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def fingerprint(self) -> str:
-        return self.inner.fingerprint()
 
 
 class _TreeMemory:
@@ -124,7 +109,8 @@ def stage_ingest(work: Path, engine: str, workers: int) -> dict[str, Any]:
     settings = _settings(work, engine, ingest=IngestSettings(engine=engine, workers=workers))  # type: ignore[arg-type]
     embedder = default_embedder(settings.embed)
     embedder.embed(["warm up: the model is loaded before the clock starts"])
-    recording = _Recording(embedder)
+    calls = CallLog()
+    recording = TimedEmbedder(embedder, calls)
     if engine == "ray":
         from assistant.ray_engine import start_ray
 
@@ -136,7 +122,7 @@ def stage_ingest(work: Path, engine: str, workers: int) -> dict[str, Any]:
     if report.errors:
         raise SystemExit(f"{engine} ingest failed: {report.errors[:3]}")
     index = load_index(settings.index_dir, embedder, settings)
-    texts = recording.texts  # local engine: every distinct text; the Ray engine embeds the same texts on its actors
+    texts = [t for call in calls.calls for t in call]  # local engine: every distinct text; Ray embeds them on its actors
     return {
         "engine": engine,
         "workers": workers if engine == "ray" else 1,
@@ -357,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu", help="'cuda' also measures the embedding rate on a GPU")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "SCALE.md", help="markdown report")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a new temp folder)")
+    parser.add_argument("--reuse-ingest", action="store_true", help="keep the ingest stages' figures and indexes in --work")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.stage:
@@ -368,7 +355,13 @@ def main(argv: list[str] | None = None) -> None:
     (work / "workload.json").write_text(json.dumps(workload.to_json()))
     write_corpus(workload, work / "corpus")
     log(f"work folder {work}: {len(workload.passages)} passages, {len(workload.questions)} questions")
-    results: dict[str, Any] = {name: run_stage(name, work, args) for name in ("ingest-local", "ingest-ray", "query-local", "query-qdrant")}
+    ingests = ("ingest-local", "ingest-ray")
+    results: dict[str, Any] = (
+        {name: json.loads((work / f"{name}.json").read_text()) for name in ingests} if args.reuse_ingest
+        else {name: run_stage(name, work, args) for name in ingests}
+    )
+    shutil.rmtree(work / "qdrant", ignore_errors=True)  # published afresh by the query stage
+    results.update({name: run_stage(name, work, args) for name in ("query-local", "query-qdrant")})
     if args.device == "cuda":
         texts = list(workload.passages.values())
         (work / "gpu_texts.json").write_text(json.dumps(texts))

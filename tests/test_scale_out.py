@@ -240,3 +240,19 @@ def test_a_ray_worker_killed_mid_ingest_fails_clearly_and_the_rerun_resumes(tmp_
     reference_index = load_index(tmp_path / "reference", embedder, Settings(index_dir=tmp_path / "reference"))
     cosines = (ray_index.all_vectors() * reference_index.all_vectors()).sum(axis=1)
     assert cosines.min() > 0.9999, "the same model: ONNX batches of 64 here, bfloat16 bulk batches of 256 locally"
+
+
+@pytest.mark.parametrize(
+    ("scores", "depth", "expected"),
+    [
+        ([0.5, 0.9, 0.5, 0.7, 0.5], 3, [1, 3, 0]),  # the tie at the cut goes to the lowest row
+        ([0.5, 0.9, 0.5, 0.7, 0.5], 10, [1, 3, 0, 2, 4]),
+        ([-np.inf, 0.2, -np.inf, 0.2], 4, [1, 3]),  # unscored rows never rank
+        ([0.3, 0.3, 0.3], 2, [0, 1]),
+        ([], 5, []),
+    ],
+)
+def test_best_rows_breaks_ties_by_row(scores: list[float], depth: int, expected: list[int]) -> None:
+    from assistant.retrieve import best_rows
+
+    assert best_rows(np.array(scores, np.float32), depth).tolist() == expected
