@@ -17,7 +17,7 @@ from .conversation import Conversation
 from .embed import Embedder, default_embedder
 from .errors import AssistantError, IndexMissing, QuestionError
 from .evidence import EvidenceModel, shipped_scorer
-from .index import Index, IngestReport, Progress, build_index, load_index
+from .index import Index, IngestReport, Progress, build_index, load_index, remove_documents
 from .formats.markdown import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
 from .schema import Answer, Hit
@@ -97,6 +97,12 @@ class Assistant:
         report = build_index(paths, self.settings, self.embedder, sync=sync, rebuild=rebuild, progress=progress)
         if report.changed or rebuild:
             self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
+        return report
+
+    def remove(self, doc_ids: list[str]) -> IngestReport:
+        """Remove documents (index_dir gets a new version; their files leave the corpus folder), then switch to it."""
+        report = remove_documents(doc_ids, self.settings, self.embedder)
+        self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
         return report
 
     # ------------------------------------------------------------ questions

@@ -20,6 +20,28 @@ QdrantUrlOpt = Annotated[Optional[str], typer.Option("--qdrant-url", help="Qdran
 QdrantPathOpt = Annotated[Optional[Path], typer.Option("--qdrant-path", help="Embedded Qdrant folder (implies --store qdrant).")]
 
 
+_CONFIG: dict[str, Path | None] = {"file": None}  # --config, set by the callback of each invocation
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"medevidence-assistant {version('medevidence-assistant')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="TOML settings file (default: config.toml in your config folder, if any).")
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """Cited answers over medical evidence. Settings: flags > ASSISTANT_* environment > config file > defaults."""
+    _CONFIG["file"] = config
+
+
 def _settings(  # type: ignore[no-untyped-def]
     corpus: Path | None,
     index: Path | None,
@@ -28,24 +50,16 @@ def _settings(  # type: ignore[no-untyped-def]
     device: str | None = None,
     **llm: str | None,
 ):
-    from pydantic import ValidationError
-
-    from .errors import ConfigError
-    from .settings import EmbedSettings, IngestSettings, LLMSettings, Settings, StoreSettings
+    """The effective settings: this command's flags over the environment, the config file and the defaults."""
+    from .settings import load_settings
 
     kind, url, path = store
-    changes: dict[str, object] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
-    try:
-        if kind or url or path:
-            changes["store"] = StoreSettings(kind=kind or "qdrant", qdrant_url=url, qdrant_path=path)  # type: ignore[arg-type]
-        if ingest:
-            changes["ingest"] = IngestSettings(**{k: v for k, v in ingest.items() if v is not None})  # type: ignore[arg-type]
-        if device:
-            changes["embed"] = EmbedSettings(device=device)  # type: ignore[arg-type]
-        return Settings(**changes, llm=LLMSettings(**{k: v for k, v in llm.items() if v is not None}))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"Invalid option ({reasons}). See `assistant --help`.") from exc
+    flags: dict[str, object] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    if kind or url or path:  # a place given on the command line replaces the other one
+        flags["store"] = {"kind": kind or "qdrant", "qdrant_url": url, "qdrant_path": path}
+    sections = {"ingest": ingest or {}, "embed": {"device": device}, "llm": llm}
+    flags.update({name: given for name, values in sections.items() if (given := {k: v for k, v in values.items() if v is not None})})
+    return load_settings(_CONFIG["file"], **flags)
 
 
 def _fail(exc: AssistantError) -> None:
@@ -91,7 +105,7 @@ def ingest(
     from .render import print_report
 
     print_report(report)
-    if report.errors and report.version is None:
+    if report.errors:  # the other files went in; the exit status still says that some did not
         raise typer.Exit(1)
 
 
@@ -146,6 +160,80 @@ def serve(
         run_server(_settings(corpus, index, (store, qdrant_url, qdrant_path)), host=host, port=port, share=share)
     except AssistantError as exc:
         _fail(exc)
+
+
+@app.command("config")
+def config_() -> None:
+    """Print the effective settings (secrets masked) and where they came from."""
+    from .settings import user_config_file
+
+    try:
+        settings = _settings(None, None)
+    except AssistantError as exc:
+        _fail(exc)
+    used = _CONFIG["file"] or (user_config_file() if user_config_file().is_file() else None)
+    typer.echo(f"# config file: {used or 'none'} (default location: {user_config_file()})")
+    typer.echo(settings.model_dump_json(indent=2))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Where the index is and what it holds: version, model, chunker, documents, chunks, last ingest, store."""
+    from .index import index_status
+
+    try:
+        settings = _settings(corpus, index)
+        facts = index_status(settings)
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(facts, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in facts.items()))
+
+
+docs = typer.Typer(no_args_is_help=True, help="List or remove indexed documents.")
+app.add_typer(docs, name="docs")
+
+
+@docs.command("list")
+def docs_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Every indexed document: id, chunks, title, source file."""
+    from .index import document_listing
+
+    try:
+        rows = document_listing(_settings(corpus, index))
+    except AssistantError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            typer.echo(f"{row['doc_id']}\t{row['chunks']} chunks\t{row['title']}\t{row['source_path']}")
+
+
+@docs.command("remove")
+def docs_remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Document ids (see `assistant docs list`).")],
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Remove documents from the index (a new version, switched atomically) and their files from the corpus folder."""
+    from .embed import default_embedder
+    from .index import remove_documents
+    from .render import print_report
+
+    try:
+        settings = _settings(corpus, index)
+        report = remove_documents(doc_ids, settings, default_embedder(settings.embed))
+    except AssistantError as exc:
+        _fail(exc)
+    print_report(report)
 
 
 @app.command(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -283,8 +282,9 @@ def onnx_model(model_dir: Path, cache_dir: Path, *, quantize: bool) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     name = f"minilm-{_weights_hash(str(model_dir))[:16]}"
     target = cache_dir / f"{name}.{'int8' if quantize else 'fused'}.onnx"
-    with open(cache_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    from filelock import FileLock
+
+    with FileLock(cache_dir / ".lock"):
         if not target.exists():
             traced = cache_dir / f"{name}.traced.onnx"
             if not traced.exists():

@@ -20,7 +20,6 @@ leaves the previous version live.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import hashlib
 import json
 import os
@@ -39,7 +38,7 @@ import numpy as np
 from .aliases import AliasTable, mine_aliases
 from .chunk import CHUNKER_VERSION, Leads
 from .embed import Embedder
-from .errors import DocumentError, IndexError_, IndexMismatch, IndexMissing
+from .errors import ConfigError, DocumentError, IndexError_, IndexMismatch, IndexMissing
 from .ingest import check_file, discover, load_document
 from .lexicon import Lexicon
 from .prepare import Engine, LocalEngine, Prepared, Progress, distinct_texts, embedded_sentences
@@ -243,13 +242,12 @@ def _check_chunks(table: np.ndarray, spans: np.ndarray, documents: list[Document
 
 @contextmanager
 def _writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer per index folder, across processes (filelock: POSIX and Windows alike)."""
+    from filelock import FileLock
+
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(index_dir / ".lock"):
+        yield
 
 
 def build_index(
@@ -290,6 +288,55 @@ def build_index(
             return report
         report.version = _write_version(previous, kept, fresh, settings, embedder, report, progress)
     return report
+
+
+def remove_documents(doc_ids: list[str], settings: Settings, embedder: Embedder) -> IngestReport:
+    """Drop documents from the index (a new version, switched atomically; nothing re-embedded), then delete their
+    files when they lie in the corpus folder, so that the next sync does not add them back."""
+    report = IngestReport()
+    with _writer_lock(settings.index_dir):
+        previous = load_index(settings.index_dir, embedder, settings, local=True)
+        unknown = [d for d in doc_ids if d not in previous.documents]
+        if unknown:
+            raise ConfigError(f"No indexed document with id {', '.join(map(repr, unknown))}. `assistant docs list` shows the ids.")
+        kept = [d for d in previous.documents.values() if d.doc_id not in doc_ids]
+        if not kept:
+            raise ConfigError("Removing every document would leave an empty index: add another document first.")
+        report.removed = list(dict.fromkeys(doc_ids))
+        report.unchanged = [d.doc_id for d in kept]
+        report.version = _write_version(previous, kept, [], settings, embedder, report, None)
+    corpus = settings.corpus_dir.resolve()
+    for doc_id in report.removed:
+        source = Path(previous.documents[doc_id].source_path)
+        if source.is_file() and source.resolve().is_relative_to(corpus):
+            source.unlink()
+            report.warnings.append(f"{source}: deleted from the corpus folder.")
+    return report
+
+
+def index_status(settings: Settings) -> dict[str, object]:
+    """What `assistant status` shows, read from the live version's manifest (no index is loaded)."""
+    folder = current_version(settings.index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    store = settings.store.kind if settings.store.kind == "local" else f"qdrant ({settings.store.qdrant_url or settings.store.qdrant_path})"
+    return {
+        "index": str(settings.index_dir), "version": folder.name, "last ingest": manifest.get("created"),
+        "model": manifest.get("model_id"), "model sha256": str(manifest.get("model_sha256", ""))[:16],
+        "chunker": manifest.get("chunker_version"), "documents": len(manifest.get("documents", {})),
+        "chunks": manifest.get("n_chunks"), "corpus": str(settings.corpus_dir), "store": store,
+    }
+
+
+def document_listing(settings: Settings) -> list[dict[str, object]]:
+    """Every indexed document with its chunk count, from the live version's files (no model is loaded)."""
+    folder = current_version(settings.index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    listed = manifest.get("documents", {})
+    counts = np.bincount(np.load(folder / "chunks.npy", allow_pickle=False)[:, 0], minlength=len(listed)) if listed else []
+    return [
+        {"doc_id": doc_id, "chunks": int(counts[row]), "title": meta["title"], "source_path": meta["source_path"]}
+        for row, (doc_id, meta) in enumerate(sorted(listed.items()))
+    ]
 
 
 def _previous(settings: Settings, embedder: Embedder, report: IngestReport, *, partial: bool) -> Index | None:

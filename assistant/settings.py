@@ -1,9 +1,18 @@
-"""One typed Settings object, created at the edge and passed down explicitly."""
+"""One typed Settings object, created at the edge and passed down explicitly.
+
+Where values come from, first wins: what the caller passes (command-line flags), environment variables
+(ASSISTANT_<FIELD>, sections nested with '__': ASSISTANT_STORE__QDRANT_URL), a TOML file (`--config FILE`, else
+config.toml in the user's config folder, if present), then the defaults below. `load_settings` applies all four;
+`Settings(...)` alone reads no file.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +20,35 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "medevidence-assistant"
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("config_file", default=None)
+
+
+def in_checkout() -> bool:
+    """Run from a source checkout (the project's pyproject.toml beside the package), not from an installed wheel."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "assistant").is_dir()
+
+
+def _data_dir(name: str) -> Path:
+    """A checkout keeps corpus/ and .index/ beside the code (`make serve`); an installed package uses the user's data
+    folder (platformdirs: ~/.local/share/medevidence-assistant on Linux)."""
+    if in_checkout():
+        return PROJECT_ROOT / name
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME) / name.lstrip(".")
+
+
+def _cache_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path(APP_NAME)  # honours $XDG_CACHE_HOME
+
+
+def user_config_file() -> Path:
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
 
 
 class _Section(BaseModel):
@@ -43,7 +81,7 @@ class EmbedSettings(_Section):
         description="onnx only: int8 dynamic quantisation of the weight matrices (faster, lower recall: eval/BENCHMARK.md).",
     )
     cache_dir: Path = Field(
-        default_factory=lambda: Path.home() / ".cache" / "medevidence-assistant",
+        default_factory=_cache_dir,
         description="Where the ONNX export of the model is kept (exported on first use, never downloaded).",
     )
     batch_size: int = Field(
@@ -61,7 +99,9 @@ class EmbedSettings(_Section):
         default=256, ge=1, description="Texts in one embedding call from which bulk_bfloat16 (or, with device 'cuda', the GPU) applies."
     )
     gpu_batch_size: int = Field(default=256, ge=1, description="Texts per forward pass on a GPU (device 'cuda').")
-    threads: int = Field(default=2, ge=1, description="Intra-op threads for torch or ONNX Runtime (this machine has 2 cores).")
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, description="Intra-op threads for torch or ONNX Runtime (default: the machine's cores)."
+    )
     device: Literal["cpu", "cuda", "auto"] = Field(
         default="cpu",
         description=(
@@ -394,8 +434,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Folder of source documents.")
-    index_dir: Path = Field(default=PROJECT_ROOT / ".index", description="Folder holding index versions.")
+    corpus_dir: Path = Field(default_factory=lambda: _data_dir("corpus"), description="Folder of source documents.")
+    index_dir: Path = Field(default_factory=lambda: _data_dir(".index"), description="Folder holding index versions.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Largest document accepted, in megabytes.")
     max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are trimmed.")
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
@@ -407,6 +447,14 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def, override]
+        """Flags (init), then the environment, then the TOML file `load_settings` names (none for plain Settings())."""
+        from pydantic_settings import TomlConfigSettingsSource
+
+        path = _CONFIG_FILE.get()
+        return (init_settings, env_settings, *((TomlConfigSettingsSource(settings_cls, toml_file=path),) if path else ()))
+
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with top-level fields replaced (validated)."""
         return Settings.model_validate({**self.model_dump(), **changes})
@@ -415,3 +463,29 @@ class Settings(BaseSettings):
         """Hash of the settings that change how documents are chunked."""
         blob = json.dumps(self.chunk.model_dump(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_settings(config: Path | None = None, **flags: object) -> Settings:
+    """Settings from flags > environment > TOML file > defaults. The file is `config`, else the user's config.toml if
+    it exists. Nested flags are dicts ({"store": {"qdrant_url": …}}), merged field by field with the other sources."""
+    from pydantic import ValidationError
+
+    from .errors import ConfigError
+
+    path = config if config is not None else (user_config_file() if user_config_file().is_file() else None)
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"No config file at {path}. Check the --config path.")
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML ({exc}). Fix it, or pass another --config.") from exc
+    token = _CONFIG_FILE.set(path)
+    try:
+        return Settings(**flags)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        where = f" (config file {path})" if path else ""
+        raise ConfigError(f"Invalid settings{where}: {reasons}. `assistant config` shows the effective settings.") from exc
+    finally:
+        _CONFIG_FILE.reset(token)

@@ -171,7 +171,22 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
 
         lines = add_to_library(assistant, [Path(p) for p in paths or []], indexing)
         status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
-        return None, status, library_markdown()
+        return None, status, library_markdown(), removable()
+
+    def removable() -> Any:
+        """The remove list: every document by title (the value is its id)."""
+        documents = sorted(assistant.index.documents.values(), key=lambda d: d.title.lower())
+        return gr.update(choices=[(d.title, d.doc_id) for d in documents], value=None)
+
+    def remove_document(doc_id: str | None) -> tuple[str, str, Any]:
+        if not doc_id:
+            return "Choose a document to remove first.", library_markdown(), removable()
+        title = assistant.index.documents[doc_id].title if doc_id in assistant.index.documents else doc_id
+        try:
+            assistant.remove([doc_id])
+        except AssistantError as exc:
+            return escape_markdown(str(exc)), library_markdown(), removable()
+        return f"Removed {escape_markdown(title)}.", library_markdown(), removable()
 
     def library_markdown() -> str:
         titles = sorted((d.title for d in assistant.index.documents.values()), key=str.lower)
@@ -222,13 +237,16 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 gr.Markdown("#### Cited passage", elem_id="passage-label")
                 passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
                 with gr.Accordion("Library and uploads", open=False, elem_id="library"):
-                    library = gr.Markdown(library_markdown(), latex_delimiters=[])
+                    library = gr.Markdown(library_markdown(), latex_delimiters=[], elem_id="library-list")
                     files = gr.File(
                         file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
                         elem_id="upload", height=130,
                     )
                     add = gr.Button("Add to library", elem_id="add-documents", size="sm")
                     upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
+                    with gr.Row(equal_height=True):
+                        to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
+                        remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
 
         answered = [session, chat, suggestion_row, *suggestions, export]
         hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask below
@@ -242,7 +260,9 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         passage.click(show_passage, [session, audience], [session, passage], **hidden)
         audience.change(switch_audience, [session, audience], [chat, passage], **hidden)
         new.click(new_conversation, session, [session, chat, passage, suggestion_row, *suggestions, export], **hidden)
-        add.click(add_documents, files, [files, upload_status, library], show_progress_on=upload_status, **hidden)
+        add.click(add_documents, files, [files, upload_status, library, to_remove], show_progress_on=upload_status, **hidden)
+        remove.click(remove_document, to_remove, [upload_status, library, to_remove], **hidden)
+        app.load(lambda: (library_markdown(), removable()), None, [library, to_remove], **hidden)
         gr.api(ask_api, api_name="ask", concurrency_limit=API_CONCURRENCY)
     return app
 

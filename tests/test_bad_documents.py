@@ -237,14 +237,16 @@ def test_bad_files_beside_the_real_corpus_on_the_real_model(tmp_path: Path, inde
 
 
 def test_cli_ingest_names_each_bad_file_on_one_line(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """Exit 0 (the good file went in); each problem on its own line with the file's exact name."""
+    """Exit 1 although the good file went in (issue 17: a failed file shows in the exit status); each problem on its
+    own line with the file's exact name."""
     folder = _folder_with_good_document(tmp_path)
     made = [make(folder) for make, _ in BAD_FILES.values()]
     bracketed = _write(folder / "notes [draft].odt", b"PK\x03\x04")
 
     result = cli("ingest", folder, "--index", tmp_path / "index")
 
-    assert result.exit_code == 0 and result.exception is None, result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Indexed" in result.output, "the good file went in"
     error_lines = [line for line in result.output.splitlines() if line.startswith("error: ")]
     assert len(error_lines) == len(made) + 1
     for path in [*made, bracketed]:

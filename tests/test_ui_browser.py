@@ -239,6 +239,30 @@ def test_uploaded_document_is_answerable_at_once(page: Page, live: Live, tmp_pat
     expect(bubble).to_contain_text("Zorblax for chronic hiccups: a pilot study")
 
 
+def test_a_document_removed_in_the_library_stops_answering(browser: Browser, live: Live) -> None:
+    note = live.settings.corpus_dir / "glimmerase.md"
+    note.write_text("# Glimmerase in sunburn\n\nIn 12 patients with sunburn, glimmerase cream halved peeling within 3 days.\n", encoding="utf-8")
+    live.assistant.ingest([note])
+    question = "Does glimmerase help sunburn?"
+    assert any(c.doc_id == "glimmerase" for c in live.assistant.ask(question).citations)
+    page = open_page(browser, live)  # the remove list is filled when the page loads
+    try:
+        page.get_by_text("Library and uploads").click()
+        expect(page.locator("#library-list")).to_contain_text("Glimmerase in sunburn")
+        page.locator("#remove-choice input").fill("Glimmerase")
+        page.get_by_role("option", name="Glimmerase in sunburn").click()
+        page.click("#remove-document")
+        expect(page.locator("#upload-status")).to_contain_text("Removed Glimmerase in sunburn.", timeout=ANSWER_TIMEOUT_MS)
+        expect(page.locator("#library-list")).not_to_contain_text("Glimmerase in sunburn")
+        assert "glimmerase" not in live.assistant.index.documents and not note.exists()
+        bubble = ask(page, question, 1)
+        expect(bubble).not_to_contain_text("Glimmerase in sunburn")
+        assert all(c.doc_id != "glimmerase" for c in live.assistant.ask(question).citations)
+        shot(page, "ui-8-remove")
+    finally:
+        page.context.close()
+
+
 def test_hostile_document_renders_as_inert_text(page: Page, live: Live) -> None:
     expected = live.assistant.conversation().ask(XSS_QUESTION)
     hostile = [c for c in expected.citations if re.search(r"<script>|<img|javascript:", c.quote)]
