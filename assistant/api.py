@@ -12,6 +12,7 @@ from pathlib import Path
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ValidationError
 
+from .audit import AuditLog
 from .compose import CitationRegistry, Composer
 from .conversation import Conversation
 from .embed import Embedder, default_embedder
@@ -35,6 +36,7 @@ class Assistant:
         self.embedder = embedder
         self.writer = writer  # None: extractive answers
         self.scorer = scorer or shipped_scorer()
+        self.audit = AuditLog(settings.audit_path()) if settings.audit.enabled else None
         self._swap_lock = threading.Lock()
         self.last_report: IngestReport | None = None
         self._install(index)
@@ -128,7 +130,9 @@ class Assistant:
         """
         extractive = self._extractive(question, k, registry, searched_for)
         chosen = writer or self.writer
-        return chosen.answer(extractive, self.index) if chosen else extractive
+        answer = chosen.answer(extractive, self.index) if chosen else extractive
+        self._log(answer, chosen)
+        return answer
 
     def stream_answer(
         self,
@@ -143,9 +147,22 @@ class Assistant:
         extractive = self._extractive(question, k, registry, searched_for)
         chosen = writer or self.writer
         if chosen is None:
+            self._log(extractive, None)
             yield StreamUpdate(extractive.text, extractive)
             return
-        yield from chosen.stream_answer(extractive, self.index)
+        for update in chosen.stream_answer(extractive, self.index):
+            if update.answer is not None:
+                self._log(update.answer, chosen)
+            yield update
+
+    def probe(self, question: str) -> Answer:
+        """The extractive answer, for checking that a question can be answered (suggested follow-ups): no LLM writer,
+        not in the audit log."""
+        return self._extractive(question, None, None, None)
+
+    def _log(self, answer: Answer, writer: Writer | None) -> None:
+        if self.audit is not None:
+            self.audit.record(answer, self.index.folder.name, writer.endpoint if writer else "extractive")
 
     def _extractive(self, question: str, k: int | None, registry: CitationRegistry | None, searched_for: str | None) -> Answer:
         question, notices = self.clean_question(question)

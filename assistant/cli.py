@@ -129,11 +129,16 @@ def ask(
 ) -> None:
     """Answer a question with numbered, verbatim citations (optionally written by an LLM, then verified)."""
     from .api import Assistant
+    from .audit import caller
     from .render import print_answer
 
     try:
         settings = _settings(corpus, index, (store, qdrant_url, qdrant_path), backend=backend, base_url=base_url, model=model)
-        answer = Assistant.load(settings).ask(question, k=k)
+        assistant = Assistant.load(settings)
+        with caller("cli"):
+            answer = assistant.ask(question, k=k)
+        if assistant.audit:
+            assistant.audit.flush()
     except AssistantError as exc:
         _fail(exc)
     if as_json:
@@ -174,6 +179,22 @@ def config_() -> None:
     used = _CONFIG["file"] or (user_config_file() if user_config_file().is_file() else None)
     typer.echo(f"# config file: {used or 'none'} (default location: {user_config_file()})")
     typer.echo(settings.model_dump_json(indent=2))
+
+
+@app.command()
+def logs(
+    since: Annotated[Optional[str], typer.Option("--since", help="Only answers from this UTC date or time on (ISO, e.g. 2026-12-01).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON, with each citation's offsets and quote hash.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """The audit log: time, channel and user, question, index version, what was cited."""
+    from .audit import format_rows, read_log
+
+    try:
+        settings = _settings(None, index)
+    except AssistantError as exc:
+        _fail(exc)
+    typer.echo(format_rows(read_log(settings.audit_path(), since), as_json))
 
 
 @app.command()

@@ -25,6 +25,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from .api import Assistant
+from .audit import caller
 from .chunk import split_sentences
 from .conversation import Conversation
 from .errors import AssistantError, ConfigError, IndexError_, QuestionError
@@ -131,9 +132,10 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
     guard = _guard(settings)
 
     @api.post("/v1/answer", dependencies=[Depends(guard)], summary="A cited answer (optionally within a conversation)")
-    def answer(request: AnswerRequest) -> dict[str, Any]:
+    def answer(request: AnswerRequest, http: Request) -> dict[str, Any]:
         key, conversation = conversations.get(request.conversation_id)
-        result = conversation.ask(request.question, k=request.k)
+        with caller("api", _client(http)):
+            result = conversation.ask(request.question, k=request.k)
         return {**result.to_dict(), "conversation_id": key}
 
     @api.post("/v1/search", dependencies=[Depends(guard)], summary="Ranked passages for a query")
@@ -152,13 +154,14 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
         return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "medevidence"}]}
 
     @api.post("/v1/chat/completions", dependencies=[Depends(guard)], summary="OpenAI chat completions: the cited answer as the assistant message")
-    def chat(request: ChatRequest) -> Any:
+    def chat(request: ChatRequest, http: Request) -> Any:
         users = [m.text() for m in request.messages if m.role == "user"]
         if request.messages[-1].role != "user" or not users[-1].strip():
             raise QuestionError("The last message must be the user's question.")
         conversation = assistant.conversation()
         conversation.resume(users[:-1])  # earlier questions shape follow-ups ("and the dose?"); nothing is re-answered
-        result = conversation.ask(users[-1], suggest=False)
+        with caller("api", _client(http)):
+            result = conversation.ask(users[-1], suggest=False)
         reply = _completion_id(), int(time.time()), request.model
         if request.stream:
             return StreamingResponse(_stream(result, *reply), media_type="text/event-stream")
@@ -188,6 +191,11 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
         return _error(400, f"Invalid request ({problems}). See /docs for the schema.", "invalid_request_error")
 
     return api
+
+
+def _client(http: Request) -> str:
+    """Who called, for the audit log: the client address (one token is shared by every caller)."""
+    return http.client.host if http.client else "unknown"
 
 
 def _guard(settings: ServiceSettings):  # type: ignore[no-untyped-def]

@@ -428,6 +428,13 @@ class ServiceSettings(_Section):
     conversations: int = Field(default=1000, ge=1, description="API conversations kept by id (least recently used dropped).")
 
 
+class AuditSettings(_Section):
+    """The audit log of answers (assistant/audit.py)."""
+
+    enabled: bool = Field(default=True, description="Log every answer (UI, API, CLI, Python) to SQLite.")
+    path: Path | None = Field(default=None, description="The log file; None puts audit.sqlite3 in the index folder.")
+
+
 class Settings(BaseSettings):
     """Everything the assistant can be told; unknown keys are rejected. Environment variables ASSISTANT_<FIELD>, nested
     with '__' (ASSISTANT_STORE__QDRANT_URL), fill what the caller does not pass."""
@@ -446,6 +453,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def, override]
@@ -458,6 +466,9 @@ class Settings(BaseSettings):
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with top-level fields replaced (validated)."""
         return Settings.model_validate({**self.model_dump(), **changes})
+
+    def audit_path(self) -> Path:
+        return self.audit.path or self.index_dir / "audit.sqlite3"
 
     def chunk_fingerprint(self) -> str:
         """Hash of the settings that change how documents are chunked."""

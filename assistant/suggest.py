@@ -53,7 +53,7 @@ def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str
 def _answerable(assistant: Assistant, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
     verified: list[str] = []
     for question in proposals[:_MAX_PROBES]:
-        probe = assistant.ask(question)
+        probe = assistant.probe(question)
         if not probe.abstained and any((c.doc_id, c.start, c.end) not in cited for c in probe.citations):
             verified.append(question)
         if len(verified) == limit:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import gradio as gr
 
 from .api import Assistant
+from .audit import caller
 from .errors import AssistantError
 from .ingest import LOADERS
 from .present import (
@@ -137,11 +138,12 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             return "", "", chat
         return question, "", [*chat, {"role": "user", "content": escape_markdown(question)}]
 
-    def answer(pending: str, session: ChatSession | None, audience: str) -> tuple[Any, ...]:
+    def answer(pending: str, session: ChatSession | None, audience: str, request: gr.Request) -> tuple[Any, ...]:
         session = session_of(session)
         if pending.strip():
             try:
-                session.ask(pending)
+                with caller("ui", getattr(request, "username", None) or "anonymous"):
+                    session.ask(pending)
             except AssistantError as exc:
                 gr.Warning(str(exc))
         return (session, chat_messages(session, audience), *suggestion_updates(session), export_update(session))
@@ -198,7 +200,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     def ask_api(question: str) -> dict[str, Any]:
         """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
         try:
-            return assistant.ask(question).to_dict()
+            with caller("ui", "gradio-api"):
+                return assistant.ask(question).to_dict()
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from conftest import XSS_HTML, XSS_QUESTION, copy_corpus
 from documents import trial_pdf
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from assistant import Answer, Assistant, Settings
+from assistant.audit import read_log
 from assistant.present import PATIENT_NOTICE, abbreviations_in, passage_context
 from assistant.settings import PROJECT_ROOT
 from assistant.ui import build_app, launch
@@ -147,6 +149,9 @@ def test_seed_question_cites_and_opens_the_highlighted_passage(page: Page, live:
         for detail in (citation.title, source.profile.label(), citation.section):
             expect(panel).to_contain_text(detail)
     shot(page, "ui-2-passage")
+    live.assistant.audit.flush()  # type: ignore[union-attr]
+    logged = [r for r in read_log(live.settings.audit_path()) if r["channel"] == "ui" and r["question"] == SEED]
+    assert logged and logged[-1]["user"] == "anonymous" and len(logged[-1]["citations"]) == len(expected.citations)
 
 
 def test_suggestions_follow_up_and_new_conversation(page: Page, live: Live) -> None:
