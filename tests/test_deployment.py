@@ -115,3 +115,20 @@ def test_ingest_exits_non_zero_when_a_file_failed_after_indexing_the_rest(cli, t
     result = cli("ingest", "--corpus", corpus, "--index", tmp_path / "index")
     assert result.exit_code == 1 and "broken.pdf" in result.output
     assert {row["doc_id"] for row in document_listing(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))} >= {CASE_SERIES}
+
+
+def test_an_installed_package_keeps_its_data_in_the_user_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import assistant.settings as settings_module
+
+    monkeypatch.setattr(settings_module, "in_checkout", lambda: False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = Settings()
+    assert settings.corpus_dir == tmp_path / "data" / "medevidence-assistant" / "corpus"
+    assert settings.index_dir == tmp_path / "data" / "medevidence-assistant" / "index"
+    assert settings.embed.cache_dir == tmp_path / "cache" / "medevidence-assistant"
+    assert settings.embed.threads == os.cpu_count()
+    monkeypatch.setattr(settings_module, "in_checkout", lambda: True)
+    assert Settings().index_dir == settings_module.PROJECT_ROOT / ".index", "a checkout keeps .index/ for make serve"
