@@ -16,12 +16,12 @@ _EXPORTS = {
     "Embedder": "embed", "HashingEmbedder": "embed", "SentenceTransformerEmbedder": "embed",
     "AssistantError": "errors", "ConfigError": "errors", "DocumentError": "errors", "IndexError_": "errors",
     "IndexMismatch": "errors", "IndexMissing": "errors", "ModelError": "errors", "QuestionError": "errors",
-    "UnsupportedFileType": "errors",
+    "UnsupportedFileType": "errors", "StoreError": "errors", "IngestError": "errors",
     "IngestReport": "index",
     "HybridRetriever": "retrieve",
     "Answer": "schema", "Chunk": "schema", "Citation": "schema", "Disagreement": "schema", "Document": "schema",
     "EvidenceProfile": "schema", "Hit": "schema", "Source": "schema",
-    "Settings": "settings",
+    "Settings": "settings", "load_settings": "settings",
 }
 
 if TYPE_CHECKING:
@@ -30,13 +30,13 @@ if TYPE_CHECKING:
     from .conversation import Conversation
     from .embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
     from .errors import (
-        AssistantError, ConfigError, DocumentError, IndexError_, IndexMismatch, IndexMissing, ModelError,
-        QuestionError, UnsupportedFileType,
+        AssistantError, ConfigError, DocumentError, IndexError_, IndexMismatch, IndexMissing, IngestError, ModelError,
+        QuestionError, StoreError, UnsupportedFileType,
     )
     from .index import IngestReport
     from .retrieve import HybridRetriever
     from .schema import Answer, Chunk, Citation, Disagreement, Document, EvidenceProfile, Hit, Source
-    from .settings import Settings
+    from .settings import Settings, load_settings
 
 
 def __getattr__(name: str) -> Any:
@@ -65,12 +65,15 @@ __all__ = [
     "IndexError_",
     "IndexMismatch",
     "IndexMissing",
+    "IngestError",
     "IngestReport",
     "ModelError",
     "QuestionError",
     "SentenceTransformerEmbedder",
     "Settings",
     "Source",
+    "StoreError",
     "UnsupportedFileType",
     "ask",
+    "load_settings",
 ]
