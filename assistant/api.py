@@ -7,6 +7,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -26,8 +27,18 @@ from .settings import RetrieveSettings, Settings
 from .write import StreamUpdate, Writer, make_writer
 
 
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """One index version with the searcher and composer built on it: each call takes one and uses only it."""
+
+    index: Index
+    searcher: Searcher
+    composer: Composer
+
+
 class Assistant:
-    """Cited answers over one index. Thread-safe for concurrent ask()/search()."""
+    """Cited answers over one index. Thread-safe for concurrent ask()/search(); an ingest switches versions between
+    calls, never inside one."""
 
     def __init__(
         self, index: Index, embedder: Embedder, settings: Settings, writer: Writer | None = None, scorer: EvidenceModel | None = None
@@ -37,19 +48,27 @@ class Assistant:
         self.writer = writer  # None: extractive answers
         self.scorer = scorer or shipped_scorer()
         self.audit = AuditLog(settings.audit_path()) if settings.audit.enabled else None
-        self._swap_lock = threading.Lock()
         self.last_report: IngestReport | None = None
         self._install(index)
 
     def _install(self, index: Index) -> None:
+        """Switch to a new index version: one reference swap, so a call that took the old pipeline finishes on it."""
         searcher = Searcher(index, self.embedder, self.settings.retrieve)
         composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer)
-        with self._swap_lock:  # readers take searcher and composer together, never one of each version
-            self.index, self.searcher, self.composer = index, searcher, composer
+        self._pipeline = Pipeline(index, searcher, composer)
 
-    def _pipeline(self) -> tuple[Searcher, Composer]:
-        with self._swap_lock:
-            return self.searcher, self.composer
+    @property
+    def index(self) -> Index:
+        """The live index version (a call in progress keeps the one it started with)."""
+        return self._pipeline.index
+
+    @property
+    def searcher(self) -> Searcher:
+        return self._pipeline.searcher
+
+    @property
+    def composer(self) -> Composer:
+        return self._pipeline.composer
 
     # ------------------------------------------------------------ construction
 
@@ -113,7 +132,7 @@ class Assistant:
         """Ranked chunks for a query (hybrid by default)."""
         query, _ = self.clean_question(query)
         options = self._options(k, mode)
-        return self.searcher.search(query, options.k, mode=options.mode, aliases=aliases, with_aspects=False).hits
+        return self._pipeline.searcher.search(query, options.k, mode=options.mode, aliases=aliases, with_aspects=False).hits
 
     def ask(
         self,
@@ -128,10 +147,11 @@ class Assistant:
 
         `searched_for` lets a conversation search a resolved question.
         """
-        extractive = self._extractive(question, k, registry, searched_for)
+        pipeline = self._pipeline  # one index version for the whole answer
+        extractive = self._extractive(pipeline, question, k, registry, searched_for)
         chosen = writer or self.writer
-        answer = chosen.answer(extractive, self.index) if chosen else extractive
-        self._log(answer, chosen)
+        answer = chosen.answer(extractive, pipeline.index) if chosen else extractive
+        self._log(answer, chosen, pipeline)
         return answer
 
     def stream_answer(
@@ -144,47 +164,49 @@ class Assistant:
         writer: Writer | None = None,
     ) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
-        extractive = self._extractive(question, k, registry, searched_for)
+        pipeline = self._pipeline
+        extractive = self._extractive(pipeline, question, k, registry, searched_for)
         chosen = writer or self.writer
         if chosen is None:
-            self._log(extractive, None)
+            self._log(extractive, None, pipeline)
             yield StreamUpdate(extractive.text, extractive)
             return
-        for update in chosen.stream_answer(extractive, self.index):
+        for update in chosen.stream_answer(extractive, pipeline.index):
             if update.answer is not None:
-                self._log(update.answer, chosen)
+                self._log(update.answer, chosen, pipeline)
             yield update
 
     def probe(self, question: str) -> Answer:
         """The extractive answer, for checking that a question can be answered (suggested follow-ups): no LLM writer,
         not in the audit log."""
-        return self._extractive(question, None, None, None)
+        return self._extractive(self._pipeline, question, None, None, None)
 
-    def _log(self, answer: Answer, writer: Writer | None) -> None:
+    def _log(self, answer: Answer, writer: Writer | None, pipeline: Pipeline) -> None:
         if self.audit is not None:
-            self.audit.record(answer, self.index.folder.name, writer.endpoint if writer else "extractive")
+            self.audit.record(answer, pipeline.index.folder.name, writer.endpoint if writer else "extractive")
 
-    def _extractive(self, question: str, k: int | None, registry: CitationRegistry | None, searched_for: str | None) -> Answer:
+    def _extractive(
+        self, pipeline: Pipeline, question: str, k: int | None, registry: CitationRegistry | None, searched_for: str | None
+    ) -> Answer:
         question, notices = self.clean_question(question)
         options = self._options(k, None)
-        searcher, composer = self._pipeline()
         registry = registry or CitationRegistry()
-        result = searcher.search(searched_for or question, options.k)
-        answer = composer.compose(question, result, registry)
+        result = pipeline.searcher.search(searched_for or question, options.k)
+        answer = pipeline.composer.compose(question, result, registry)
         if answer.abstained:
-            answer = self._audit_absence(question, searched_for or question, answer, registry)
+            answer = self._audit_absence(pipeline, question, searched_for or question, answer, registry)
         answer.notices.extend(notices)
+        answer.metadata["index_version"] = pipeline.index.folder.name
         return answer
 
-    def _audit_absence(self, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:
+    def _audit_absence(self, pipeline: Pipeline, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:
         """Before saying "not covered", search every passage of every document; answer if that finds evidence."""
-        searcher, composer = self._pipeline()
-        audit = searcher.audit(query)
-        audited = composer.compose(question, audit, registry)
+        audit = pipeline.searcher.audit(query)
+        audited = pipeline.composer.compose(question, audit, registry)
         outcome = "evidence found by the exhaustive search" if not audited.abstained else "no evidence in any passage"
         audited.search_report["absence_audit"] = {
             "passages_checked": audit.candidates_checked,
-            "documents_checked": len(self.index.documents),
+            "documents_checked": len(pipeline.index.documents),
             "outcome": outcome,
             "first_pass": answer.search_report.get("abstain_reason"),
         }

@@ -96,3 +96,48 @@ def test_concurrent_asks_during_an_ingest_see_one_version_or_the_other(
     after = answer_key(shared.ask(question))
     assert "note" in {c[1] for c in after[2]} and before != after  # a mixed-up version would show
     assert {answer_key(a) for a in answers} == {before, after}
+
+
+def test_twenty_threads_asking_and_streaming_while_versions_swap_get_one_version_per_answer(
+    tmp_path: Path, index_copy: Path, embedder  # type: ignore[no-untyped-def]
+) -> None:
+    """Two index versions swapped back and forth as fast as possible while 20 threads ask and stream: every answer
+    names the version it was composed on (metadata["index_version"]) and equals that version's serial answer, the
+    absence audit's second search included (the off-topic and the registry questions take that path on one side)."""
+    shared = _fresh(index_copy, embedder)
+    old = shared.index
+    note = tmp_path / "note.md"
+    note.write_text(NOTE)
+    shared.ingest([note])
+    new = shared.index
+    questions = [*QUESTIONS[:4], "What is the capital of France?", "How many registry patients had herpes zoster?"]
+    expected = {}
+    for version in (old, new):
+        shared._install(version)
+        expected.update({(version.folder.name, q): answer_key(shared.ask(q)) for q in questions})
+    assert expected[(old.folder.name, questions[-1])] != expected[(new.folder.name, questions[-1])]
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            for version in (old, new):
+                shared._install(version)
+
+    def ask(n: int) -> Answer:
+        question = questions[n % len(questions)]
+        if n % 2:
+            return shared.ask(question)
+        return [update.answer for update in shared.stream_answer(question) if update.answer is not None][-1]
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            answers = list(pool.map(ask, range(120)))
+    finally:
+        stop.set()
+        swapper.join()
+    versions = {a.metadata["index_version"] for a in answers}
+    assert versions == {old.folder.name, new.folder.name}, "both versions answered during the run"
+    for n, answer in enumerate(answers):
+        assert answer_key(answer) == expected[(answer.metadata["index_version"], questions[n % len(questions)])]
