@@ -11,18 +11,17 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from .answering import Answering
 from .compose import CitationRegistry
 from .question import ANSWER_TYPES
 from .retrieve import UNCOMMON_ZIPF, english_zipf
 from .schema import Answer
 from .write import StreamUpdate
 
-if TYPE_CHECKING:
-    from .api import Assistant
 
 _ANAPHOR = re.compile(
     r"\b(it|its|they|them|their|theirs|those|these|this|that|he|she|his|her|the drug|the treatment|the study|"
@@ -42,7 +41,7 @@ class Turn:
     answer: Answer | None  # None for a turn taken up by `resume` (asked elsewhere)
 
 
-def entities_of(assistant: Assistant, text: str) -> list[str]:
+def entities_of(assistant: Answering, text: str) -> list[str]:
     """Named things in `text`: corpus aliases first (drugs, diseases), then rare known terms."""
     plan = assistant.searcher.plan(text)
     ranked = sorted(plan.concepts, key=lambda c: -c.idf)
@@ -58,7 +57,7 @@ def entities_of(assistant: Assistant, text: str) -> list[str]:
     return named + rare[:2]
 
 
-def _rare_idf(assistant: Assistant) -> float:
+def _rare_idf(assistant: Answering) -> float:
     """Terms found in under ~5% of chunks count as topical."""
     import math
 
@@ -67,7 +66,7 @@ def _rare_idf(assistant: Assistant) -> float:
     return math.log1p((n - df + 0.5) / (df + 0.5))
 
 
-def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[str, tuple[str, ...]]:
+def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[str, tuple[str, ...]]:
     """The question to search, and its entities: carry earlier entities only into a follow-up.
 
     "it" or "the drug" becomes the main entity of the latest turn ("What side effects were seen with Rinvoq?");
@@ -98,7 +97,7 @@ def condense(assistant: Assistant, question: str, history: list[Turn]) -> tuple[
 class Conversation:
     """Keeps the turns of one conversation; conversations never share state."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Answering) -> None:
         self.assistant = assistant
         self.turns: list[Turn] = []
         self.registry = CitationRegistry()

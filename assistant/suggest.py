@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from .answering import Answering
 from .question import DRUG_STEM
 from .schema import Answer
 
-if TYPE_CHECKING:
-    from .api import Assistant
 
 # (cue in an unused sentence, question template); {main} is the conversation's entity, {other} another one
 _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -26,7 +24,7 @@ _TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
 _MAX_PROBES = 5
 
 
-def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
+def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
     """Up to `limit` questions whose answers cite passages this answer did not."""
     if not entities:
         return []
@@ -50,7 +48,7 @@ def suggest_follow_ups(assistant: Assistant, answer: Answer, entities: tuple[str
     return _answerable(assistant, proposals, cited, limit)
 
 
-def _answerable(assistant: Assistant, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
+def _answerable(assistant: Answering, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
     verified: list[str] = []
     for question in proposals[:_MAX_PROBES]:
         probe = assistant.probe(question)

@@ -19,6 +19,7 @@ from assistant.embed import Embedder, default_embedder
 from assistant.errors import ConfigError
 from assistant.retrieve import Mode
 
+from .records import CaseResult, EvalRun, SuiteResult
 from .answers import Scored, answer_metrics, ask_all, latency, spread, stock_baseline
 from .datasets import Query, RetrievalSet, load_covidqa, load_medquad, load_pubmedqa, write_corpus
 from .gold import DISAGREEMENTS_PATH, GOLD_PATH, DisagreementPair, DisagreementSet, Fact, GoldSet, load_disagreements, load_gold
@@ -27,7 +28,6 @@ from .metrics import (
     Bound,
     CitationCheck,
     Detection,
-    Violation,
     abstention_correct,
     check_fact,
     check_thresholds,
@@ -90,39 +90,6 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
         for name in DATASETS
     },
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CaseResult:
-    """One asked question (or one expected fact of it): pass/fail, why, and what the answer said."""
-
-    kind: str  # fact | turn | turn-abstain | unanswerable | seed | seed-disagreement | disagreement | miss (datasets)
-    case_id: str
-    question: str
-    passed: bool
-    detail: str
-    excerpt: str
-
-
-@dataclass(slots=True)
-class SuiteResult:
-    name: str
-    metrics: dict[str, float]
-    cases: list[CaseResult] = field(default_factory=list)
-    tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
-    info: dict[str, object] = field(default_factory=dict)  # sizes and timings of the run
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class EvalRun:
-    suites: list[SuiteResult]
-    violations: list[Violation]  # against the gate the run was checked with
-    below_target: list[Violation] = field(default_factory=list)  # always against the targets
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
 
 
 def excerpt(answer: Answer, limit: int = 360) -> str:

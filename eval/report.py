@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .harness import EvalRun, SuiteResult
+from .records import EvalRun, SuiteResult
 
 DEFINITIONS: dict[str, str] = {
     "fact_recall": "share of (fact, question) cases whose answer contains every pattern of the fact AND cites, "

@@ -1,0 +1,74 @@
+"""Issue 18: no import cycle in assistant/ or eval/, counting deferred (function-level) and type-only imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from assistant.settings import PROJECT_ROOT
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each module of assistant/ and eval/ → the modules of those packages it imports, wherever the import is."""
+    modules = {}
+    for package in ("assistant", "eval"):
+        for path in (PROJECT_ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts).removesuffix(".__init__")
+            modules[name] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                module = ".".join(base + ([node.module] if node.module else []))
+                targets = [f"{module}.{alias.name}" for alias in node.names] + [module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            found = next((t for t in targets if t in modules), None)
+            if found and found != name:
+                graph[name].add(found)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_counting_deferred_and_type_only_imports() -> None:
+    graph = _module_graph()
+    assert "assistant.conversation" in graph and "assistant.api" in graph["assistant.service"], "the walk sees imports"
+    assert _cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
