@@ -87,7 +87,8 @@ class AuditLog:
     def record(self, answer: Answer, index_version: str, writer: str) -> None:
         """Queue one answer for the log (never blocks, never raises)."""
         channel, user = _CALLER.get()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 1_000_000_000 // 1000:06d}Z"
+        now = time.time_ns()  # one reading: seconds and microseconds of the same instant
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 1_000_000_000)) + f".{now % 1_000_000_000 // 1000:06d}Z"
         self._queue.put(_Row(stamp, channel, user or _login(), answer, index_version, writer))
 
     def flush(self) -> None:

@@ -170,13 +170,13 @@ def serve(
 @app.command("config")
 def config_() -> None:
     """Print the effective settings (secrets masked) and where they came from."""
-    from .settings import user_config_file
+    from .settings import config_file, user_config_file
 
     try:
         settings = _settings(None, None)
     except AssistantError as exc:
         _fail(exc)
-    used = _CONFIG["file"] or (user_config_file() if user_config_file().is_file() else None)
+    used = config_file(_CONFIG["file"])
     typer.echo(f"# config file: {used or 'none'} (default location: {user_config_file()})")
     typer.echo(settings.model_dump_json(indent=2))
 

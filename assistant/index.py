@@ -27,9 +27,9 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import faiss
@@ -551,8 +551,9 @@ def _persist(
     _write_json(staging / "aliases.json", aliases.to_json())
     _write_json(staging / "documents.json", [document_to_json(d) for d in documents])
     _save_chunks(staging, chunks, documents)
+    identity = _identity(embedder, settings)
     manifest = {
-        **_identity(embedder, settings),
+        **identity,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_chunks": len(chunks),
         "documents": {d.doc_id: {"checksum": d.checksum, "source_path": d.source_path, "title": d.title} for d in documents},
@@ -561,7 +562,7 @@ def _persist(
     _fsync_tree(staging)
     if settings.store.kind == "qdrant":  # the collection is complete before anything points at it
         try:
-            publish(settings.store, name, _identity(embedder, settings), matrix, lexicon, [c.doc_id for c in chunks], progress)
+            publish(settings.store, name, identity, matrix, lexicon, [c.doc_id for c in chunks], progress)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

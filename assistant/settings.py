@@ -51,6 +51,14 @@ def user_config_file() -> Path:
     return platformdirs.user_config_path(APP_NAME) / "config.toml"
 
 
+def config_file(explicit: Path | None) -> Path | None:
+    """The TOML file settings are read from: `explicit` (--config), else the user's config.toml if it exists."""
+    if explicit is not None:
+        return explicit
+    default = user_config_file()
+    return default if default.is_file() else None
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -483,17 +491,14 @@ def load_settings(config: Path | None = None, **flags: object) -> Settings:
 
     from .errors import ConfigError
 
-    path = config if config is not None else (user_config_file() if user_config_file().is_file() else None)
-    if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"No config file at {path}. Check the --config path.")
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path} is not valid TOML ({exc}). Fix it, or pass another --config.") from exc
+    path = config_file(config)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"No config file at {path}. Check the --config path.")
     token = _CONFIG_FILE.set(path)
     try:
         return Settings(**flags)  # type: ignore[arg-type]
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # raised unwrapped by the TOML source
+        raise ConfigError(f"{path} is not valid TOML ({exc}). Fix it, or pass another --config.") from exc
     except ValidationError as exc:
         reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         where = f" (config file {path})" if path else ""

@@ -87,13 +87,17 @@ class LocalStore:
         return Scores(dense, concept_scores(lexical, lambda ids: self.lexicon.scores(list(ids)), self.lexicon.n_docs))
 
     def all_vectors(self) -> np.ndarray:
-        """Every chunk vector: a read-only view of the FAISS index's own storage (no copy)."""
-        n, d = self.vectors.ntotal, self.vectors.d
-        if not n:
-            return np.zeros((0, d), np.float32)
-        view = faiss.rev_swig_ptr(faiss.downcast_index(self.vectors).get_xb(), n * d).reshape(n, d)
-        view.flags.writeable = False
-        return view
+        return flat_vectors(self.vectors)
+
+
+def flat_vectors(index: faiss.Index) -> np.ndarray:
+    """Every vector of a flat FAISS index: a read-only view of its own storage (no copy)."""
+    n, d = index.ntotal, index.d
+    if not n:
+        return np.zeros((0, d), np.float32)
+    view = faiss.rev_swig_ptr(faiss.downcast_index(index).get_xb(), n * d).reshape(n, d)
+    view.flags.writeable = False
+    return view
 
 
 # ---------------------------------------------------------------- Qdrant
@@ -240,8 +244,7 @@ class QdrantStore:
     def all_vectors(self) -> np.ndarray:
         """The chunk vectors, from the version's checkpoint (re-indexing reuses them; searching never needs them)."""
         if self._vectors is None:
-            stored = faiss.read_index(str(self._checkpoint))
-            self._vectors = LocalStore(stored, None).all_vectors()  # type: ignore[arg-type]
+            self._vectors = flat_vectors(faiss.read_index(str(self._checkpoint)))
         return self._vectors
 
 
@@ -286,9 +289,9 @@ def publish(
     lexicon: Lexicon,
     doc_ids: list[str],
     progress: Callable[[str, int, int], None] | None = None,
-) -> str:
-    """Write one index version as a new collection (rows as point ids), check it, and point the alias at it. A failure
-    deletes the half-written collection and leaves the live one (and its alias) untouched."""
+) -> None:
+    """Write one index version as a new collection (rows as point ids) and check it holds every chunk; `switch_alias`
+    then points the alias at it. A failure deletes the half-written collection and leaves the live one untouched."""
     from qdrant_client import models
 
     client = qdrant_client(settings)
@@ -317,7 +320,6 @@ def publish(
     except BaseException:
         _call(settings, "removing a half-written collection", client.delete_collection, name)
         raise
-    return name
 
 
 def _batches(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, Settings
+from assistant import Assistant
 from assistant.ingest import load_document
 from assistant.profile import profile_for
 from assistant.schema import EvidenceProfile, Source
