@@ -119,14 +119,20 @@ class Conversation:
                     self.turns.append(Turn(cleaned, searched_for, entities, None))
 
     def stream_answer(self, question: str, *, suggest: bool = True) -> Iterator[StreamUpdate]:
-        """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
+        """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified.
+
+        The lock is held to resolve the question and to record its turn, never across a `yield`: a caller that stops
+        reading half-way (a closed browser tab) leaves the conversation usable, with no turn recorded."""
         with self._lock:
             cleaned, searched_for, entities = self._resolve(question)
-            for update in self.assistant.stream_answer(question, registry=self.registry, searched_for=searched_for):
-                if update.answer is None:
-                    yield update
-                else:
-                    yield StreamUpdate(update.text, self._record(cleaned, searched_for, entities, update.answer, suggest))
+            registry = self.registry
+        for update in self.assistant.stream_answer(question, registry=registry, searched_for=searched_for):
+            if update.answer is None:
+                yield update
+                continue
+            with self._lock:
+                answer = self._record(cleaned, searched_for, entities, update.answer, suggest)
+            yield StreamUpdate(update.text, answer)
 
     def _resolve(self, question: str) -> tuple[str, str, tuple[str, ...]]:
         cleaned, _ = self.assistant.clean_question(question)

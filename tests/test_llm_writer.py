@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -272,6 +273,23 @@ def test_conversation_streams_and_records_the_turn(assistant: Assistant, n: dict
     final = updates[-1].answer
     assert final is not None and final.metadata["turn"] == 1 and final.metadata["llm_sentences"]
     assert conversation.turns[-1].answer is final
+
+
+def test_a_stream_abandoned_half_way_leaves_the_conversation_usable(assistant: Assistant, n: dict[str, int]) -> None:
+    """A closed browser tab stops reading a stream: no turn is recorded and the next question is answered at once
+    (the conversation's lock is never held across a yield)."""
+    conversation = assistant.conversation()
+    draft = f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]."
+    assistant_writer, assistant.writer = assistant.writer, Writer(GenericFakeChatModel(messages=iter([draft])), SETTINGS)
+    try:
+        stream = conversation.stream_answer(SEED_QUESTION)
+        assert next(stream).answer is None, "a draft arrives first"
+        finished = ThreadPoolExecutor(1).submit(conversation.ask, "How many patients were in the case series?", suggest=False)
+        answer = finished.result(timeout=60)
+    finally:
+        assistant.writer = assistant_writer
+    assert answer.metadata["turn"] == 1 and [t.answer for t in conversation.turns] == [answer]
+    stream.close()
 
 
 def test_extractive_is_the_default(assistant: Assistant) -> None:
