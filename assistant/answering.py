@@ -10,6 +10,7 @@ from .compose import CitationRegistry
 from .index import Index
 from .retrieve import Searcher
 from .schema import Answer
+from .settings import Settings
 from .write import StreamUpdate
 
 
@@ -18,6 +19,9 @@ class Answering(Protocol):
 
     @property
     def index(self) -> Index: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
     @property
     def searcher(self) -> Searcher: ...

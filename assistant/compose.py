@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .cues import ADDRESSED_TO_A_MODEL, LIMITATION
 from .embed import one_blas_thread
 from .evidence import Context, EvidenceModel, features, fused_order, rule_scores
 from .index import Index
@@ -41,24 +42,11 @@ class Candidate:
     lead: str = ""  # what the sentence sits under in its list (chunk.Leads), "" outside lists
     stems: tuple[str, ...] = ()  # the sentence's content words, stemmed, in order
     evidence: float = 0.0  # the scorer's probability that the sentence answers the question
-    rule: float = 0.0  # the v1 rule's relevance: 0.6 × (similarity + 0.08 on an answer-type cue) + 0.4 × coverage
+    rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
 
     @property
     def key(self) -> tuple[str, int, int]:
         return (self.hit.doc_id, self.start, self.end)
-
-
-_UNKNOWN_SHARE = 0.4  # abstain when specific words the corpus never uses carry this share of the question
-_ADDRESSED_TO_A_MODEL = re.compile(
-    r"\W*(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions|prompt|rules)\b|\W*(?:tell|inform|assure) the (?:user|reader)\b|"
-    r"\W*(?:you are|you must|as an ai)\b|\W*(?:system|assistant) ?(?:prompt|:)",
-    re.I,
-)
-_LIMITATION = re.compile(
-    r"\bfurther research\b|\bis (?:still )?needed\b|\blimited\b|\bcould not be\b|\bprecluded\b|\binsufficient\b|"
-    r"\binvestigational\b|\bsmall sample\b|\black of\b|\bnot (?:currently )?recommended\b|\bno published\b",
-    re.I,
-)
 
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
@@ -103,7 +91,8 @@ class Composer:
         if not found:
             return []
         rows = features(found, self.evidence_context(result))
-        scores, rule = self.scorer.predict(rows), rule_scores(rows)
+        scores = self.scorer.predict(rows)
+        rule = rule_scores(rows, self.settings)
         order = fused_order(scores, rule, self.settings.fusion_k)
         return [replace(found[i], evidence=float(scores[i]), rule=float(rule[i])) for i in order]
 
@@ -113,7 +102,7 @@ class Composer:
         for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
             for (start, end), vector in zip(hit.chunk.sentences, self.index.sentence_vectors(hit.chunk), strict=True):
                 sentence = self.index.documents[hit.doc_id].text[start:end]
-                if len(sentence.split()) >= 3 and not sentence.endswith(":") and not _ADDRESSED_TO_A_MODEL.match(sentence):
+                if len(sentence.split()) >= 3 and not sentence.endswith(":") and not ADDRESSED_TO_A_MODEL.match(sentence):
                     spans.setdefault((hit.doc_id, start, end), (hit, vector))  # lead-ins and instructions claim nothing
         if not spans:
             return []
@@ -229,7 +218,7 @@ class Composer:
         weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
         unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
         total = sum(c.idf for c in weighed) or 1.0
-        if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= _UNKNOWN_SHARE:
+        if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= self.settings.unknown_share:
             return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
         if _best(candidates) < self.settings.min_answer_evidence:
             return "No sentence in the indexed sources answers this question closely enough."
@@ -367,9 +356,9 @@ class Composer:
         taken = {c.key for c in chosen}
         found = [
             c for c in candidates
-            if c.hit.doc_id in docs and c.key not in taken and _LIMITATION.search(c.text) and c.dense >= self.settings.min_limitation_similarity
+            if c.hit.doc_id in docs and c.key not in taken and LIMITATION.search(c.text) and c.dense >= self.settings.min_limitation_similarity
         ]
-        return found[:2]
+        return found[: self.settings.limitations_quoted]
 
     def _open_lines(
         self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], *, confident: bool
@@ -455,6 +444,9 @@ def _searched_lines(plan: QueryPlan) -> list[str]:
     return [f"*Searched for {pairs}.*", ""]
 
 
+_TOPICS_NAMED = 2  # "do not state a dose for upadacitinib, dermatomyositis": wording of one line, not a tuned number
+
+
 def _main_topics(concepts: tuple[Concept, ...], typed: AnswerType) -> list[str]:
     ranked = sorted((c for c in concepts if c.known and not typed.asks.search(c.label)), key=lambda c: -c.idf)
-    return [c.label for c in ranked[:2]]
+    return [c.label for c in ranked[:_TOPICS_NAMED]]

@@ -30,7 +30,6 @@ _ANAPHOR = re.compile(
 )
 _THING = re.compile(r"\b(?:it|its|the (?:drug|medication|medicine|treatment|therapy)|this (?:drug|medication|treatment|therapy))\b", re.I)
 _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|but|so|then|plus)\b", re.I)
-_MAX_CARRIED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +53,13 @@ def entities_of(assistant: Answering, text: str) -> list[str]:
         if c.known and c.idf >= _rare_idf(assistant) and c.label not in named and c.label not in named_stems
         and c.label.lower() not in asked and not c.label.isdigit() and english_zipf(c.label) < UNCOMMON_ZIPF
     ]  # "tofacitinib", "lung" name a topic; "done", "showed", "before" are rare in the corpus but not topics
-    return named + rare[:2]
+    return named + rare[: assistant.settings.conversation.rare_per_turn]
 
 
 def _rare_idf(assistant: Answering) -> float:
-    """Terms found in under ~5% of chunks count as topical."""
-    import math
-
-    n = max(assistant.index.lexicon.n_docs, 1)
-    df = max(1.0, 0.05 * n)
-    return math.log1p((n - df + 0.5) / (df + 0.5))
+    """The idf of a term found in `topic_chunk_share` of the chunks (at least one): rarer terms count as topical."""
+    lexicon = assistant.index.lexicon
+    return lexicon.idf_at(max(1.0, assistant.settings.conversation.topic_chunk_share * max(lexicon.n_docs, 1)))
 
 
 def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[str, tuple[str, ...]]:
@@ -89,8 +85,8 @@ def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[
     if thing:
         name = f"{subject}'s" if thing.group(0).lower() == "its" else subject
         resolved = f"{question[: thing.start()]}{name}{question[thing.end() :]}"
-        return resolved, tuple(own + [subject] + [e for e in carried if e != subject][: _MAX_CARRIED - 1])
-    carried = sorted(carried, key=english_zipf)[:_MAX_CARRIED]  # "tofacitinib" before "switching"
+        return resolved, tuple(own + [subject] + [e for e in carried if e != subject][: assistant.settings.conversation.carried - 1])
+    carried = sorted(carried, key=english_zipf)[: assistant.settings.conversation.carried]  # "tofacitinib" before "switching"
     return f"{question.rstrip()} (about: {', '.join(carried)})", tuple(own + carried)
 
 

@@ -25,6 +25,7 @@ from .errors import ModelError
 from .question import answer_types
 from .retrieve import QueryPlan
 from .schema import Hit
+from .settings import ComposeSettings
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "evidence"
 RETRAIN = "python -m eval.train_scorer --data ../shared/data"
@@ -162,10 +163,12 @@ def features(candidates: Sequence[Signals], context: Context) -> np.ndarray:
     return rows
 
 
-def rule_scores(rows: np.ndarray) -> np.ndarray:
-    """The v1 rule over FEATURES rows: 0.6 × (similarity + 0.08 when an answer-type cue matches) + 0.4 × coverage."""
+def rule_scores(rows: np.ndarray, settings: ComposeSettings) -> np.ndarray:
+    """The v1 rule over FEATURES rows: w × (similarity + a bonus when an answer-type cue matches) + (1 - w) × coverage
+    (w: `rule_similarity_weight`, the bonus: `rule_cue_bonus`)."""
     col = {name: i for i, name in enumerate(FEATURES)}
-    return 0.6 * (rows[:, col["dense"]] + 0.08 * rows[:, col["typed"]]) + 0.4 * rows[:, col["coverage"]]
+    w = settings.rule_similarity_weight
+    return w * (rows[:, col["dense"]] + settings.rule_cue_bonus * rows[:, col["typed"]]) + (1 - w) * rows[:, col["coverage"]]
 
 
 def fused_order(evidence: np.ndarray, rule: np.ndarray, k: int) -> np.ndarray:

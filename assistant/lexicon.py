@@ -122,9 +122,18 @@ class Lexicon:
         return [self._stemmer.stemWord(w) for w in words if w not in self._stopwords]
 
     def idf(self, term_id: int) -> float:
-        """BM25 idf, log(1 + (N - df + 0.5) / (df + 0.5))."""
-        df = float(self._df[term_id]) if term_id < len(self._df) else 0.0
+        """BM25 idf of a known term."""
+        return self.idf_at(float(self._df[term_id]) if term_id < len(self._df) else 0.0)
+
+    def idf_at(self, df: float) -> float:
+        """BM25 idf of a term found in `df` chunks, log(1 + (N - df + 0.5) / (df + 0.5))."""
         return float(np.log1p((self.n_docs - df + 0.5) / (df + 0.5)))
+
+    @property
+    def unseen_idf(self) -> float:
+        """The weight of a word no chunk uses, log(1 + N + 0.5): above any known word's, so that its absence weighs,
+        but finite (the formula at df = 0 would double it)."""
+        return float(np.log1p(self.n_docs + 0.5))
 
     def chunk_weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each chunk's BM25 term weights (idf x saturated tf, as bm25s scores them), by chunk: `bounds` (chunk c's

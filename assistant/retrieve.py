@@ -25,10 +25,9 @@ from .settings import RetrieveSettings
 from .store import LexicalQuery
 
 Mode = Literal["hybrid", "dense", "bm25"]
-_ASPECT_PER_DOC = 3
+# Word-frequency boundaries (wordfreq Zipf) are properties of English, not of a corpus or a deployment, and retrieve,
+# compose and conversation must agree on them: named constants, not settings.
 UNCOMMON_ZIPF = 4.5  # "pregnancy" 4.3 counts; "dates" 4.5, "stop" 5.5 do not
-_REWORDING = 0.4  # cosine at which a word the corpus lacks counts as rewording another concept of the question
-_POOL_DEPTH = 4  # whole-chunk dense candidates, times `candidates`, whose sentences are searched
 RARE_ZIPF = 3.5  # "psoriasis" 2.9, "clots" 3.0: named when missing
 QUESTION_WORDS = re.compile(
     r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
@@ -142,7 +141,8 @@ class Searcher:
         vectors = self.embedder.embed(texts + labels)
         if not labels:
             return plan, vectors
-        return replace(plan, concepts=tuple(_rewordings(plan.concepts, unknown, known, vectors[len(texts) :]))), vectors[: len(texts)]
+        marked = rewordings(plan.concepts, unknown, known, vectors[len(texts) :], self.settings.rewording_similarity)
+        return replace(plan, concepts=tuple(marked)), vectors[: len(texts)]
 
     def _concepts(self, question: str, expansions: list[tuple[str, tuple[str, ...]]]) -> list[Concept]:
         lexicon = self.index.lexicon
@@ -165,7 +165,7 @@ class Searcher:
         lexicon = self.index.lexicon
         idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
         known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
-        idf = max(idfs, default=np.log1p(lexicon.n_docs + 0.5)) * (2.0 if label.isdigit() else 1.0)
+        idf = max(idfs, default=lexicon.unseen_idf) * (self.settings.number_weight if label.isdigit() else 1.0)
         zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)
 
@@ -192,32 +192,33 @@ class Searcher:
         query_vectors, aspect_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
-        depth = _POOL_DEPTH * self.settings.candidates
-        keywords = self._lexical_query(plan) if mode in ("hybrid", "bm25") else None
+        depth = self.settings.sentence_pool * self.settings.candidates
+        keywords = self._lexical_query(plan) if mode != "dense" else None
         scores = self.index.store.score(vectors, keywords, depth)  # the question and its aspects in one request
-        similarity, lexical = scores.dense, scores.lexical
-        rankings: list[tuple[np.ndarray, float]] = []
-        if mode in ("hybrid", "bm25"):
-            rankings.append((self._top(lexical), 1.0))
-        deep = self._dense(similarity, depth) if mode != "bm25" else []
-        if mode in ("hybrid", "dense"):
-            dense = [r[: self.settings.candidates] for r in deep[: len(texts)]]
-            pool = np.unique(np.concatenate([*deep[: len(texts)], *(r for r, _ in rankings)]))  # reranked by best sentence
-            share = self.settings.sentence_weight  # the dense family votes once, like BM25: by chunk and by sentence
-            rankings += [(r, (1.0 - share) / len(query_vectors)) for r in dense]
-            rankings += [(r, share / len(query_vectors)) for r in self._by_best_sentence(pool, query_vectors)]
-        fused = _rrf(rankings, self.settings.rrf_k, self._apparatus)
-        closeness = similarity[:, : len(texts)].max(axis=1)
-        hits = [
-            Hit(self.index.chunks[row], score, float(closeness[row]), rank)
-            for rank, (row, score) in enumerate(fused.items())
-        ]
-        chosen = self._diversify(hits, k)
+        deep = self._dense(scores.dense, depth) if mode != "bm25" else []
+        rankings = self._rankings(scores.lexical if keywords is not None else None, deep[: len(texts)], query_vectors)
+        fused = rrf(rankings, self.settings.rrf_k, self._apparatus)
+        closeness = scores.dense[:, : len(texts)].max(axis=1)
+        hits = [Hit(self.index.chunks[row], score, float(closeness[row]), rank) for rank, (row, score) in enumerate(fused.items())]
+        chosen = diversify(hits, k, self.settings.per_document, self.settings.min_similarity)
         if not aspects:
-            return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=lexical)
+            return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=scores.lexical)
         aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
         chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen)
-        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors, closeness, lexical)
+        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors, closeness, scores.lexical)
+
+    def _rankings(self, lexical: np.ndarray | None, deep: list[np.ndarray], query_vectors: np.ndarray) -> list[Ranking]:
+        """The named rankings the fusion votes over: keywords (BM25 with synonyms; None in dense mode), then, unless
+        `deep` is empty (keyword mode), each query vector's nearest chunks and the pooled chunks reranked by their
+        best sentence. The dense family votes once, like BM25: `sentence_weight` of it by sentence."""
+        out = [Ranking("keywords", self._top(lexical), 1.0)] if lexical is not None else []
+        if not deep:
+            return out
+        pool = np.unique(np.concatenate([*deep, *(r.rows for r in out)]))
+        share, n = self.settings.sentence_weight, len(query_vectors)
+        out += [Ranking(f"chunk vectors {i}", r[: self.settings.candidates], (1.0 - share) / n) for i, r in enumerate(deep)]
+        out += [Ranking(f"best sentence {i}", r, share / n) for i, r in enumerate(self._by_best_sentence(pool, query_vectors))]
+        return out
 
     @one_blas_thread
     def audit(self, question: str, per_document: int = 6) -> SearchResult:
@@ -234,7 +235,7 @@ class Searcher:
         dense_rank = np.argsort(-similarity, kind="stable")
         dense_rank = dense_rank[np.isfinite(similarity[dense_rank])]  # a remote store scores only what it returned
         bm25_rank = self._top(lexical)
-        fused = _rrf([(dense_rank, 1.0), (bm25_rank, 1.0)], self.settings.rrf_k, self._apparatus)
+        fused = rrf([Ranking("meaning", dense_rank, 1.0), Ranking("keywords", bm25_rank, 1.0)], self.settings.rrf_k, self._apparatus)
         per_doc: dict[str, int] = {}
         hits: list[Hit] = []
         for row, score in fused.items():
@@ -255,13 +256,13 @@ class Searcher:
         by_id = {h.chunk_id: h for h in hits}
         extra: list[Hit] = []
         for query, ranking in zip(queries, dense, strict=True):
-            fused = _rrf([(ranking, 1.0), (self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
+            fused = rrf([Ranking("meaning", ranking, 1.0), Ranking("keywords", self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
             per_doc: dict[str, int] = {}
             for row in fused:
                 chunk = self.index.chunks[row]
                 if chunk.doc_id not in docs or chunk.kind == "apparatus" or chunk.chunk_id in taken:
                     continue
-                if per_doc.get(chunk.doc_id, 0) < _ASPECT_PER_DOC:
+                if per_doc.get(chunk.doc_id, 0) < self.settings.aspect_per_document:
                     per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
                     taken.add(chunk.chunk_id)
                     hit = by_id.get(chunk.chunk_id) or Hit(chunk, 0.0, 0.0, len(hits))
@@ -298,39 +299,11 @@ class Searcher:
         """Plain BM25 of `text`'s terms (each term its own concept), best rows first."""
         query = tuple(((term,),) for term in self.index.lexicon.term_ids(text))
         nothing = np.zeros((0, self.embedder.dimension), np.float32)
-        return self._top(self.index.store.score(nothing, query, _POOL_DEPTH * self.settings.candidates).lexical)
+        return self._top(self.index.store.score(nothing, query, self.settings.sentence_pool * self.settings.candidates).lexical)
 
     def _top(self, scores: np.ndarray) -> np.ndarray:
         """Rows with a positive score, best first, at most `candidates`."""
         return best_rows(np.where(scores > 0, scores, -np.inf), self.settings.candidates)
-
-    def _diversify(self, hits: list[Hit], k: int) -> list[Hit]:
-        """Top k by fused score, then make room for every document with relevant evidence."""
-        chosen = hits[:k]
-        reserve = self.settings.per_document
-        floor = self.settings.min_similarity
-        evidence: dict[str, list[Hit]] = {}
-        for h in hits:
-            if h.similarity >= floor and h.chunk.kind != "apparatus":
-                evidence.setdefault(h.doc_id, []).append(h)
-        counts = Counter(h.doc_id for h in chosen)
-        for doc_id, theirs in evidence.items():
-            taken = {h.chunk_id for h in chosen}
-            extra = [h for h in theirs if h.chunk_id not in taken][: max(0, reserve - counts[doc_id])]
-            for hit in extra:
-                victims = [h for h in reversed(chosen) if counts[h.doc_id] > reserve]
-                if victims:
-                    chosen.remove(victims[0])
-                    counts[victims[0].doc_id] -= 1
-                elif len(chosen) >= k:
-                    break
-                chosen.append(hit)
-                counts[doc_id] += 1
-        chosen.sort(key=lambda h: h.rank)
-        leaders = list({h.doc_id: h for h in reversed(chosen) if h.similarity >= floor and h.chunk.kind != "apparatus"}.values())
-        leaders.sort(key=lambda h: h.rank)
-        ordered = leaders + [h for h in chosen if h not in leaders]
-        return [replace(h, rank=i) for i, h in enumerate(ordered)]
 
 
 def _rewording_candidates(concepts: tuple[Concept, ...]) -> tuple[list[Concept], list[Concept]]:
@@ -341,14 +314,15 @@ def _rewording_candidates(concepts: tuple[Concept, ...]) -> tuple[list[Concept],
     return unknown, known
 
 
-def _rewordings(concepts: tuple[Concept, ...], unknown: list[Concept], known: list[Concept], vectors: np.ndarray) -> list[Concept]:
+def rewordings(
+    concepts: tuple[Concept, ...], unknown: list[Concept], known: list[Concept], vectors: np.ndarray, threshold: float
+) -> list[Concept]:
     """Mark each word the corpus lacks that rewords a specific concept of the question it has: "breathing" next to
-    "lung disease" is a facet, not a missing topic. `vectors`: those of `unknown + known`. Cosine ≥ _REWORDING
-    (measured: breathing/lung disease 0.49, critically/intensive 0.63, coronary/heart attack 0.57; clots/
-    dermatomyositis 0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."""
+    "lung disease" is a facet, not a missing topic. `vectors`: those of `unknown + known`; a cosine of `threshold`
+    or more rewords (RetrieveSettings.rewording_similarity)."""
     similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
     closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
-    return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= _REWORDING else c for c in concepts]
+    return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= threshold else c for c in concepts]
 
 
 def _cased_like(found: str, written: str) -> str:
@@ -380,15 +354,57 @@ def best_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     return rows[np.lexsort((rows, -values))]
 
 
-def _rrf(rankings: list[tuple[np.ndarray, float]], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
-    """Weighted fused scores, best first; `demoted` rows (references, glossaries) count half."""
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """One ranked list of chunk rows (best first) and its vote in the fusion."""
+
+    name: str
+    rows: np.ndarray
+    weight: float
+
+
+_DEMOTED = 0.5  # apparatus (references, glossaries) stays findable but below text: a fixed rule, never tuned
+
+
+def rrf(rankings: list[Ranking], constant: int, demoted: frozenset[int] = frozenset()) -> dict[int, float]:
+    """Weighted reciprocal rank fusion, weight / (constant + rank), rank from 1: each row's summed score, best first
+    (ties keep first-seen order); `demoted` rows count half."""
     scores: dict[int, float] = {}
-    for ranking, weight in rankings:
-        for rank, row in enumerate(ranking.tolist()):
-            scores[row] = scores.get(row, 0.0) + weight / (constant + rank + 1)
+    for ranking in rankings:
+        for rank, row in enumerate(ranking.rows.tolist()):
+            scores[row] = scores.get(row, 0.0) + ranking.weight / (constant + rank + 1)
     for row in demoted & scores.keys():
-        scores[row] *= 0.5
+        scores[row] *= _DEMOTED
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+
+
+def diversify(hits: list[Hit], k: int, reserve: int, floor: float) -> list[Hit]:
+    """The top k of `hits` (best first), then room made for `reserve` chunks of every document with relevant evidence
+    (a chunk of similarity `floor` or more, not apparatus), taken from documents holding more than `reserve`; each
+    such document's best chunk leads, in rank order, then the rest. Ranks renumbered."""
+    chosen = hits[:k]
+    evidence: dict[str, list[Hit]] = {}
+    for h in hits:
+        if h.similarity >= floor and h.chunk.kind != "apparatus":
+            evidence.setdefault(h.doc_id, []).append(h)
+    counts = Counter(h.doc_id for h in chosen)
+    for doc_id, theirs in evidence.items():
+        taken = {h.chunk_id for h in chosen}
+        extra = [h for h in theirs if h.chunk_id not in taken][: max(0, reserve - counts[doc_id])]
+        for hit in extra:
+            victims = [h for h in reversed(chosen) if counts[h.doc_id] > reserve]
+            if victims:
+                chosen.remove(victims[0])
+                counts[victims[0].doc_id] -= 1
+            elif len(chosen) >= k:
+                break
+            chosen.append(hit)
+            counts[doc_id] += 1
+    chosen.sort(key=lambda h: h.rank)
+    leaders = list({h.doc_id: h for h in reversed(chosen) if h.similarity >= floor and h.chunk.kind != "apparatus"}.values())
+    leaders.sort(key=lambda h: h.rank)
+    ordered = leaders + [h for h in chosen if h not in leaders]
+    return [replace(h, rank=i) for i, h in enumerate(ordered)]
 
 
 class HybridRetriever(BaseRetriever):

@@ -181,6 +181,29 @@ class RetrieveSettings(_Section):
         le=1,
         description="Cosine similarity a chunk needs to count as relevant (diversity and abstention).",
     )
+    sentence_pool: int = Field(
+        default=4,
+        ge=1,
+        description="Whole-chunk dense candidates, times `candidates`, whose sentences are searched (and keyword hits kept).",
+    )
+    aspect_per_document: int = Field(
+        default=3, ge=1, description="Chunks an aspect sub-query (harms, statistics, …) may add from one document."
+    )
+    number_weight: float = Field(
+        default=2.0,
+        ge=1,
+        description="A number in the question (an age, a dose) identifies its passage: its concept weighs this many times its idf.",
+    )
+    rewording_similarity: float = Field(
+        default=0.4,
+        ge=-1,
+        le=1,
+        description=(
+            "Cosine at which a word the corpus lacks counts as rewording another concept of the question, so it is no "
+            "gap (measured: breathing/lung disease 0.49, critically/intensive 0.63, coronary/heart attack 0.57; "
+            "clots/dermatomyositis 0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."
+        ),
+    )
 
 
 class ComposeSettings(_Section):
@@ -286,6 +309,31 @@ class ComposeSettings(_Section):
             "saying so (and still quotes the closest evidence). Its measured effect: eval/ABLATION.md."
         ),
     )
+    rule_similarity_weight: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description=(
+            "The v1 rule (fused with the scorer, `fusion_k`; admitting documents, `rule_relevance`): this weight on a "
+            "sentence's similarity to the question, the rest on its concept coverage. 0.6 was v1's tuned mix on the "
+            "seed corpus; the scorer was trained and the thresholds above tuned with it."
+        ),
+    )
+    rule_cue_bonus: float = Field(
+        default=0.08,
+        ge=0,
+        description="The v1 rule adds this to the similarity of a sentence that states what the question asks for (an answer-type cue).",
+    )
+    unknown_share: float = Field(
+        default=0.4,
+        gt=0,
+        le=1,
+        description=(
+            "The unknown-words rule says 'not covered' when specific words no passage uses carry this share of the "
+            "question's concept weight (idf); below it they are only named. Dev 2026-12: letting the scorer's best "
+            "evidence override this abstention (at 0.2 to 0.8) changed no dev figure."
+        ),
+    )
     unknown_words: bool = Field(
         default=True,
         description=(
@@ -311,8 +359,27 @@ class ComposeSettings(_Section):
     min_limitation_similarity: float = Field(
         default=0.30, description="Similarity to the question a limitation the sources state needs to be quoted as open."
     )
+    limitations_quoted: int = Field(default=2, ge=0, description="Most limitations the sources state quoted under 'What the sources leave open'.")
     per_source: int = Field(default=8, ge=1, description="Most sentences quoted from one document (dev span anywhere in the answer +0.01 over 6).")
     max_sentences: int = Field(default=16, ge=1, description="Most sentences quoted in one answer.")
+
+
+class ConversationSettings(_Section):
+    """How follow-up questions lean on earlier turns (conversation.py)."""
+
+    carried: int = Field(default=4, ge=1, description="Most earlier entities carried into a follow-up's search.")
+    topic_chunk_share: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description=(
+            "A known word found in under this share of the chunks names a topic a follow-up may lean on ('tofacitinib', "
+            "'lung'); commoner ones ('patients') do not."
+        ),
+    )
+    rare_per_turn: int = Field(
+        default=2, ge=0, description="Most such rare words (after the corpus' aliases) kept as one turn's entities."
+    )
 
 
 class LLMSettings(_Section):
@@ -457,6 +524,7 @@ class Settings(BaseSettings):
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     retrieve: RetrieveSettings = Field(default_factory=RetrieveSettings)
     compose: ComposeSettings = Field(default_factory=ComposeSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from .answering import Answering
+from .cues import FOLLOW_UP_CUES
 from .question import DRUG_STEM
 from .schema import Answer
 
 
-# (cue in an unused sentence, question template); {main} is the conversation's entity, {other} another one
-_TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bside effects?\b|\badverse\b|\beruption\b|\bacne\b|\btolerat", re.I), "What adverse effects of {main} were reported?"),
-    (re.compile(r"\bdiscontinu|\bstopped\b|\bable to stop\b", re.I), "Could patients stop {other} after starting {main}?"),
-    (re.compile(r"\bprior\b|\bprevious(?:ly)?\b|\bafter failing\b|\bswitching\b", re.I), "How did patients previously treated with {other} respond to {main}?"),
-    (re.compile(r"\d\s*(?:mg|g)(?:/\w+)?\b", re.I), "What doses of {other} are described?"),
-    (re.compile(r"\bp\s*(?:value)?\s*[=<]|\bstatistically significant\b", re.I), "What statistical results were reported for {main}?"),
-    (re.compile(r"\binterstitial lung disease\b|\bILD\b"), "What happened to interstitial lung disease on {main}?"),
-    (re.compile(r"\bfurther research\b|\blimited\b|\bsmall sample\b", re.I), "What are the limitations of the evidence on {main}?"),
-)
-
-
-_MAX_PROBES = 5
+_MAX_PROBES = 5  # proposals probed per answer (each one extractive answer, ~30 ms): a latency bound of the UI, not a tuned number
 
 
 def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
@@ -39,7 +26,7 @@ def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str
                 continue
             sentence = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
             others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group and DRUG_STEM.search(t)]
-            for cue, template in _TOPICS:
+            for cue, template in FOLLOW_UP_CUES:
                 if not cue.search(sentence) or ("{other}" in template and not others):
                     continue
                 question = template.format(main=main, other=others[0] if others else "")

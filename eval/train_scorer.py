@@ -30,6 +30,7 @@ import typer
 
 from assistant import Assistant, Settings
 from assistant.index import build_index, load_index
+from assistant.settings import ComposeSettings
 from assistant.compose import Candidate
 from assistant.embed import Embedder, default_embedder
 from assistant.evidence import FEATURES, MODEL_DIR, Trees, features, fused_order, rule_scores
@@ -297,12 +298,12 @@ def _shipped_ms(text: str, rows: Rows) -> float:
     return round(1000 * (time.perf_counter() - started) / max(len(questions), 1), 3)
 
 
-def fused_scores(rows: Rows, scores: np.ndarray, k: int) -> np.ndarray:
+def fused_scores(rows: Rows, scores: np.ndarray, compose: ComposeSettings) -> np.ndarray:
     """Per question, a score that orders its candidates as the composer does (evidence.fused_order)."""
     out = np.empty(len(scores))
     for q in np.unique(rows.question):
         members = np.flatnonzero(rows.question == q)
-        order = fused_order(scores[members], rule_scores(rows.X[members]), k)
+        order = fused_order(scores[members], rule_scores(rows.X[members], compose), compose.fusion_k)
         out[members[order]] = -np.arange(len(members), dtype=np.float64)
     return out
 
@@ -386,8 +387,8 @@ def main(
         per_question = _shipped_ms(model.model_to_string(), rows)
         metrics[split] = {
             "scorer": per_dataset(rows, scores),
-            "fused": per_dataset(rows, fused_scores(rows, scores, settings.compose.fusion_k)),
-            "v1 rule": per_dataset(rows, rule_scores(rows.X)),
+            "fused": per_dataset(rows, fused_scores(rows, scores, settings.compose)),
+            "v1 rule": per_dataset(rows, rule_scores(rows.X, settings.compose)),
         }
     text = model.model_to_string()
     meta = {
