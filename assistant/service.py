@@ -167,6 +167,13 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
             return StreamingResponse(_stream(result, *reply), media_type="text/event-stream")
         return _completion(result, *reply)
 
+    _error_handlers(api)
+    return api
+
+
+def _error_handlers(api: FastAPI) -> None:
+    """Our errors as OpenAI-style JSON errors: 401 (token), 400 (question, request), 503 (no index), 500 (the rest)."""
+
     @api.exception_handler(_Unauthorized)
     def unauthorized(_: Request, __: _Unauthorized) -> JSONResponse:
         response = _error(401, "Missing or wrong bearer token: send 'Authorization: Bearer <service.api_token>'.", "invalid_api_key")
@@ -189,8 +196,6 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
     def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
         return _error(400, f"Invalid request ({problems}). See /docs for the schema.", "invalid_request_error")
-
-    return api
 
 
 def _client(http: Request) -> str:

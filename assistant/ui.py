@@ -6,6 +6,7 @@ import atexit
 import shutil
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,8 +33,8 @@ from .settings import Settings
 from .upload import add_to_library
 
 TITLE = "Medical evidence assistant"
-MAX_SUGGESTIONS = 3
-LIBRARY_LISTED = 50  # titles listed under "Library and uploads"
+MAX_SUGGESTIONS = 3  # buttons laid out under an answer: the page's layout, not a setting
+LIBRARY_LISTED = 50  # titles listed under "Library and uploads" (layout, not a setting)
 SEED_EXAMPLE = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
 
 # Clicks on [n] markers anywhere in the page open passage n: one capturing listener, bound once.
@@ -98,19 +99,36 @@ CSS = """
 
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     """The chat page over one assistant; each browser session gets its own conversation."""
-    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
-    atexit.register(shutil.rmtree, exports, ignore_errors=True)
+    page = _Handlers(assistant, settings)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+        widgets = _layout(page)
+        _wire(app, page, widgets)
+        gr.api(page.ask_api, api_name="ask", concurrency_limit=API_CONCURRENCY)
+    return app
 
-    def session_of(session: ChatSession | None) -> ChatSession:
-        return session or ChatSession(assistant.conversation(), exports / uuid.uuid4().hex / "conversation.md")
 
-    def chat_messages(session: ChatSession | None, audience: str) -> list[dict[str, str]]:
+class _Handlers:
+    """The page's event handlers over one assistant; a browser session's ChatSession lives in its gr.State."""
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+        atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
+
+    # ------------------------------------------------------------ views
+
+    def session_of(self, session: ChatSession | None) -> ChatSession:
+        return session or ChatSession(self.assistant.conversation(), self.exports / uuid.uuid4().hex / "conversation.md")
+
+    def chat_messages(self, session: ChatSession | None, audience: str) -> list[dict[str, str]]:
         messages: list[dict[str, str]] = []
         for answer in session.answers if session else []:
             messages.append({"role": "user", "content": escape_markdown(answer.question)})
-            messages.append({"role": "assistant", "content": message_markdown(answer, audience, assistant.index.aliases.glossary)})
+            messages.append({"role": "assistant", "content": message_markdown(answer, audience, self.assistant.index.aliases.glossary)})
         return messages
 
+    @staticmethod
     def suggestion_updates(session: ChatSession | None) -> list[Any]:
         """The follow-up row's visibility, then one update per button."""
         suggestions = session.answers[-1].suggestions[:MAX_SUGGESTIONS] if session and session.answers else []
@@ -118,6 +136,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         buttons += [gr.update(value="", visible=False)] * (MAX_SUGGESTIONS - len(suggestions))
         return [gr.update(visible=bool(suggestions)), *buttons]
 
+    @staticmethod
     def export_update(session: ChatSession | None) -> Any:
         if not session or not session.answers:
             return gr.update(value=None, interactive=False)
@@ -125,149 +144,196 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         session.export_path.write_text(transcript_markdown(session.answers), encoding="utf-8")
         return gr.update(value=str(session.export_path), interactive=True)
 
-    def panel(session: ChatSession | None, audience: str) -> str:
+    def panel(self, session: ChatSession | None, audience: str) -> str:
         found = session.citation(session.shown) if session and session.shown else None
         if not found:
             return PASSAGE_PLACEHOLDER
-        document = assistant.index.documents.get(found[0].doc_id)
-        return passage_html(assistant.index, *found, audience, file_url=pdf_url(document, settings) if document else None)
+        document = self.assistant.index.documents.get(found[0].doc_id)
+        url = pdf_url(document, self.settings) if document else None
+        return passage_html(self.assistant.index, *found, audience, file_url=url)
 
+    def library_markdown(self) -> str:
+        titles = sorted((d.title for d in self.assistant.index.documents.values()), key=str.lower)
+        lines = [f"- {escape_markdown(t)}" for t in titles[:LIBRARY_LISTED]]
+        if len(titles) > LIBRARY_LISTED:
+            lines.append(f"- … and {len(titles) - LIBRARY_LISTED} more")
+        return f"**Library: {len(titles)} documents**\n\n" + "\n".join(lines)
+
+    def removable(self) -> Any:
+        """The remove list: every document by title (the value is its id)."""
+        documents = sorted(self.assistant.index.documents.values(), key=lambda d: d.title.lower())
+        return gr.update(choices=[(d.title, d.doc_id) for d in documents], value=None)
+
+    # ------------------------------------------------------------ events
+
+    @staticmethod
     def pose(question: str, chat: list[dict[str, str]]) -> tuple[str, str, list[dict[str, str]]]:
         """Show the question at once and clear the box; the answer follows."""
         if not question.strip():
             return "", "", chat
         return question, "", [*chat, {"role": "user", "content": escape_markdown(question)}]
 
-    def answer(pending: str, session: ChatSession | None, audience: str, request: gr.Request) -> tuple[Any, ...]:
-        session = session_of(session)
+    def answer(self, pending: str, session: ChatSession | None, audience: str, request: gr.Request) -> tuple[Any, ...]:
+        session = self.session_of(session)
         if pending.strip():
             try:
                 with caller("ui", getattr(request, "username", None) or "anonymous"):
                     session.ask(pending)
             except AssistantError as exc:
                 gr.Warning(str(exc))
-        return (session, chat_messages(session, audience), *suggestion_updates(session), export_update(session))
+        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session))
 
-    def suggest(session: ChatSession | None) -> list[Any]:
+    def suggest(self, session: ChatSession | None) -> list[Any]:
         if session and session.answers:
             session.suggest()
-        return suggestion_updates(session)
+        return self.suggestion_updates(session)
 
-    def show_passage(session: ChatSession | None, audience: str, event: gr.EventData) -> tuple[Any, str]:
+    def show_passage(self, session: ChatSession | None, audience: str, event: gr.EventData) -> tuple[Any, str]:
         number = getattr(event, "cite", None)  # sent by CITE_CLICK_JS
         if session and isinstance(number, int) and session.citation(number):
             session.shown = number
-        return session, panel(session, audience)
+        return session, self.panel(session, audience)
 
-    def switch_audience(session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
-        return chat_messages(session, audience), panel(session, audience)
+    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
+        return self.chat_messages(session, audience), self.panel(session, audience)
 
-    def new_conversation(session: ChatSession | None) -> tuple[Any, ...]:
+    def new_conversation(self, session: ChatSession | None) -> tuple[Any, ...]:
         if session:
             session.discard()
-        return (None, [], PASSAGE_PLACEHOLDER, *suggestion_updates(None), export_update(None))
+        return (None, [], PASSAGE_PLACEHOLDER, *self.suggestion_updates(None), self.export_update(None))
 
-    def add_documents(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str]:
+    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any]:
         def indexing(stage: str, done: int, total: int) -> None:
             progress((done, total), desc=f"Indexing: {stage}")
 
-        lines = add_to_library(assistant, [Path(p) for p in paths or []], indexing)
+        lines = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
         status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
-        return None, status, library_markdown(), removable()
+        return None, status, self.library_markdown(), self.removable()
 
-    def removable() -> Any:
-        """The remove list: every document by title (the value is its id)."""
-        documents = sorted(assistant.index.documents.values(), key=lambda d: d.title.lower())
-        return gr.update(choices=[(d.title, d.doc_id) for d in documents], value=None)
-
-    def remove_document(doc_id: str | None) -> tuple[str, str, Any]:
+    def remove_document(self, doc_id: str | None) -> tuple[str, str, Any]:
         if not doc_id:
-            return "Choose a document to remove first.", library_markdown(), removable()
-        title = assistant.index.documents[doc_id].title if doc_id in assistant.index.documents else doc_id
+            return "Choose a document to remove first.", self.library_markdown(), self.removable()
+        documents = self.assistant.index.documents
+        title = documents[doc_id].title if doc_id in documents else doc_id
         try:
-            assistant.remove([doc_id])
+            self.assistant.remove([doc_id])
         except AssistantError as exc:
-            return escape_markdown(str(exc)), library_markdown(), removable()
-        return f"Removed {escape_markdown(title)}.", library_markdown(), removable()
+            return escape_markdown(str(exc)), self.library_markdown(), self.removable()
+        return f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable()
 
-    def library_markdown() -> str:
-        titles = sorted((d.title for d in assistant.index.documents.values()), key=str.lower)
-        lines = [f"- {escape_markdown(t)}" for t in titles[:LIBRARY_LISTED]]
-        if len(titles) > LIBRARY_LISTED:
-            lines.append(f"- … and {len(titles) - LIBRARY_LISTED} more")
-        return f"**Library: {len(titles)} documents**\n\n" + "\n".join(lines)
+    def library_view(self) -> tuple[str, Any]:
+        return self.library_markdown(), self.removable()
 
-    def ask_api(question: str) -> dict[str, Any]:
+    def ask_api(self, question: str) -> dict[str, Any]:
         """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
         try:
             with caller("ui", "gradio-api"):
-                return assistant.ask(question).to_dict()
+                return self.assistant.ask(question).to_dict()
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
-        session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
-        pending = gr.State("")
-        gr.HTML(
-            f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block"
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=480):
-                with gr.Row(equal_height=True, elem_id="toolbar"):
-                    audience = gr.Radio(
-                        [(a.label, name) for name, a in AUDIENCES.items()], value="clinician", label="Which best describes you?",
-                        elem_id="audience", scale=3, min_width=270,
-                    )
-                    new = gr.Button("New conversation", elem_id="new-conversation", scale=1, size="md", min_width=170)
-                    export = gr.DownloadButton(
-                        "Export (.md)", elem_id="export", scale=1, size="md", interactive=False, min_width=120
-                    )
-                chat = gr.Chatbot(
-                    elem_id="chat", label="Conversation", show_label=False, height=560, latex_delimiters=[],
-                    sanitize_html=True, feedback_options=None, buttons=["copy"], autoscroll=False,
-                    placeholder=f"Ask about the evidence in the library, for example: *{SEED_EXAMPLE}*",
-                )
-                with gr.Row(elem_id="suggestions", visible=False) as suggestion_row:
-                    gr.Markdown("Suggested follow-ups:", elem_id="suggestions-label", min_height=0)
-                    suggestions = [gr.Button(size="sm", variant="secondary", min_width=120) for _ in range(MAX_SUGGESTIONS)]
-                with gr.Row(equal_height=True):
-                    question = gr.Textbox(
-                        elem_id="question", show_label=False, placeholder="Ask a question…", scale=6, lines=1, max_lines=4,
-                        autofocus=True,
-                    )
-                    ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
-            with gr.Column(scale=2, min_width=360, elem_id="side"):
-                gr.Markdown("#### Cited passage", elem_id="passage-label")
-                passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
-                with gr.Accordion("Library and uploads", open=False, elem_id="library"):
-                    library = gr.Markdown(library_markdown(), latex_delimiters=[], elem_id="library-list")
-                    files = gr.File(
-                        file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
-                        elem_id="upload", height=130,
-                    )
-                    add = gr.Button("Add to library", elem_id="add-documents", size="sm")
-                    upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
-                    with gr.Row(equal_height=True):
-                        to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
-                        remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
 
-        answered = [session, chat, suggestion_row, *suggestions, export]
-        hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask below
-        asks = [(question.submit, question), (ask.click, question)] + [(b.click, b) for b in suggestions]
-        for trigger, text in asks:  # a suggestion button's value is its question
-            trigger(pose, [text, chat], [pending, question, chat], queue=False, **hidden).then(
-                None, js=SCROLL_TO_LATEST_JS
-            ).then(answer, [pending, session, audience], answered, show_progress_on=chat, **hidden).then(
-                None, js=SCROLL_TO_LATEST_JS
-            ).then(suggest, session, [suggestion_row, *suggestions], show_progress="hidden", **hidden)
-        passage.click(show_passage, [session, audience], [session, passage], **hidden)
-        audience.change(switch_audience, [session, audience], [chat, passage], **hidden)
-        new.click(new_conversation, session, [session, chat, passage, suggestion_row, *suggestions, export], **hidden)
-        add.click(add_documents, files, [files, upload_status, library, to_remove], show_progress_on=upload_status, **hidden)
-        remove.click(remove_document, to_remove, [upload_status, library, to_remove], **hidden)
-        app.load(lambda: (library_markdown(), removable()), None, [library, to_remove], **hidden)
-        gr.api(ask_api, api_name="ask", concurrency_limit=API_CONCURRENCY)
-    return app
+@dataclass(frozen=True)
+class _Widgets:
+    """The page's components that events read or write."""
+
+    session: gr.State
+    pending: gr.State
+    audience: gr.Radio
+    new: gr.Button
+    export: gr.DownloadButton
+    chat: gr.Chatbot
+    suggestion_row: gr.Row
+    suggestions: list[gr.Button]
+    question: gr.Textbox
+    ask: gr.Button
+    passage: gr.HTML
+    library: gr.Markdown
+    files: gr.File
+    add: gr.Button
+    upload_status: gr.Markdown
+    to_remove: gr.Dropdown
+    remove: gr.Button
+
+
+def _layout(page: _Handlers) -> _Widgets:
+    """The header, the conversation column and the side column (cited passage, library)."""
+    session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
+    pending = gr.State("")
+    gr.HTML(f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=480):
+            conversation = _conversation_column()
+        with gr.Column(scale=2, min_width=360, elem_id="side"):
+            side = _side_column(page)
+    return _Widgets(session=session, pending=pending, **conversation, **side)
+
+
+def _conversation_column() -> dict[str, Any]:
+    with gr.Row(equal_height=True, elem_id="toolbar"):
+        audience = gr.Radio(
+            [(a.label, name) for name, a in AUDIENCES.items()], value="clinician", label="Which best describes you?",
+            elem_id="audience", scale=3, min_width=270,
+        )
+        new = gr.Button("New conversation", elem_id="new-conversation", scale=1, size="md", min_width=170)
+        export = gr.DownloadButton("Export (.md)", elem_id="export", scale=1, size="md", interactive=False, min_width=120)
+    chat = gr.Chatbot(
+        elem_id="chat", label="Conversation", show_label=False, height=560, latex_delimiters=[],
+        sanitize_html=True, feedback_options=None, buttons=["copy"], autoscroll=False,
+        placeholder=f"Ask about the evidence in the library, for example: *{SEED_EXAMPLE}*",
+    )
+    with gr.Row(elem_id="suggestions", visible=False) as suggestion_row:
+        gr.Markdown("Suggested follow-ups:", elem_id="suggestions-label", min_height=0)
+        suggestions = [gr.Button(size="sm", variant="secondary", min_width=120) for _ in range(MAX_SUGGESTIONS)]
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(
+            elem_id="question", show_label=False, placeholder="Ask a question…", scale=6, lines=1, max_lines=4, autofocus=True,
+        )
+        ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+    return {
+        "audience": audience, "new": new, "export": export, "chat": chat, "suggestion_row": suggestion_row,
+        "suggestions": suggestions, "question": question, "ask": ask,
+    }
+
+
+def _side_column(page: _Handlers) -> dict[str, Any]:
+    gr.Markdown("#### Cited passage", elem_id="passage-label")
+    passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
+    with gr.Accordion("Library and uploads", open=False, elem_id="library"):
+        library = gr.Markdown(page.library_markdown(), latex_delimiters=[], elem_id="library-list")
+        files = gr.File(
+            file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
+            elem_id="upload", height=130,
+        )
+        add = gr.Button("Add to library", elem_id="add-documents", size="sm")
+        upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
+        with gr.Row(equal_height=True):
+            to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
+            remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
+    return {
+        "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
+        "to_remove": to_remove, "remove": remove,
+    }
+
+
+def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
+    """Every event: asking (the box, the button, a suggested follow-up), citations, audience, library."""
+    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export]
+    hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask (build_app)
+    asks = [(w.question.submit, w.question), (w.ask.click, w.question)] + [(b.click, b) for b in w.suggestions]
+    for trigger, text in asks:  # a suggestion button's value is its question
+        trigger(page.pose, [text, w.chat], [w.pending, w.question, w.chat], queue=False, **hidden).then(
+            None, js=SCROLL_TO_LATEST_JS
+        ).then(page.answer, [w.pending, w.session, w.audience], answered, show_progress_on=w.chat, **hidden).then(
+            None, js=SCROLL_TO_LATEST_JS
+        ).then(page.suggest, w.session, [w.suggestion_row, *w.suggestions], show_progress="hidden", **hidden)
+    w.passage.click(page.show_passage, [w.session, w.audience], [w.session, w.passage], **hidden)
+    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage], **hidden)
+    new_outputs = [w.session, w.chat, w.passage, w.suggestion_row, *w.suggestions, w.export]
+    w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
+    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, w.library, w.to_remove], show_progress_on=w.upload_status, **hidden)
+    w.remove.click(page.remove_document, w.to_remove, [w.upload_status, w.library, w.to_remove], **hidden)
+    app.load(page.library_view, None, [w.library, w.to_remove], **hidden)
 
 
 def pdf_url(document: Document, settings: Settings) -> str | None:

@@ -71,3 +71,30 @@ def test_no_import_cycles_counting_deferred_and_type_only_imports() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+MAX_FUNCTION_LINES = 60  # issue 18: long orchestration hides an untested core; split it into named steps
+
+
+def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """(name, lines) of every function or method in `source` longer than `limit` lines, decorators not counted."""
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > limit  # type: ignore[operator]
+    ]
+
+
+def test_no_function_in_assistant_is_over_60_lines() -> None:
+    found = {
+        f"{path.relative_to(PROJECT_ROOT)}:{name}": lines
+        for path in sorted((PROJECT_ROOT / "assistant").rglob("*.py"))
+        for name, lines in long_functions(path.read_text(encoding="utf-8"))
+    }
+    assert not found, f"split these into named steps: {found}"
+
+
+def test_the_length_check_counts_a_long_function() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    assert long_functions(f"def long():\n{body}\n") == [("long", MAX_FUNCTION_LINES + 1)]
+    assert long_functions(f"def short():\n{body}\n", limit=MAX_FUNCTION_LINES + 1) == []
