@@ -27,11 +27,11 @@ class Answering(Protocol):
     def searcher(self) -> Searcher: ...
 
     def ask(
-        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, searched_for: str | None = None
+        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None
     ) -> Answer: ...
 
     def stream_answer(
-        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, searched_for: str | None = None
+        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None
     ) -> Iterator[StreamUpdate]: ...
 
     def probe(self, question: str) -> Answer: ...

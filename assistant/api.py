@@ -7,7 +7,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -22,7 +22,7 @@ from .evidence import EvidenceModel, shipped_scorer
 from .index import Index, IngestReport, Progress, build_index, load_index, remove_documents
 from .formats.markdown import plain_text
 from .retrieve import HybridRetriever, Mode, Searcher
-from .schema import Answer, Hit
+from .schema import AbsenceAudit, Answer, Hit
 from .settings import RetrieveSettings, Settings
 from .write import StreamUpdate, Writer, make_writer
 
@@ -140,15 +140,15 @@ class Assistant:
         *,
         k: int | None = None,
         registry: CitationRegistry | None = None,
-        searched_for: str | None = None,
+        resolved: str | None = None,
         writer: Writer | None = None,
     ) -> Answer:
         """A cited answer: extractive, or LLM-written and verified when settings.llm (or `writer`) names a model.
 
-        `searched_for` lets a conversation search a resolved question.
+        `resolved` lets a conversation search a resolved question.
         """
         pipeline = self._pipeline  # one index version for the whole answer
-        extractive = self._extractive(pipeline, question, k, registry, searched_for)
+        extractive = self._extractive(pipeline, question, k, registry, resolved)
         chosen = writer or self.writer
         answer = chosen.answer(extractive, pipeline.index) if chosen else extractive
         self._log(answer, chosen, pipeline)
@@ -160,12 +160,12 @@ class Assistant:
         *,
         k: int | None = None,
         registry: CitationRegistry | None = None,
-        searched_for: str | None = None,
+        resolved: str | None = None,
         writer: Writer | None = None,
     ) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
         pipeline = self._pipeline
-        extractive = self._extractive(pipeline, question, k, registry, searched_for)
+        extractive = self._extractive(pipeline, question, k, registry, resolved)
         chosen = writer or self.writer
         if chosen is None:
             self._log(extractive, None, pipeline)
@@ -186,15 +186,15 @@ class Assistant:
             self.audit.record(answer, pipeline.index.folder.name, writer.endpoint if writer else "extractive")
 
     def _extractive(
-        self, pipeline: Pipeline, question: str, k: int | None, registry: CitationRegistry | None, searched_for: str | None
+        self, pipeline: Pipeline, question: str, k: int | None, registry: CitationRegistry | None, resolved: str | None
     ) -> Answer:
         question, notices = self.clean_question(question)
         options = self._options(k, None)
         registry = registry or CitationRegistry()
-        result = pipeline.searcher.search(searched_for or question, options.k)
+        result = pipeline.searcher.search(resolved or question, options.k)
         answer = pipeline.composer.compose(question, result, registry)
         if answer.abstained:
-            answer = self._audit_absence(pipeline, question, searched_for or question, answer, registry)
+            answer = self._audit_absence(pipeline, question, resolved or question, answer, registry)
         answer.notices.extend(notices)
         answer.metadata["index_version"] = pipeline.index.folder.name
         return answer
@@ -204,12 +204,15 @@ class Assistant:
         audit = pipeline.searcher.audit(query)
         audited = pipeline.composer.compose(question, audit, registry)
         outcome = "evidence found by the exhaustive search" if not audited.abstained else "no evidence in any passage"
-        audited.search_report["absence_audit"] = {
-            "passages_checked": audit.candidates_checked,
-            "documents_checked": len(pipeline.index.documents),
-            "outcome": outcome,
-            "first_pass": answer.search_report.get("abstain_reason"),
-        }
+        audited.search_report = replace(
+            audited.search_report,
+            absence_audit=AbsenceAudit(
+                passages_checked=audit.candidates_checked,
+                documents_checked=len(pipeline.index.documents),
+                outcome=outcome,
+                first_pass=answer.search_report.abstain_reason,
+            ),
+        )
         return audited
 
     def conversation(self) -> Conversation:

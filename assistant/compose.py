@@ -22,7 +22,7 @@ from .index import Index
 from .profile import profile_for
 from .question import DOSE, DRUG_STEM, DRUG_ZIPF, NAME, AnswerType, answer_types, dose_target, required_type, states_dose_of
 from .retrieve import RARE_ZIPF, Concept, QueryPlan, SearchResult, english_zipf
-from .schema import Answer, Citation, EvidenceProfile, Hit, Source
+from .schema import Answer, Citation, EvidenceProfile, Hit, SearchReport, Source
 from .settings import ComposeSettings
 from .stance import find_disagreements
 
@@ -375,11 +375,11 @@ class Composer:
             lines.append(f"- No indexed passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
         return lines
 
-    def _abstention(self, question: str, result: SearchResult, reason: str, report: dict[str, object]) -> Answer:
+    def _abstention(self, question: str, result: SearchResult, reason: str, report: SearchReport) -> Answer:
         terms = ", ".join(f"“{t}”" for t in result.plan.searched_terms) or "(no searchable terms)"  # the user's words
         text = (
             "**Not covered by the indexed sources.** "
-            f"{reason} Checked {report['passages_checked']} passages in {report['documents_checked']} documents "
+            f"{reason} Checked {report.passages_checked} passages in {report.documents_checked} documents "
             f"by meaning and by keyword, with the corpus' own aliases. Searched for: {terms}."
         )
         spelling = _searched_lines(result.plan)
@@ -390,24 +390,24 @@ class Composer:
             sources=[],
             abstained=True,
             searched_for=result.plan.expanded,
-            search_report={**report, "abstain_reason": reason},
+            search_report=replace(report, abstain_reason=reason),
         )
 
-    def _search_report(self, result: SearchResult, candidates: list[Candidate]) -> dict[str, object]:
-        return {
-            "query": result.plan.question,
-            "expanded_query": result.plan.expanded,
-            "corrections": {written: corrected for written, corrected in result.plan.corrections},
-            "aliases": {term: list(others) for term, others in result.plan.expansions},
-            "terms": result.plan.searched_terms,
-            "unknown_terms": [c.label for c in result.plan.concepts if not c.known],
-            "passages_checked": result.candidates_checked,
-            "documents_checked": len(self.index.documents),
-            "sentences_scored": len(candidates),
-            "best_similarity": max((h.similarity for h in result.hits), default=None),
-            "best_evidence": _best(candidates) if candidates else None,
-            "scorer": self.scorer.version,
-        }
+    def _search_report(self, result: SearchResult, candidates: list[Candidate]) -> SearchReport:
+        return SearchReport(
+            query=result.plan.question,
+            expanded_query=result.plan.expanded,
+            corrections=dict(result.plan.corrections),
+            aliases={term: list(others) for term, others in result.plan.expansions},
+            terms=result.plan.searched_terms,
+            unknown_terms=[c.label for c in result.plan.concepts if not c.known],
+            passages_checked=result.candidates_checked,
+            documents_checked=len(self.index.documents),
+            sentences_scored=len(candidates),
+            best_similarity=max((h.similarity for h in result.hits), default=None),
+            best_evidence=_best(candidates) if candidates else None,
+            scorer=self.scorer.version,
+        )
 
     def _source(self, doc_id: str) -> Source:
         doc = self.index.documents[doc_id]

@@ -35,7 +35,7 @@ _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|but|so|then|plus)\b"
 @dataclass(frozen=True, slots=True)
 class Turn:
     question: str
-    searched_for: str
+    resolved: str
     entities: tuple[str, ...]
     answer: Answer | None  # None for a turn taken up by `resume` (asked elsewhere)
 
@@ -101,9 +101,9 @@ class Conversation:
 
     def ask(self, question: str, *, suggest: bool = True, k: int | None = None) -> Answer:
         with self._lock:
-            cleaned, searched_for, entities = self._resolve(question)
-            answer = self.assistant.ask(question, k=k, registry=self.registry, searched_for=searched_for)
-            return self._record(cleaned, searched_for, entities, answer, suggest)
+            cleaned, resolved, entities = self._resolve(question)
+            answer = self.assistant.ask(question, k=k, registry=self.registry, resolved=resolved)
+            return self._record(cleaned, resolved, entities, answer, suggest)
 
     def resume(self, questions: list[str]) -> None:
         """Take up a conversation held elsewhere (an OpenAI-style request carries its earlier user messages): the
@@ -111,8 +111,8 @@ class Conversation:
         with self._lock:
             for question in questions:
                 if question.strip():
-                    cleaned, searched_for, entities = self._resolve(question)
-                    self.turns.append(Turn(cleaned, searched_for, entities, None))
+                    cleaned, resolved, entities = self._resolve(question)
+                    self.turns.append(Turn(cleaned, resolved, entities, None))
 
     def stream_answer(self, question: str, *, suggest: bool = True) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified.
@@ -120,26 +120,26 @@ class Conversation:
         The lock is held to resolve the question and to record its turn, never across a `yield`: a caller that stops
         reading half-way (a closed browser tab) leaves the conversation usable, with no turn recorded."""
         with self._lock:
-            cleaned, searched_for, entities = self._resolve(question)
+            cleaned, resolved, entities = self._resolve(question)
             registry = self.registry
-        for update in self.assistant.stream_answer(question, registry=registry, searched_for=searched_for):
+        for update in self.assistant.stream_answer(question, registry=registry, resolved=resolved):
             if update.answer is None:
                 yield update
                 continue
             with self._lock:
-                answer = self._record(cleaned, searched_for, entities, update.answer, suggest)
+                answer = self._record(cleaned, resolved, entities, update.answer, suggest)
             yield StreamUpdate(update.text, answer)
 
     def _resolve(self, question: str) -> tuple[str, str, tuple[str, ...]]:
         cleaned, _ = self.assistant.clean_question(question)
-        searched_for, entities = condense(self.assistant, cleaned, self.turns)
-        return cleaned, searched_for, entities
+        resolved, entities = condense(self.assistant, cleaned, self.turns)
+        return cleaned, resolved, entities
 
-    def _record(self, cleaned: str, searched_for: str, entities: tuple[str, ...], answer: Answer, suggest: bool) -> Answer:
-        answer.metadata["searched_for"] = searched_for
-        answer.metadata["follow_up"] = searched_for != cleaned
+    def _record(self, cleaned: str, resolved: str, entities: tuple[str, ...], answer: Answer, suggest: bool) -> Answer:
+        answer.metadata["resolved_question"] = resolved
+        answer.metadata["follow_up"] = resolved != cleaned
         answer.metadata["turn"] = len(self.turns) + 1
-        self.turns.append(Turn(cleaned, searched_for, entities, answer))
+        self.turns.append(Turn(cleaned, resolved, entities, answer))
         if suggest:
             self._suggest(self.turns[-1])
         return answer

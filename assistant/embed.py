@@ -7,6 +7,7 @@ import json
 import os
 import re
 import threading
+import sys
 import warnings
 from collections.abc import Callable
 from functools import cache, cached_property, lru_cache, wraps
@@ -30,14 +31,16 @@ def one_blas_thread(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @wraps(fn)
     def limited(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with _blas().limit(limits=1, user_api="blas"):
+        with _blas(len(sys.modules)).limit(limits=1, user_api="blas"):
             return fn(*args, **kwargs)
 
     return limited
 
 
-@cache
-def _blas():  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=1)
+def _blas(modules_loaded: int):  # type: ignore[no-untyped-def]
+    """The loaded thread pools (listing them costs 0.5 ms), listed again after any import: an import can load another
+    BLAS (lightgbm loads scipy's OpenBLAS), which a list taken before it would leave spinning."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()

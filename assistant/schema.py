@@ -170,6 +170,37 @@ class Disagreement:
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class AbsenceAudit:
+    """The exhaustive search behind a "not covered" (api.Assistant): what it checked and what it found."""
+
+    passages_checked: int
+    documents_checked: int
+    outcome: str  # "evidence found by the exhaustive search" | "no evidence in any passage"
+    first_pass: str | None  # why the first, shallower pass abstained
+
+
+@dataclass(frozen=True, slots=True)
+class SearchReport:
+    """How an answer was searched: the question as searched (`query`: misspellings corrected), what it expanded to,
+    what was checked and how strong the best evidence was; why it abstained, if it did. Serialised as is by to_dict."""
+
+    query: str = ""
+    expanded_query: str = ""
+    corrections: dict[str, str] = field(default_factory=dict)  # as written -> the corpus word searched instead
+    aliases: dict[str, list[str]] = field(default_factory=dict)  # a question term -> the corpus' other names for it
+    terms: list[str] = field(default_factory=list)  # the user's words that were searched
+    unknown_terms: list[str] = field(default_factory=list)  # question words no passage uses
+    passages_checked: int = 0
+    documents_checked: int = 0
+    sentences_scored: int = 0
+    best_similarity: float | None = None
+    best_evidence: float | None = None  # the evidence scorer's best probability that a sentence answers
+    scorer: str = ""  # the evidence scorer's version
+    abstain_reason: str | None = None
+    absence_audit: AbsenceAudit | None = None
+
+
 @dataclass(slots=True)
 class Answer:
     """A composed answer: markdown text whose every sentence carries [n] markers."""
@@ -180,7 +211,7 @@ class Answer:
     sources: list[Source]
     abstained: bool
     searched_for: str
-    search_report: dict[str, Any] = field(default_factory=dict)
+    search_report: SearchReport = field(default_factory=SearchReport)
     bottom_line: list[int] = field(default_factory=list)  # the citation numbers quoted in the bottom line, in order
     disagreements: list[Disagreement] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)

@@ -44,7 +44,7 @@ def _assert_sane(assistant: Assistant, answer: Answer) -> None:
     """Abstained with nothing cited, or answered with verbatim citations that the text uses."""
     assert answer.text.strip()
     if answer.abstained:
-        assert answer.citations == [] and answer.search_report.get("abstain_reason")
+        assert answer.citations == [] and answer.search_report.abstain_reason
     else:
         assert answer.citations
     assert_verbatim(assistant, answer)

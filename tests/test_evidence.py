@@ -144,9 +144,9 @@ def test_the_synthetic_disagreement_is_flagged_end_to_end(embedder, tmp_path: Pa
 
 def test_absence_is_audited_over_every_passage(assistant: Assistant) -> None:
     answer = assistant.ask("What is the capital of France?")
-    audit = answer.search_report["absence_audit"]
-    assert answer.abstained and audit["passages_checked"] == len(assistant.index.chunks)
-    assert audit["documents_checked"] == len(assistant.index.documents)
+    audit = answer.search_report.absence_audit
+    assert answer.abstained and audit is not None and audit.passages_checked == len(assistant.index.chunks)
+    assert audit.documents_checked == len(assistant.index.documents) and audit.outcome == "no evidence in any passage"
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,7 @@ def test_misspelt_drug_and_disease_are_searched_as_the_corpus_spells_them(assist
     assert not answer.abstained
     assert {c.doc_id for c in answer.citations} == {CASE_SERIES, AI_ANSWER}, "both seed documents answer it"
     assert "“Rinvoq” (you wrote “Rinvok”)" in answer.text and "“dermatomyositis” (you wrote “dermatomyosits”)" in answer.text
-    assert answer.search_report["corrections"] == {"Rinvok": "Rinvoq", "dermatomyosits": "dermatomyositis"}
+    assert answer.search_report.corrections == {"Rinvok": "Rinvoq", "dermatomyosits": "dermatomyositis"}
 
 
 def test_english_words_are_never_respelt(assistant: Assistant) -> None:
@@ -158,8 +158,8 @@ def test_off_topic_questions_still_abstain(assistant: Assistant, question: str) 
 
 def test_answers_report_the_scorer_that_chose_their_sentences(assistant: Assistant) -> None:
     answer = assistant.ask("Can Rinvoq help a patient with dermatomyositis?")
-    assert answer.search_report["scorer"] == assistant.scorer.version
-    assert 0 < answer.search_report["best_evidence"] <= 1
+    assert answer.search_report.scorer == assistant.scorer.version
+    assert 0 < answer.search_report.best_evidence <= 1
 
 
 def test_a_settings_bar_no_sentence_clears_makes_an_abstention(corpus_copy: Path, seed_index: Path, embedder) -> None:  # type: ignore[no-untyped-def]
