@@ -196,7 +196,7 @@ class Assistant:
         if answer.abstained:
             answer = self._audit_absence(pipeline, question, resolved or question, answer, registry)
         answer.notices.extend(notices)
-        answer.metadata["index_version"] = pipeline.index.folder.name
+        answer.metadata.index_version = pipeline.index.folder.name
         return answer
 
     def _audit_absence(self, pipeline: Pipeline, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:

@@ -124,7 +124,7 @@ class AuditLog:
 
     def _write(self, connection: sqlite3.Connection, row: _Row) -> None:
         answer = row.answer
-        resolved = str(answer.metadata.get("resolved_question") or answer.question)
+        resolved = str(answer.metadata.resolved_question or answer.question)
         with connection:
             cursor = connection.execute(
                 "INSERT INTO answers (time, channel, user, question, resolved_question, answer, abstained, index_version, writer)"

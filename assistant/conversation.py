@@ -136,9 +136,9 @@ class Conversation:
         return cleaned, resolved, entities
 
     def _record(self, cleaned: str, resolved: str, entities: tuple[str, ...], answer: Answer, suggest: bool) -> Answer:
-        answer.metadata["resolved_question"] = resolved
-        answer.metadata["follow_up"] = resolved != cleaned
-        answer.metadata["turn"] = len(self.turns) + 1
+        answer.metadata.resolved_question = resolved
+        answer.metadata.follow_up = resolved != cleaned
+        answer.metadata.turn = len(self.turns) + 1
         self.turns.append(Turn(cleaned, resolved, entities, answer))
         if suggest:
             self._suggest(self.turns[-1])

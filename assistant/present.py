@@ -154,8 +154,8 @@ def message_markdown(answer: Answer, audience_name: str, glossary: dict[str, str
     parts: list[str] = []
     if reader.notice:
         parts.append(f"> {escape_markdown(reader.notice)}")
-    if answer.metadata.get("follow_up"):
-        parts.append(f"*Searched for: {escape_markdown(answer.metadata['resolved_question'])}*")
+    if answer.metadata.follow_up:
+        parts.append(f"*Searched for: {escape_markdown(answer.metadata.resolved_question)}*")
     parts.append(safe_answer_markdown(answer))
     parts.append(sources_markdown(answer))
     if reader.glossary:

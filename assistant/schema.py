@@ -201,6 +201,34 @@ class SearchReport:
     absence_audit: AbsenceAudit | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VerificationCounts:
+    """How an LLM draft fared against the quotes it cites (write.py)."""
+
+    draft_sentences: int
+    kept_sentences: int
+    kept_fraction: float
+
+
+@dataclass(slots=True)
+class AnswerMetadata:
+    """What is known about how an answer was made, beyond its text: the index version it was composed on; in a
+    conversation, the question as resolved from earlier turns; with an LLM writer, its draft and what the verifier
+    kept, dropped (with reasons) and added. Serialised as is by Answer.to_dict."""
+
+    index_version: str = ""
+    resolved_question: str | None = None  # a conversation's question with earlier turns' entities carried in
+    follow_up: bool = False  # the resolved question differs from the one asked
+    turn: int | None = None
+    writer: str | None = None  # the LLM endpoint that wrote (or failed to write) the answer
+    llm_draft: str | None = None
+    llm_seconds: float | None = None
+    verification: VerificationCounts | None = None
+    llm_sentences: list[str] = field(default_factory=list)  # the draft's sentences that passed verification
+    dropped_sentences: list[dict[str, Any]] = field(default_factory=list)  # each: the sentence, why, its citations
+    added_sentences: list[str] = field(default_factory=list)  # extractive sentences added for sources the draft left out
+
+
 @dataclass(slots=True)
 class Answer:
     """A composed answer: markdown text whose every sentence carries [n] markers."""
@@ -216,7 +244,7 @@ class Answer:
     disagreements: list[Disagreement] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: AnswerMetadata = field(default_factory=AnswerMetadata)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the CLI's --json output)."""

@@ -2,7 +2,7 @@
 
 The extractive composer still selects and numbers the passages. The LLM sees those passages (each quote with a
 little of its chunk around it) and writes short sentences ending in [n] markers. Every sentence is verified
-against the quotes it cites; unsupported sentences are removed and listed in metadata["dropped_sentences"].
+against the quotes it cites; unsupported sentences are removed and listed in metadata.dropped_sentences.
 When too little survives, or the endpoint fails, the extractive answer is returned with a notice saying why.
 
 Backends (LangChain chat models, the optional extra `llm`): "openai" (any OpenAI-compatible server: vLLM,
@@ -31,7 +31,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from .compose import quoted
 from .errors import ConfigError, ModelError
 from .index import Index
-from .schema import Answer
+from .schema import Answer, AnswerMetadata, VerificationCounts
 from .settings import LLMSettings
 from .verify import Claim, Verification, verify_draft
 
@@ -216,7 +216,7 @@ class Writer:
                 yield StreamUpdate(draft)
         except ModelError as exc:
             fallback = with_notice(extractive, f"{exc} Showing the extractive answer meanwhile.")
-            fallback.metadata["writer"] = self.endpoint
+            fallback.metadata.writer = self.endpoint
             yield StreamUpdate(fallback.text, fallback)
             return
         final = self._finish(extractive, index, draft, time.perf_counter() - started)
@@ -252,20 +252,16 @@ class Writer:
         """Verify the draft against the cited quotes; keep what passes, or fall back to the extractive answer."""
         passages = {c.number: c.quote for c in extractive.citations}
         verification = verify_draft(draft, passages, index.aliases)
-        metadata = {
-            "writer": self.endpoint,
-            "llm_draft": self._redact(draft),
-            "llm_seconds": round(seconds, 3),
-            "dropped_sentences": [d.to_dict() for d in verification.dropped],
-            "verification": {
-                "draft_sentences": verification.total,
-                "kept_sentences": len(verification.kept),
-                "kept_fraction": round(verification.kept_fraction, 3),
-            },
-        }
+        metadata = AnswerMetadata(
+            writer=self.endpoint,
+            llm_draft=self._redact(draft),
+            llm_seconds=round(seconds, 3),
+            dropped_sentences=[d.to_dict() for d in verification.dropped],
+            verification=VerificationCounts(verification.total, len(verification.kept), round(verification.kept_fraction, 3)),
+        )
         if not verification.kept or verification.kept_fraction < self.settings.min_kept_fraction:
             fallback = with_notice(extractive, self._rejected(verification))
-            fallback.metadata.update(metadata)
+            fallback.metadata = written_metadata(extractive.metadata, metadata)
             return fallback
         added = left_out(extractive, verification.kept) if self.settings.require_sources else []
         answer = written_answer(extractive, verification, metadata, self._kept_notice(verification), added)
@@ -273,14 +269,14 @@ class Writer:
             titles = {c.number: c.title for c in extractive.citations}
             left = "; ".join(f"{titles[a.cited[0]]} [{a.cited[0]}]" for a in added)
             answer.notices.append(f"The model's draft left out {left}: the extractive answer's sentence is added verbatim.")
-            answer.metadata["added_sentences"] = [a.text for a in added]
+            answer.metadata.added_sentences = [a.text for a in added]
         return answer
 
     def _rejected(self, verification: Verification) -> str:
         return (
             f"The LLM answer ({self.settings.model}) was not used: {len(verification.kept)} of {verification.total} "
             f"sentences were supported by the passages they cite (at least {self.settings.min_kept_fraction:.0%} must be). "
-            "Showing the extractive answer; the removed sentences and reasons are in metadata['dropped_sentences']."
+            "Showing the extractive answer; the removed sentences and reasons are in metadata.dropped_sentences."
         )
 
     def _kept_notice(self, verification: Verification) -> str:
@@ -289,7 +285,7 @@ class Writer:
             f"{verification.total} sentences passed verification against their citations"
         )
         if verification.dropped:
-            notice += ", the others were removed (see metadata['dropped_sentences'])"
+            notice += ", the others were removed (see metadata.dropped_sentences)"
         return notice + "."
 
 
@@ -324,7 +320,7 @@ def left_out(extractive: Answer, kept: tuple[Claim, ...]) -> list[Claim]:
 
 
 def written_answer(
-    extractive: Answer, verification: Verification, metadata: dict[str, object], notice: str, added: list[Claim] | None = None
+    extractive: Answer, verification: Verification, metadata: AnswerMetadata, notice: str, added: list[Claim] | None = None
 ) -> Answer:
     """The kept sentences (with the extractive answer's [n] numbers), then the verbatim sentences `added` for the
     sources the draft left out, plus the disagreement notes; citations pruned to those cited. The bottom line is
@@ -343,11 +339,17 @@ def written_answer(
         citations=citations,
         sources=[s for s in extractive.sources if s.doc_id in docs],
         notices=[*extractive.notices, notice],
-        metadata={**extractive.metadata, **metadata, "llm_sentences": [c.text for c in verification.kept]},
+        metadata=dataclasses.replace(written_metadata(extractive.metadata, metadata), llm_sentences=[c.text for c in verification.kept]),
         bottom_line=list(written[0].cited),
     )
 
 
 def with_notice(answer: Answer, notice: str) -> Answer:
     """A copy of `answer` with one more notice."""
-    return dataclasses.replace(answer, notices=[*answer.notices, notice], metadata=dict(answer.metadata))
+    return dataclasses.replace(answer, notices=[*answer.notices, notice], metadata=dataclasses.replace(answer.metadata))
+
+
+def written_metadata(answer: AnswerMetadata, writer: AnswerMetadata) -> AnswerMetadata:
+    """The answer's own metadata (index version, conversation turn) with the writer's report on top."""
+    fields = ("writer", "llm_draft", "llm_seconds", "verification", "dropped_sentences")
+    return dataclasses.replace(answer, **{name: getattr(writer, name) for name in fields})

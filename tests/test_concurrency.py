@@ -102,7 +102,7 @@ def test_twenty_threads_asking_and_streaming_while_versions_swap_get_one_version
     tmp_path: Path, index_copy: Path, embedder  # type: ignore[no-untyped-def]
 ) -> None:
     """Two index versions swapped back and forth as fast as possible while 20 threads ask and stream: every answer
-    names the version it was composed on (metadata["index_version"]) and equals that version's serial answer, the
+    names the version it was composed on (metadata.index_version) and equals that version's serial answer, the
     absence audit's second search included (the off-topic and the registry questions take that path on one side)."""
     shared = _fresh(index_copy, embedder)
     old = shared.index
@@ -137,7 +137,7 @@ def test_twenty_threads_asking_and_streaming_while_versions_swap_get_one_version
     finally:
         stop.set()
         swapper.join()
-    versions = {a.metadata["index_version"] for a in answers}
+    versions = {a.metadata.index_version for a in answers}
     assert versions == {old.folder.name, new.folder.name}, "both versions answered during the run"
     for n, answer in enumerate(answers):
-        assert answer_key(answer) == expected[(answer.metadata["index_version"], questions[n % len(questions)])]
+        assert answer_key(answer) == expected[(answer.metadata.index_version, questions[n % len(questions)])]

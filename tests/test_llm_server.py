@@ -96,13 +96,13 @@ def settings_for(url: str) -> LLMSettings:
 
 def assert_honest(answer: Answer, extractive: Answer, assistant: Assistant) -> None:
     """Whatever the model wrote: shown sentences are verified, or the extractive answer is shown with a notice."""
-    verification = answer.metadata["verification"]
-    assert answer.metadata["llm_draft"].strip(), "the model wrote something"
-    assert verification["draft_sentences"] == len(split_claims(answer.metadata["llm_draft"]))
-    assert verification["kept_sentences"] + len(answer.metadata["dropped_sentences"]) == verification["draft_sentences"]
+    verification = answer.metadata.verification
+    assert answer.metadata.llm_draft.strip(), "the model wrote something"
+    assert verification.draft_sentences == len(split_claims(answer.metadata.llm_draft))
+    assert verification.kept_sentences + len(answer.metadata.dropped_sentences) == verification.draft_sentences
     by_number = {c.number: c for c in extractive.citations}
     assert all(by_number[c.number] == c for c in answer.citations), "the extractive answer's numbers and quotes"
-    if answer.metadata.get("llm_sentences"):
+    if answer.metadata.llm_sentences:
         assert llm_citation_precision(answer, assistant.index) == 1.0
         assert {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)} == {c.number for c in answer.citations}
         assert any("passed verification" in notice for notice in answer.notices)
@@ -118,7 +118,7 @@ def test_seed_question_through_a_real_server_stays_honest(server: str, assistant
     assert final is not None
     assert not any("did not answer" in notice for notice in final.notices), final.notices
     assert len(updates) > 2 and all(u.answer is None for u in updates[:-1]), "the server streams the draft"
-    assert updates[-2].text == final.metadata["llm_draft"]
+    assert updates[-2].text == final.metadata.llm_draft
     assert_honest(final, extractive, assistant)
 
 

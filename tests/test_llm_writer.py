@@ -55,7 +55,7 @@ def written(assistant: Assistant, extractive: Answer, draft: str, **changes: Any
 
 
 def dropped_reason(answer: Answer, fragment: str) -> str:
-    return next(d["reason"] for d in answer.metadata["dropped_sentences"] if fragment in d["sentence"])
+    return next(d["reason"] for d in answer.metadata.dropped_sentences if fragment in d["sentence"])
 
 
 # ---------------------------------------------------------------- what the verifier keeps and drops
@@ -67,8 +67,8 @@ def test_a_correct_answer_is_kept_whole_with_only_its_citations(assistant: Assis
         f"One of the two patients on intravenous IG was able to discontinue it after starting upadacitinib [{n['ivig']}]."
     )
     answer = written(assistant, extractive, draft)
-    assert answer.metadata["dropped_sentences"] == []
-    assert answer.metadata["llm_sentences"] == [c.text for c in split_claims(draft)]
+    assert answer.metadata.dropped_sentences == []
+    assert answer.metadata.llm_sentences == [c.text for c in split_claims(draft)]
     assert answer.text.startswith(draft)
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.number for c in answer.citations}, "every marker resolves, and only cited passages are listed"
@@ -105,7 +105,7 @@ def test_a_citation_index_that_does_not_exist_or_does_not_hold_the_fact_is_dropp
     answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
     assert f"[{missing}]" in dropped_reason(answer, f"[{missing}]") and "not among the passages" in dropped_reason(answer, f"[{missing}]")
     assert f"states 10.5, which [{n['ivig']}] does not" == dropped_reason(answer, "0.014"), "a real fact, in another passage"
-    assert answer.metadata["llm_sentences"] == [f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]."]
+    assert answer.metadata.llm_sentences == [f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]."]
     assert missing not in {c.number for c in answer.citations}
 
 
@@ -118,7 +118,7 @@ def test_an_inverted_recommendation_is_dropped(assistant: Assistant, extractive:
     answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
     assert "'for'" in dropped_reason(answer, "is recommended") and "against" in dropped_reason(answer, "is recommended")
     assert "answers 'yes' where" in dropped_reason(answer, "can help"), "the 1.5B model's inversion"
-    assert answer.metadata["llm_sentences"] == [split_claims(draft)[2].text]
+    assert answer.metadata.llm_sentences == [split_claims(draft)[2].text]
 
 
 def test_an_uncited_sentence_and_an_unmentioned_drug_are_dropped(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
@@ -131,7 +131,7 @@ def test_an_uncited_sentence_and_an_unmentioned_drug_are_dropped(assistant: Assi
     answer = written(assistant, extractive, draft)
     assert dropped_reason(answer, "JAK inhibitor.") == "cites no passage"
     assert "Prednisone" in dropped_reason(answer, "Prednisone")
-    kept = answer.metadata["llm_sentences"]
+    kept = answer.metadata.llm_sentences
     assert any(s.startswith("Rinvoq improves") for s in kept), "the brand name is supported by 'upadacitinib' (corpus alias)"
     assert "Rinvoq" not in next(c.quote for c in answer.citations if c.number == n["improves"])
 
@@ -144,20 +144,20 @@ def test_too_little_surviving_falls_back_to_the_extractive_answer(assistant: Ass
     answer = written(assistant, extractive, draft, min_kept_fraction=0.5)
     assert answer.text == extractive.text and answer.citations == extractive.citations
     assert any("1 of 3 sentences" in notice and "extractive answer" in notice for notice in answer.notices)
-    assert len(answer.metadata["dropped_sentences"]) == 2
+    assert len(answer.metadata.dropped_sentences) == 2
     assert llm_citation_precision(answer, assistant.index) is None
 
 
 def test_not_covered_falls_back_with_the_reason(assistant: Assistant, extractive: Answer) -> None:
     answer = written(assistant, extractive, "Not covered by the indexed sources.")
     assert answer.text == extractive.text
-    assert "do not cover" in answer.metadata["dropped_sentences"][0]["reason"]
+    assert "do not cover" in answer.metadata.dropped_sentences[0]["reason"]
 
 
 def test_precision_hook_rereads_the_documents(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
     answer = written(assistant, extractive, f"CDASI fell from 10.5 to 2.5 (p value = 0.014) [{n['cdasi']}].")
     assert llm_citation_precision(answer, assistant.index) == 1.0
-    answer.metadata["llm_sentences"] = [f"CDASI fell from 10.5 to 1.5 [{n['cdasi']}].", *answer.metadata["llm_sentences"]]
+    answer.metadata.llm_sentences = [f"CDASI fell from 10.5 to 1.5 [{n['cdasi']}].", *answer.metadata.llm_sentences]
     assert llm_citation_precision(answer, assistant.index) == 0.5
     assert llm_citation_precision(extractive, assistant.index) is None
 
@@ -178,7 +178,7 @@ def test_a_yes_that_contradicts_its_own_sentence_is_dropped(assistant: Assistant
     )
     answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
     assert dropped_reason(answer, "Yes, Rinvoq") == "opens with 'yes' but the sentence reads as 'against'"
-    assert [s[:3] for s in answer.metadata["llm_sentences"]] == ["In ", "No,"], "a 'no' that agrees with its sentence stays"
+    assert [s[:3] for s in answer.metadata.llm_sentences] == ["In ", "No,"], "a 'no' that agrees with its sentence stays"
 
 
 def test_a_draft_citing_one_of_two_disagreeing_sources_gets_the_other_added(
@@ -188,21 +188,21 @@ def test_a_draft_citing_one_of_two_disagreeing_sources_gets_the_other_added(
     draft = f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
     answer = written(assistant, extractive, draft)
     assert answer.text.startswith(draft), "the model's sentence first"
-    added = answer.metadata["added_sentences"]
+    added = answer.metadata.added_sentences
     assert len(added) == 1 and case_series_cited(assistant, answer)
     number = int(re.search(r"\[(\d+)\]$", added[0]).group(1))
     quote = next(c.quote for c in answer.citations if c.number == number)
     assert added[0] == f"“{quote}” [{number}]" and number in extractive.bottom_line, "the bottom line's sentence, verbatim"
     assert any("left out" in notice and "case series" in notice for notice in answer.notices)
     unchecked = written(assistant, extractive, draft, require_sources=False)
-    assert "added_sentences" not in unchecked.metadata and unchecked.text.startswith(draft), "off: the draft as verified"
+    assert not unchecked.metadata.added_sentences and unchecked.text.startswith(draft), "off: the draft as verified"
 
 
 def test_marker_first_fragments_are_not_an_answer(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
     """The 0.5B model's list: verbatim pieces with the marker first."""
     draft = f"[{n['ivig']}] Two as monotherapy\n[{n['improves']}] JAK1 selectivity introduces a second generation of JAK inhibitors"
     answer = written(assistant, extractive, draft)
-    assert all("fragment led by its citation marker" in d["reason"] for d in answer.metadata["dropped_sentences"])
+    assert all("fragment led by its citation marker" in d["reason"] for d in answer.metadata.dropped_sentences)
     assert answer.text == extractive.text and any("extractive answer" in notice for notice in answer.notices)
 
 
@@ -212,7 +212,7 @@ def test_a_range_inside_parentheses_is_one_sentence_and_kept(assistant: Assistan
     )
     assert [c.text for c in split_claims(sentence)] == [sentence]
     answer = written(assistant, extractive, f"{sentence} Rinvoq is not currently recommended for dermatomyositis [{n['position']}].")
-    assert answer.metadata["dropped_sentences"] == [] and answer.text.startswith(sentence)
+    assert answer.metadata.dropped_sentences == [] and answer.text.startswith(sentence)
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_conversation_streams_and_records_the_turn(assistant: Assistant, n: dict
     finally:
         assistant.writer = assistant_writer
     final = updates[-1].answer
-    assert final is not None and final.metadata["turn"] == 1 and final.metadata["llm_sentences"]
+    assert final is not None and final.metadata.turn == 1 and final.metadata.llm_sentences
     assert conversation.turns[-1].answer is final
 
 
@@ -288,7 +288,7 @@ def test_a_stream_abandoned_half_way_leaves_the_conversation_usable(assistant: A
         answer = finished.result(timeout=60)
     finally:
         assistant.writer = assistant_writer
-    assert answer.metadata["turn"] == 1 and [t.answer for t in conversation.turns] == [answer]
+    assert answer.metadata.turn == 1 and [t.answer for t in conversation.turns] == [answer]
     stream.close()
 
 

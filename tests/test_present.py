@@ -149,9 +149,9 @@ def test_unknown_audience_lists_the_valid_ones():
 
 def test_follow_up_shows_what_was_searched(seed_assistant, seed_session):
     follow_up = seed_session.answers[1]
-    assert follow_up.metadata["follow_up"] is True
+    assert follow_up.metadata.follow_up is True
     message = message_markdown(follow_up, "clinician", seed_assistant.index.aliases.glossary)
-    assert squash(follow_up.metadata["resolved_question"]) in text_of(rendered(message))
+    assert squash(follow_up.metadata.resolved_question) in text_of(rendered(message))
 
 
 def test_session_finds_citations_by_their_stable_number(seed_session):

@@ -115,7 +115,7 @@ def test_chat_history_shapes_a_follow_up(client: TestClient, assistant: Assistan
     conversation = assistant.conversation()
     conversation.ask("What is upadacitinib?", suggest=False)
     expected = conversation.ask("What side effects were seen with it?", suggest=False)
-    assert expected.metadata["follow_up"], "'it' leans on the earlier question"
+    assert expected.metadata.follow_up, "'it' leans on the earlier question"
     unnumbered = lambda text: re.sub(r"\[\d+\]", "[]", text)  # noqa: E731 - numbers continue an earlier answer's
     assert unnumbered(followed["choices"][0]["message"]["content"]) == unnumbered(expected.text)
     text = followed["choices"][0]["message"]["content"]

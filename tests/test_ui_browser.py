@@ -170,10 +170,10 @@ def test_suggestions_follow_up_and_new_conversation(page: Page, live: Live) -> N
     else:
         expect(page.locator("#suggestions")).to_be_hidden()
     follow = conversation.ask(FOLLOW_UP)
-    assert follow.metadata["follow_up"], "the follow-up leans on the earlier turns"
+    assert follow.metadata.follow_up, "the follow-up leans on the earlier turns"
     bubble = ask(page, FOLLOW_UP, len(conversation.turns))
     expect(page.locator("#chat .message-row.user-row").last).to_be_in_viewport()
-    expect(bubble).to_contain_text(f"Searched for: {follow.metadata['resolved_question']}")
+    expect(bubble).to_contain_text(f"Searched for: {follow.metadata.resolved_question}")
     shows_quotes(bubble, follow)
     shot(page, "ui-3-follow-up")
 
