@@ -606,6 +606,7 @@ def main(argv: list[str] | None = None) -> None:
         run_child(args.stage, args.work)
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-"))
+    work.mkdir(parents=True, exist_ok=True)  # --work names a folder that need not exist yet
     load_start = load_average()
     log(f"work folder {work}; load average {load_start}")
     workload = load_workload(args.data, args.limit, args.questions)
