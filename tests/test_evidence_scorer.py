@@ -130,6 +130,14 @@ def test_a_one_file_answer_beside_other_files_quotes_its_evidence_and_nothing_un
     assert any("quuxamab" in quote for quote in bottom), "the bottom line quotes the treatment"
 
 
+def test_a_typo_that_breaks_the_stemmers_suffix_is_still_corrected(assistant: Assistant) -> None:
+    """'cutaneus' stems to itself, three edits from the corpus stem 'cutan', one from the word 'cutaneous'."""
+    answer = assistant.ask("Did upadacitinib improve cutaneus disease?")
+    assert answer.search_report.corrections == {"cutaneus": "cutaneous"}
+    assert not answer.abstained and CASE_SERIES in {c.doc_id for c in answer.citations}
+    assert "never mention" not in answer.text and "No indexed passage mentions" not in answer.text
+
+
 def test_misspelt_drug_and_disease_are_searched_as_the_corpus_spells_them(assistant: Assistant) -> None:
     answer = assistant.ask("Can Rinvok help dermatomyosits?")
     assert not answer.abstained
@@ -173,10 +181,12 @@ def test_a_settings_bar_no_sentence_clears_makes_an_abstention(corpus_copy: Path
 def test_a_misspelling_is_matched_to_the_nearest_corpus_word(tmp_path: Path) -> None:
     from assistant.lexicon import Lexicon
 
-    built = Lexicon.build(["Rinvoq helped dermatomyositis patients.", "Rinvoq was stopped; Rituximab was given.", "Roster."])
+    built = Lexicon.build(["Rinvoq helped dermatomyositis patients.", "Rinvoq was stopped; Rituximab was given.", "Roster.", "Bacterial vectors."])
     assert built.closest_term("Rinvok", 1) == "rinvoq", "one edit, the same first letter"
-    assert built.closest_term("dermatomyosits", 2) == "dermatomyositis", "the corpus spelling, not the stem"
-    assert built.closest_term("dermatomyosits", 1) is None, "two edits away from the stem is too far at one"
+    assert built.closest_term("dermatomyosits", 1) == "dermatomyositis", "one edit from the word as written (two from its stem)"
+    assert built.closest_term("bacteial", 1) == "bacterial", "a typo that breaks the suffix the stemmer strips"
+    assert built.closest_term("dermatomiosits", 2) == "dermatomyositis", "the corpus spelling, not the stem"
+    assert built.closest_term("dermatomiosits", 1) is None, "two edits from the word (three from the stem) is too far at one"
     assert built.closest_term("Finvoq", 1) is None, "a different first letter is no typo"
     assert built.closest_term("Rinvoq", 1) is None, "a word the corpus has needs no match"
     built.save(tmp_path / "bm25")
