@@ -51,7 +51,8 @@ class Scored:
     """One question's answer, scored against its own document and gold answer text."""
 
     query: Query
-    absent: bool
+    absent: bool  # abstains, or says in its own words that something is not covered
+    abstained: bool  # answered "Not covered" outright
     opens_with_own: bool
     own_citations: int
     citations: int
@@ -81,6 +82,7 @@ def score_answer(query: Query, answer: Answer, ms: float, *, spans: bool) -> Sco
     return Scored(
         query=query,
         absent=is_absent(answer),
+        abstained=answer.abstained,
         opens_with_own=bool(bottom) and bottom[0].doc_id in query.relevant_docs,
         own_citations=len(own),
         citations=len(quoted),
@@ -108,6 +110,7 @@ def answer_metrics(scored: Sequence[Scored], *, spans: bool) -> dict[str, float]
         "opens_with_own_document": ratio(sum(s.opens_with_own for s in scored), n),
         "own_document_citation_share": ratio(sum(s.own_citations for s in scored), sum(s.citations for s in scored)),
         "false_absence_rate": ratio(sum(s.absent for s in scored), n),
+        "false_abstention_rate": ratio(sum(s.abstained for s in scored), n),
     }
     if spans:
         metrics["span_in_bottom_line"] = ratio(sum(s.span_in_bottom_line for s in scored), n)

@@ -63,7 +63,7 @@ RETRIEVERS: dict[str, tuple[Mode, bool]] = {
 }
 DEFAULT_RETRIEVER = "hybrid+aliases"  # the assistant's default settings; the datasets' headline metrics
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr")
-ANSWER_METRICS = ("opens_with_own_document", "own_document_citation_share", "false_absence_rate")
+ANSWER_METRICS = ("opens_with_own_document", "own_document_citation_share", "false_absence_rate", "false_abstention_rate")
 _SHORT = {"recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr": "MRR"}
 GOLD_METRICS = (
     "fact_recall",

@@ -23,6 +23,9 @@ DEFINITIONS: dict[str, str] = {
     "abstains, or says in its own words (outside quotes) that the sources do not cover something while missing an "
     "expected fact; datasets: share of asked questions (all answerable: their own document is indexed) whose answer "
     "abstains or says in its own words that the sources do not cover something",
+    "false_abstention_rate": "datasets: the part of false_absence_rate that is an outright 'Not covered' (the answer "
+    "abstains although its own document is indexed); the rest are answers that quote evidence and add 'No indexed "
+    "passage mentions: X' for a question word no passage uses; reported, no threshold",
     "spurious_absence_notes": "share of answerable questions whose answer delivers every expected fact yet still "
     "says something is not covered (e.g. 'No indexed passage mentions: many'); reported, no threshold",
     "abstention_accuracy": "share of unanswerable questions (list + conversation turns marked abstain) answered by "

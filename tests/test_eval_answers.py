@@ -64,3 +64,13 @@ def test_spread_takes_questions_evenly_and_deterministically() -> None:
     queries = [Query(str(i), "q", frozenset()) for i in range(10)]
     assert [q.id for q in spread(queries, 5)] == ["0", "2", "4", "6", "8"]
     assert spread(queries, None) == queries and spread(queries, 20) == queries
+
+
+def test_a_named_unmentioned_word_is_an_absence_but_not_an_abstention() -> None:
+    own = _citation(1, "own", "The incubation period had a mean of 5.1 days.")
+    text = f"“{own.quote}” [1]\n\n**What the sources leave open**\n\n- No indexed passage mentions: “quarantine”."
+    noted = score_answer(QUERY, _answer([own], [1], text=text), 10.0, spans=True)
+    refused = score_answer(QUERY, Answer("q", "**Not covered by the indexed sources.**", [], [], True, "q"), 10.0, spans=True)
+    assert noted.absent and not noted.abstained and refused.absent and refused.abstained
+    metrics = answer_metrics([noted, refused], spans=True)
+    assert metrics["false_absence_rate"] == 1.0 and metrics["false_abstention_rate"] == 0.5
