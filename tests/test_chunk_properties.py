@@ -34,10 +34,10 @@ word = st.sampled_from(WORDS)
 sentence = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(word, min_size=1, max_size=30), st.sampled_from(END))
 # Markdown does act on some of these at the start of a line: "> …" opens a block quote (the "quote" parts below test
 # that), a lone "15." or "10)" is an empty ordered-list item, and "10) > …" is a list item holding a block quote;
-# a paragraph that merely starts "15. …" keeps it.
-paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=8)).filter(
-    lambda p: not p.startswith(">") and not re.fullmatch(r"\d+[.)]", p) and not re.match(r"\d+[.)]\s+>", p)
-)
+# a paragraph that merely starts "15. …" keeps it; "10) 10) …" is a list item holding a list item. A line starting
+# "<?" or "<!" (the word "<" ending in "?" or "!") opens a CommonMark HTML block, which is markup, not prose.
+_MARKUP_START = re.compile(r">|\d+[.)]$|\d+[.)]\s+(?:>|\d+[.)](?:\s|$))|<[?!/A-Za-z]")
+paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=8)).filter(lambda p: not _MARKUP_START.match(p))
 heading_words = st.lists(st.sampled_from(["Results", "Methods", "Skin", "Muscle", "Table", "Outcomes", "IVIG"]), min_size=1, max_size=4)
 cell = st.builds(" ".join, st.lists(st.sampled_from(CELL_WORDS), min_size=0, max_size=3))
 header_cell = st.builds(" ".join, st.lists(st.sampled_from(["Age", "Sex", "Dose", "Response", "Weeks", "Prior IVIG"]), min_size=1, max_size=2))
