@@ -47,10 +47,11 @@ def entities_of(assistant: Answering, text: str) -> list[str]:
     named = [c.label for c in ranked if len(c.alternatives) > 1]
     named_stems = {s for term in named for s in assistant.index.lexicon.stems(term)}
     asked = " ".join(m.group(0) for t in ANSWER_TYPES for m in t.asks.finditer(text)).lower()
+    topical = _rare_idf(assistant)
     rare = [
         c.label
         for c in ranked
-        if c.known and c.idf >= _rare_idf(assistant) and c.label not in named and c.label not in named_stems
+        if c.known and c.idf >= topical and c.label not in named and c.label not in named_stems
         and c.label.lower() not in asked and not c.label.isdigit() and english_zipf(c.label) < UNCOMMON_ZIPF
     ]  # "tofacitinib", "lung" name a topic; "done", "showed", "before" are rare in the corpus but not topics
     return named + rare[: assistant.settings.conversation.rare_per_turn]

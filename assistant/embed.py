@@ -6,8 +6,8 @@ import hashlib
 import json
 import os
 import re
-import threading
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from functools import cache, cached_property, lru_cache, wraps

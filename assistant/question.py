@@ -194,7 +194,9 @@ _NOT_A_DRUG = {
 }
 
 
-DRUG_ZIPF = 3.0  # (English word frequency, not a setting: see retrieve.UNCOMMON_ZIPF) a dose target rarer than this in English may name a drug ("upadacitinib" 0.0); "similarity" (3.6) cannot
+# English word frequency, not a setting (see retrieve.UNCOMMON_ZIPF): a dose target rarer than this in English may
+# name a drug ("upadacitinib" 0.0); "similarity" (3.6) cannot.
+DRUG_ZIPF = 3.0
 # Drug names by their USAN/INN stems (-tinib kinase inhibitors, -mab antibodies, …) or a known glossary entry.
 DRUG_STEM = re.compile(
     r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I

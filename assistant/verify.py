@@ -254,7 +254,7 @@ def llm_citation_precision(answer: Answer, index: Index) -> float | None:
 
     Passages are re-read from the indexed documents (text[start:end]); None when the answer has no LLM sentence.
     """
-    sentences = answer.metadata.llm_sentences or []
+    sentences = answer.metadata.llm_sentences
     if not sentences:
         return None
     passages = {c.number: index.documents[c.doc_id].text[c.start : c.end] for c in answer.citations}

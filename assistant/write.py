@@ -252,7 +252,8 @@ class Writer:
         """Verify the draft against the cited quotes; keep what passes, or fall back to the extractive answer."""
         passages = {c.number: c.quote for c in extractive.citations}
         verification = verify_draft(draft, passages, index.aliases)
-        metadata = AnswerMetadata(
+        metadata = dataclasses.replace(  # the answer's own (index version, conversation turn) with the writer's report
+            extractive.metadata,
             writer=self.endpoint,
             llm_draft=self._redact(draft),
             llm_seconds=round(seconds, 3),
@@ -261,7 +262,7 @@ class Writer:
         )
         if not verification.kept or verification.kept_fraction < self.settings.min_kept_fraction:
             fallback = with_notice(extractive, self._rejected(verification))
-            fallback.metadata = written_metadata(extractive.metadata, metadata)
+            fallback.metadata = metadata
             return fallback
         added = left_out(extractive, verification.kept) if self.settings.require_sources else []
         answer = written_answer(extractive, verification, metadata, self._kept_notice(verification), added)
@@ -324,7 +325,7 @@ def written_answer(
 ) -> Answer:
     """The kept sentences (with the extractive answer's [n] numbers), then the verbatim sentences `added` for the
     sources the draft left out, plus the disagreement notes; citations pruned to those cited. The bottom line is
-    what the first sentence cites."""
+    what the first sentence cites. `metadata`: the answer's, with the writer's report; the kept sentences are added."""
     written = [*verification.kept, *(added or [])]
     lines = [" ".join(c.text for c in written)]
     cited = {n for c in written for n in c.cited}
@@ -339,7 +340,7 @@ def written_answer(
         citations=citations,
         sources=[s for s in extractive.sources if s.doc_id in docs],
         notices=[*extractive.notices, notice],
-        metadata=dataclasses.replace(written_metadata(extractive.metadata, metadata), llm_sentences=[c.text for c in verification.kept]),
+        metadata=dataclasses.replace(metadata, llm_sentences=[c.text for c in verification.kept]),
         bottom_line=list(written[0].cited),
     )
 
@@ -347,9 +348,3 @@ def written_answer(
 def with_notice(answer: Answer, notice: str) -> Answer:
     """A copy of `answer` with one more notice."""
     return dataclasses.replace(answer, notices=[*answer.notices, notice], metadata=dataclasses.replace(answer.metadata))
-
-
-def written_metadata(answer: AnswerMetadata, writer: AnswerMetadata) -> AnswerMetadata:
-    """The answer's own metadata (index version, conversation turn) with the writer's report on top."""
-    fields = ("writer", "llm_draft", "llm_seconds", "verification", "dropped_sentences")
-    return dataclasses.replace(answer, **{name: getattr(writer, name) for name in fields})
