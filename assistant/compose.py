@@ -398,6 +398,7 @@ class Composer:
             query=result.plan.question,
             expanded_query=result.plan.expanded,
             corrections=dict(result.plan.corrections),
+            variants={word: list(forms) for word, forms in result.plan.variants},
             aliases={term: list(others) for term, others in result.plan.expansions},
             terms=result.plan.searched_terms,
             unknown_terms=[c.label for c in result.plan.concepts if not c.known],
@@ -437,11 +438,15 @@ def _best(candidates: list[Candidate]) -> float:
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:
-    """'Searched for “Rinvoq” (you wrote “Rinvok”).' when misspelt words were matched to the corpus' spelling."""
-    if not plan.corrections:
-        return []
-    pairs = " and ".join(f"“{corrected}” (you wrote “{written}”)" for written, corrected in plan.corrections)
-    return [f"*Searched for {pairs}.*", ""]
+    """'Searched for “Rinvoq” (you wrote “Rinvok”).' when misspelt words were matched to the corpus' spelling, and
+    'Searched for “compliant” also as the sources write it: “compliance”.' for words the corpus writes otherwise."""
+    lines = []
+    if plan.corrections:
+        pairs = " and ".join(f"“{corrected}” (you wrote “{written}”)" for written, corrected in plan.corrections)
+        lines.append(f"*Searched for {pairs}.*")
+    for word, forms in plan.variants:
+        lines.append(f"*Searched for “{word}” also as the sources write it: {', '.join(f'“{f}”' for f in forms)}.*")
+    return [*lines, ""] if lines else []
 
 
 _TOPICS_NAMED = 2  # "do not state a dose for upadacitinib, dermatomyositis": wording of one line, not a tuned number

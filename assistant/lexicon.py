@@ -3,7 +3,9 @@ vocabulary that misspelt question words are matched against (rapidfuzz)."""
 
 from __future__ import annotations
 
+import bisect
 import json
+import os
 import re
 import threading
 from functools import cached_property
@@ -96,6 +98,53 @@ class Lexicon:
             return None
         best = min(found, key=lambda s: (found[s], -int(self._df[self._vocab[s]]), s))
         return surface.get(best, best)
+
+    def variants(self, word: str, min_stem: int, suffix: int, min_part: int, most: int) -> list[tuple[str, frozenset[str]]]:
+        """How the corpus writes a word it lacks, as (corpus form, stems) pairs, most likely first:
+        - another form of the same word, when the stemmer leaves the two apart: a corpus stem of the same length
+          that differs only in its last letter ("compliant" → "compliance"), or one that the other starts with, the
+          longer at most `suffix` letters longer and those letters no corpus word ("compliant" → "comply";
+          "childbearing" is no form of "child"); either way the two share their first `min_stem` letters ("remit"
+          and "remix" share four);
+        - the word split in two corpus words, as hyphenated or spaced spellings write it ("childbearing" → "child
+          bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters; the most even
+          split wins.
+        At most `most` pairs."""
+        stem = self._stemmer.stemWord(word.lower())
+        if stem in self._vocab or not stem:
+            return []
+        with self._lock:  # the first call reads surface.json and sorts the stems
+            surface, stems = self.surface, self._sorted_stems
+        found: list[tuple[tuple[int, int], str, frozenset[str]]] = []
+        if len(stem) >= min_stem:
+            start = bisect.bisect_left(stems, stem[:min_stem])
+            for other in stems[start : bisect.bisect_right(stems, stem[:min_stem] + "\uffff")]:
+                shared = len(os.path.commonprefix([stem, other]))
+                if self._same_word(stem, other, min_stem, suffix, min_part):
+                    found.append(((shared, int(self._df[self._vocab[other]])), surface.get(other, other), frozenset({other})))
+        lower = word.lower()
+        splits = [
+            (lower[:i], lower[i:]) for i in range(min_part, len(lower) - min_part + 1)
+            if all(part not in self._stopwords and self._stemmer.stemWord(part) in self._vocab for part in (lower[:i], lower[i:]))
+        ]
+        if splits:
+            left, right = max(splits, key=lambda pair: min(map(len, pair)))
+            found.append(((len(lower), 0), f"{left} {right}", frozenset({self._stemmer.stemWord(left), self._stemmer.stemWord(right)})))
+        return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
+
+    def _same_word(self, stem: str, other: str, min_stem: int, suffix: int, min_part: int) -> bool:
+        """Two stems of one word (see `variants`)."""
+        short, long = sorted((stem, other), key=len)
+        if len(os.path.commonprefix([short, long])) < min_stem:
+            return False
+        if len(short) == len(long):
+            return short[:-1] == long[:-1]
+        rest = long[len(short) :]
+        return long.startswith(short) and len(rest) <= suffix and not (len(rest) >= min_part and rest in self._vocab)
+
+    @cached_property
+    def _sorted_stems(self) -> list[str]:
+        return sorted(self._stem_list)
 
     @cached_property
     def _stem_list(self) -> list[str]:

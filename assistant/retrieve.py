@@ -46,6 +46,7 @@ class Concept:
     known: bool
     zipf: float = 0.0  # how common the word is in general English (wordfreq's Zipf scale); 0 for corpus aliases
     rewords: str = ""  # an unknown word close in meaning to a known concept of the same question ("breathing": "lung disease")
+    forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks, searched instead ("compliant": "compliance")
 
     @property
     def specific(self) -> bool:
@@ -75,8 +76,14 @@ class QueryPlan:
         return [max([o for o in (term, *others) if not is_short_form(o)] or [term], key=len) for term, others in ranked]
 
     @property
+    def variants(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(word as written, the corpus' forms of it searched) for each question word the corpus writes otherwise."""
+        return tuple((c.label, c.forms) for c in self.concepts if c.forms)
+
+    @property
     def searched_terms(self) -> list[str]:
         terms = [c.label for c in self.concepts]
+        terms.extend(form for c in self.concepts for form in c.forms)
         for _, others in self.expansions:
             terms.extend(others)
         return list(dict.fromkeys(terms))
@@ -157,8 +164,20 @@ class Searcher:
             stems = frozenset(lexicon.stems(word)) - covered
             if stems and word not in {t for t, _ in expansions}:
                 covered |= stems
-                concepts.append(self._concept(word, (stems,)))
+                concepts.append(self._word_concept(word, stems))
         return concepts
+
+    def _word_concept(self, word: str, stems: frozenset[str]) -> Concept:
+        """A question word's concept; a word the corpus lacks is searched in the forms the corpus writes it in
+        (Lexicon.variants), if any."""
+        concept = self._concept(word, (stems,))
+        if concept.known or len(stems) > 1:
+            return concept
+        s = self.settings
+        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept)
+        if not found:
+            return concept
+        return replace(self._concept(word, (stems, *(alt for _, alt in found))), forms=tuple(form for form, _ in found))
 
     def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
         """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double."""

@@ -188,6 +188,7 @@ class SearchReport:
     query: str = ""
     expanded_query: str = ""
     corrections: dict[str, str] = field(default_factory=dict)  # as written -> the corpus word searched instead
+    variants: dict[str, list[str]] = field(default_factory=dict)  # a word the corpus lacks -> its corpus forms also searched
     aliases: dict[str, list[str]] = field(default_factory=dict)  # a question term -> the corpus' other names for it
     terms: list[str] = field(default_factory=list)  # the user's words that were searched
     unknown_terms: list[str] = field(default_factory=list)  # question words no passage uses

@@ -204,6 +204,24 @@ class RetrieveSettings(_Section):
             "clots/dermatomyositis 0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."
         ),
     )
+    variant_min_stem: int = Field(
+        default=5,
+        ge=2,
+        description=(
+            "A question word the corpus lacks is searched as another form of the same word the corpus has ('compliant' "
+            "as 'compliance', Lexicon.variants) only when their stems share at least this many first letters ('remit' "
+            "and 'remix' share four)."
+        ),
+    )
+    variant_suffix: int = Field(
+        default=4, ge=0, description="How many letters the longer of two such stems may run past the shorter ('telemedicin' / 'telemed')."
+    )
+    variant_min_part: int = Field(
+        default=4,
+        ge=2,
+        description="A word the corpus lacks is searched as two corpus words ('childbearing' as 'child bearing') when each part is this long.",
+    )
+    variants_kept: int = Field(default=3, ge=0, description="Most corpus forms searched for one word the corpus lacks (0: none).")
 
 
 class ComposeSettings(_Section):

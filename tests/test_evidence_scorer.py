@@ -146,6 +146,14 @@ def test_misspelt_drug_and_disease_are_searched_as_the_corpus_spells_them(assist
     assert answer.search_report.corrections == {"Rinvok": "Rinvoq", "dermatomyosits": "dermatomyositis"}
 
 
+def test_a_word_the_sources_write_otherwise_is_searched_in_their_form(assistant: Assistant) -> None:
+    """The case series writes 'pruritus', never 'pruritic', and the stemmer keeps the two apart."""
+    answer = assistant.ask("Did upadacitinib help pruritic dermatomyositis patients?")
+    assert answer.search_report.variants == {"pruritic": ["pruritus"]}
+    assert "Searched for “pruritic” also as the sources write it: “pruritus”" in answer.text
+    assert not answer.abstained and "No indexed passage mentions" not in answer.text and "never mention" not in answer.text
+
+
 def test_english_words_are_never_respelt(assistant: Assistant) -> None:
     plan = assistant.searcher.plan("What is the capital of France?")
     assert plan.corrections == (), "'capital' and 'France' are English words, not misspellings of corpus words"
@@ -192,3 +200,22 @@ def test_a_misspelling_is_matched_to_the_nearest_corpus_word(tmp_path: Path) -> 
     built.save(tmp_path / "bm25")
     loaded = Lexicon.load(tmp_path / "bm25")
     assert loaded.closest_term("Rinvok", 1) == "rinvoq", "surface forms survive saving and loading"
+
+
+def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> None:
+    from assistant.lexicon import Lexicon
+
+    built = Lexicon.build(
+        ["Compliance with treatment was poor.", "Patients did not comply.", "Outcomes of child bearing age.", "Bearing in mind the child.",
+         "Post conditioning protects the heart.", "The company reported results."]
+    )
+    forms = dict(built.variants("compliant", 5, 4, 4, 3))
+    assert set(forms) == {"compliance", "comply"}, "same-length stems one letter apart, and a stem the other starts with"
+    assert built.variants("compliant", 5, 4, 4, 3)[0][0] == "compliance", "the longest shared start comes first"
+    assert built.variants("compliant", 5, 4, 4, 1) == [("compliance", frozenset({"complianc"}))], "at most `most` forms"
+    assert dict(built.variants("childbearing", 5, 4, 4, 3)) == {"child bearing": frozenset({"child", "bear"})}, "a compound split in two corpus words"
+    assert dict(built.variants("postconditioning", 5, 4, 4, 3)) == {"post conditioning": frozenset({"post", "condit"})}
+    assert "child bearing" not in dict(built.variants("childbearing", 5, 4, 6, 3)), "each part must be at least `min_part` letters"
+    assert built.variants("comparison", 5, 4, 4, 3) == [], "a shared start alone is no variant ('compa…')"
+    assert built.variants("compliance", 5, 4, 4, 3) == [], "a word the corpus has needs none"
+    assert built.variants("quuxamab", 5, 4, 4, 3) == [], "a word with no corpus form stays unknown"
