@@ -44,6 +44,43 @@ def schwartz_hearst(short: str, words: list[str]) -> str | None:
     return None
 
 
+def spelled_out(short: str, text: str) -> list[str]:
+    """Every run of words in `text` whose initials spell the abbreviation `short`, one word per letter, with
+    connecting words ("of", "and") allowed inside: "HMO" in "a health maintenance organization in North Carolina"
+    → ["health maintenance organization"]. For an abbreviation the corpus never defines: stricter than
+    Schwartz–Hearst (no letters from inside a word; each word of at least three letters and no abbreviation itself),
+    as no parenthesis says the words are its long form. A name with digits ("H1N1") is no run of initials."""
+    core = short[:-1] if short.endswith("s") and short[:-1].isupper() else short  # "HMOs": a plural's s
+    if not core.isalpha():
+        return []
+    letters = [c.lower() for c in core]
+    words = _WORD.findall(text)
+    found = []
+    for start, first in enumerate(words):
+        if first[0].lower() != letters[0] or not _spells(first):
+            continue
+        run, at = [first], 1
+        for word in words[start + 1 :]:
+            if at == len(letters):
+                break
+            if word[0].lower() == letters[at] and _spells(word):
+                run.append(word)
+                at += 1
+            elif word.lower() in _STOP and run[-1].lower() not in _STOP:
+                run.append(word)
+            else:
+                break
+        if at == len(letters) and run[-1].lower() not in _STOP:
+            found.append(" ".join(run))
+    return found
+
+
+def _spells(word: str) -> bool:
+    """A word that may give its initial to an abbreviation: a word of three letters or more, no connecting word
+    and no abbreviation ("MR" in "magnetic resonance MR")."""
+    return len(word) >= 3 and word.isalpha() and word.lower() not in _STOP and not is_short_form(word)
+
+
 def _letters_match(letters: list[str], long: str) -> bool:
     """Schwartz–Hearst: match short-form letters right-to-left; the first must start a word."""
     pos = len(long) - 1

@@ -16,7 +16,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .aliases import is_short_form
+from .aliases import is_short_form, spelled_out
 from .question import AnswerType, aspect_queries, without_frames
 from .embed import Embedder, one_blas_thread
 from .index import Index
@@ -46,7 +46,7 @@ class Concept:
     known: bool
     zipf: float = 0.0  # how common the word is in general English (wordfreq's Zipf scale); 0 for corpus aliases
     rewords: str = ""  # an unknown word close in meaning to a known concept of the same question ("breathing": "lung disease")
-    forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks, searched instead ("compliant": "compliance")
+    forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks ("compliant": "compliance"; "HMO": "health …")
 
     @property
     def specific(self) -> bool:
@@ -179,6 +179,22 @@ class Searcher:
             return concept
         return replace(self._concept(word, (stems, *(alt for _, alt in found))), forms=tuple(form for form, _ in found))
 
+    def _spelled_out(self, plan: QueryPlan, hits: list[Hit]) -> QueryPlan:
+        """An abbreviation of the question the corpus lacks ("HMO") is read as the words the retrieved passages
+        spell it out in ("health maintenance organization"), the run of words found most often, when it has at
+        least `spelled_out_letters` letters (two-letter runs turn up by chance)."""
+        concepts = list(plan.concepts)
+        for i, concept in enumerate(concepts):
+            letters = sum(ch.isalpha() for ch in concept.label)
+            if concept.known or not is_short_form(concept.label) or letters < self.settings.spelled_out_letters:
+                continue
+            runs = Counter(run.lower() for hit in hits for run in spelled_out(concept.label, hit.chunk.text))
+            if runs:
+                long = max(runs, key=lambda run: (runs[run], -len(run)))
+                alternatives = (*concept.alternatives, frozenset(self.index.lexicon.stems(long)))
+                concepts[i] = replace(self._concept(concept.label, alternatives), forms=(long,))
+        return plan if concepts == list(plan.concepts) else replace(plan, concepts=tuple(concepts))
+
     def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
         """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double."""
         lexicon = self.index.lexicon
@@ -220,6 +236,7 @@ class Searcher:
         closeness = scores.dense[:, : len(texts)].max(axis=1)
         hits = [Hit(self.index.chunks[row], score, float(closeness[row]), rank) for rank, (row, score) in enumerate(fused.items())]
         chosen = diversify(hits, k, self.settings.per_document, self.settings.min_similarity)
+        plan = self._spelled_out(plan, chosen)
         if not aspects:
             return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=scores.lexical)
         aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
@@ -265,6 +282,7 @@ class Searcher:
                 continue  # every passage was scored; the best documents' passages go on to be composed
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
+        plan = self._spelled_out(plan, hits)
         return SearchResult(hits, plan, query_vectors, len(self.index.chunks), dense=similarity, lexical=lexical)
 
     def _aspect_hits(self, queries: list[str], dense: list[np.ndarray], hits: list[Hit], chosen: list[Hit]) -> list[Hit]:

@@ -222,6 +222,15 @@ class RetrieveSettings(_Section):
         description="A word the corpus lacks is searched as two corpus words ('childbearing' as 'child bearing') when each part is this long.",
     )
     variants_kept: int = Field(default=3, ge=0, description="Most corpus forms searched for one word the corpus lacks (0: none).")
+    spelled_out_letters: int = Field(
+        default=3,
+        ge=2,
+        description=(
+            "An abbreviation the corpus lacks ('HMO') is read as words of the retrieved passages whose initials spell "
+            "it ('health maintenance organization') when it has at least this many letters; runs of two initials "
+            "turn up by chance."
+        ),
+    )
 
 
 class ComposeSettings(_Section):

@@ -111,6 +111,10 @@ In a trial of 40 patients, quuxamab 5 mg daily reduced flares by 60 percent comp
 UNRELATED = {
     "gout.md": "# Gout\n\nGout is inflammatory arthritis caused by urate crystals. Colchicine treats acute flares of gout.\n",
     "asthma.md": "# Asthma\n\nAsthma is treated with inhaled corticosteroids. Severe asthma may need biologic treatment.\n",
+    "screening.md": (
+        "# Mammography reminders\n\nOne thousand women from a health maintenance organization were randomised to telephone "
+        "counselling or usual care. Telephone counselling raised mammography use from 61% to 71%.\n"
+    ),
 }
 
 
@@ -128,6 +132,14 @@ def test_a_one_file_answer_beside_other_files_quotes_its_evidence_and_nothing_un
     assert {c.doc_id for c in answer.citations} == {"zebrafinch"}, "no other document answers this question"
     bottom = [c.quote for c in answer.citations if c.number in answer.bottom_line]
     assert any("quuxamab" in quote for quote in bottom), "the bottom line quotes the treatment"
+
+
+def test_an_abbreviation_the_sources_only_spell_out_is_read_as_their_words(zebrafinch: Assistant) -> None:
+    """No file writes 'HMO'; one spells it out without defining it."""
+    answer = zebrafinch.ask("Does telephone counselling raise mammography use among HMO members?")
+    assert answer.search_report.variants == {"HMO": ["health maintenance organization"]}
+    assert not answer.abstained and {c.doc_id for c in answer.citations} == {"screening"}
+    assert "No indexed passage mentions" not in answer.text and "never mention" not in answer.text
 
 
 def test_a_typo_that_breaks_the_stemmers_suffix_is_still_corrected(assistant: Assistant) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.aliases import _PAREN, AliasTable, _paren_matches, mine_aliases, schwartz_hearst
+from assistant.aliases import _PAREN, AliasTable, _paren_matches, mine_aliases, schwartz_hearst, spelled_out
 from assistant.chunk import Leads, chunk_document, split_sentences
 from assistant.embed import HashingEmbedder
 from assistant.errors import UnsupportedFileType
@@ -147,6 +147,18 @@ def test_chunks_fit_the_budget_and_slice_the_text() -> None:
         if chunk.kind != "table_row":
             assert embedder.count_tokens(chunk.embed_text) <= 64 + 8  # the budget plus separators
     assert any(c.kind == "apparatus" and "References" in c.section for c in chunks)
+
+
+def test_an_undefined_abbreviation_is_found_spelled_out_word_by_word() -> None:
+    text = "Women from a health maintenance organization in North Carolina; the Department of Health and Human Services."
+    assert spelled_out("HMO", text) == ["health maintenance organization"]
+    assert spelled_out("HMOs", text) == ["health maintenance organization"], "a plural's s is no letter"
+    assert spelled_out("DHHS", text) == ["Department of Health and Human Services"], "connecting words inside a run"
+    assert spelled_out("HMN", text) == [], "initials must follow one another"
+    assert spelled_out("OHH", text) == [], "a run never starts or ends with a connecting word"
+    assert spelled_out("MRM", "computer-aided diagnosis in magnetic resonance MR mammography") == [], "an abbreviation gives no initial"
+    assert spelled_out("HIN1", "hepatitis infection by neutralizing antibodies") == [], "a name with digits is no run of initials"
+    assert spelled_out("HCC", "healthy control cases and hepatocellular carcinoma cells") == ["healthy control cases", "hepatocellular carcinoma cells"]
 
 
 def test_schwartz_hearst_finds_long_forms() -> None:
