@@ -72,7 +72,7 @@ EFFICACY = AnswerType(
 COST = AnswerType(
     "cost",
     re.compile(r"\b(cost|costs|price|prices|how much does|afford|insurance)\b", re.I),
-    re.compile(r"[$€£]\s?\d|\b(?:cost|price|dollars?|euros?|reimburs\w*)\b", re.I),
+    re.compile(r"[$€£]\s?\d|\b(?:costs?|prices?|dollars?|euros?|reimburs\w*|expens(?:e|es|ive)|expenditures?)\b", re.I),
     "a cost",
 )
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"

@@ -53,6 +53,10 @@ def test_answer_types_of_questions(question: str, expected: set[str]) -> None:
         ("lab test", "Regular assessment of muscle strength", False),
         ("subtype", "Five patients were classified as having classic DM, three amyopathic DM and two ASSD.", True),
         ("subtype", "Five patients improved.", False),
+        ("cost", "AAPs resulted in higher mean adjusted pharmacy costs.", True),
+        ("cost", "The drug is expensive compared with other options.", True),
+        ("cost", "A course cost $1,200.", True),
+        ("cost", "The drug was well tolerated.", False),
     ],
 )
 def test_what_counts_as_stating_each_type(name: str, sentence: str, states: bool) -> None:
