@@ -171,9 +171,9 @@ class Searcher:
         """A question word's concept; a word the corpus lacks is searched in the forms the corpus writes it in
         (Lexicon.variants), if any."""
         concept = self._concept(word, (stems,))
-        if concept.known or len(stems) > 1:
-            return concept
         s = self.settings
+        if concept.known or len(stems) > 1 or not s.variants_kept:
+            return concept
         found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept)
         if not found:
             return concept

@@ -4,7 +4,8 @@
 
 The rules are the ones left beside the learned evidence scorer (Settings fields): the fusion of its ranking with the
 v1 rule's, the v1 rule's admission of second sources, aspect sub-queries, the "not stated" line for doses and costs,
-the unknown-words abstention, the quoted limitations (and aspect_documents, off by default, switched on). Each
+the unknown-words abstention, the quoted limitations, the corpus' other forms of a question word and abbreviations
+read as the words that spell them out (and aspect_documents, off by default, switched on). Each
 variant asks COVID-QA's and PubMedQA's test-split questions (every document pooled) and the gold set; a rule keeps
 its place where switching it off costs something.
 """
@@ -32,6 +33,8 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
     "no 'not stated' line": {"compose": {"state_unstated": False}},
     "no unknown-words rule": {"compose": {"unknown_words": False}},
     "no quoted limitations": {"compose": {"limitations": False}},
+    "no word variants": {"retrieve": {"variants_kept": 0}},
+    "no spelled-out abbreviations": {"retrieve": {"spelled_out_letters": 99}},  # no question word has 99 letters
 }
 SHOWN = {
     "covidqa": ("span_in_bottom_line", "span_in_answer", "opens_with_own_document", "own_document_citation_share", "false_absence_rate"),
