@@ -17,6 +17,10 @@ import Stemmer
 from bm25s.tokenization import Tokenizer
 
 _SPLITTER = r"(?u)\b\w\w+\b"
+# Greek-derived noun and adjective endings of one medical word that share no stem: sepsis/septic, fibrosis/fibrotic,
+# metastasis/metastatic, diagnosis/diagnostic, paralysis/paralytic
+_GREEK_PAIRS = (("sis", "tic"), ("tic", "sis"))
+_GREEK_ROOT = 3  # letters before the ending: the shortest roots are three ("sep-sis", "eme-sis"); not tuned
 
 
 def _tokenizer() -> Tokenizer:
@@ -108,7 +112,8 @@ class Lexicon:
           and "remix" share four);
         - the word split in two corpus words, as hyphenated or spaced spellings write it ("childbearing" → "child
           bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters; the most even
-          split wins.
+          split wins;
+        - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic").
         At most `most` pairs."""
         stem = self._stemmer.stemWord(word.lower())
         if stem in self._vocab or not stem:
@@ -130,6 +135,10 @@ class Lexicon:
         if splits:
             left, right = max(splits, key=lambda pair: min(map(len, pair)))
             found.append(((len(lower), 0), f"{left} {right}", frozenset({self._stemmer.stemWord(left), self._stemmer.stemWord(right)})))
+        for ending, other in _GREEK_PAIRS:
+            paired = lower[: -len(ending)] + other
+            if lower.endswith(ending) and len(lower) - len(ending) >= _GREEK_ROOT and self._stemmer.stemWord(paired) in self._vocab:
+                found.append(((len(lower), 0), paired, frozenset({self._stemmer.stemWord(paired)})))
         return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
 
     def _same_word(self, stem: str, other: str, min_stem: int, suffix: int, min_part: int) -> bool:

@@ -231,3 +231,8 @@ def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> Non
     assert built.variants("comparison", 5, 4, 4, 3) == [], "a shared start alone is no variant ('compa…')"
     assert built.variants("compliance", 5, 4, 4, 3) == [], "a word the corpus has needs none"
     assert built.variants("quuxamab", 5, 4, 4, 3) == [], "a word with no corpus form stays unknown"
+    greek = Lexicon.build(["Neonatal sepsis was treated.", "Pulmonary fibrotic changes.", "Metastatic disease."])
+    assert greek.variants("septic", 5, 4, 4, 3) == [("sepsis", frozenset({"sepsi"}))], "a -tic adjective's -sis noun"
+    assert dict(greek.variants("fibrosis", 5, 4, 4, 3)) == {"fibrotic": frozenset({"fibrot"})}, "and the other way"
+    assert greek.variants("metastasis", 5, 4, 4, 3)[0][0] == "metastatic"
+    assert greek.variants("optic", 5, 4, 4, 3) == [], "no '-sis' word of the same root in the corpus"
