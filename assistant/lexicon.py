@@ -122,10 +122,10 @@ class Lexicon:
             surface, stems = self.surface, self._sorted_stems
         found: list[tuple[tuple[int, int], str, frozenset[str]]] = []
         if len(stem) >= min_stem:
-            start = bisect.bisect_left(stems, stem[:min_stem])
-            for other in stems[start : bisect.bisect_right(stems, stem[:min_stem] + "\uffff")]:
-                shared = len(os.path.commonprefix([stem, other]))
-                if self._same_word(stem, other, min_stem, suffix, min_part):
+            prefix = stem[:min_stem]  # the range of sorted stems that start with it: the candidates share it
+            for other in stems[bisect.bisect_left(stems, prefix) : bisect.bisect_right(stems, prefix + "\uffff")]:
+                if self._same_word(stem, other, suffix, min_part):
+                    shared = len(os.path.commonprefix([stem, other]))
                     found.append(((shared, int(self._df[self._vocab[other]])), surface.get(other, other), frozenset({other})))
         lower = word.lower()
         splits = [
@@ -136,16 +136,16 @@ class Lexicon:
             left, right = max(splits, key=lambda pair: min(map(len, pair)))
             found.append(((len(lower), 0), f"{left} {right}", frozenset({self._stemmer.stemWord(left), self._stemmer.stemWord(right)})))
         for ending, other in _GREEK_PAIRS:
-            paired = lower[: -len(ending)] + other
-            if lower.endswith(ending) and len(lower) - len(ending) >= _GREEK_ROOT and self._stemmer.stemWord(paired) in self._vocab:
-                found.append(((len(lower), 0), paired, frozenset({self._stemmer.stemWord(paired)})))
+            if lower.endswith(ending) and len(lower) - len(ending) >= _GREEK_ROOT:
+                paired = lower[: -len(ending)] + other
+                paired_stem = self._stemmer.stemWord(paired)
+                if paired_stem in self._vocab:
+                    found.append(((len(lower), 0), paired, frozenset({paired_stem})))
         return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
 
-    def _same_word(self, stem: str, other: str, min_stem: int, suffix: int, min_part: int) -> bool:
-        """Two stems of one word (see `variants`)."""
+    def _same_word(self, stem: str, other: str, suffix: int, min_part: int) -> bool:
+        """Two stems of one word that start alike (see `variants`)."""
         short, long = sorted((stem, other), key=len)
-        if len(os.path.commonprefix([short, long])) < min_stem:
-            return False
         if len(short) == len(long):
             return short[:-1] == long[:-1]
         rest = long[len(short) :]
