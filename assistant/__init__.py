@@ -1,4 +1,7 @@
-"""Cited answers over medical evidence: ingest → chunk → index → retrieve → compose → conversation.
+"""Cited answers over medical evidence. The wings, each importing only the ones below it:
+documents (files → Documents, Chunks) → index (→ a searchable version) → answer (question → cited Answer) →
+chat (conversations, follow-ups, the audit log) → api (the facade: Assistant, ask) → serve (UI, HTTP) and cli;
+all standing on schema, settings and errors.
 
     from assistant import Assistant, ask
     a = Assistant.load()
@@ -11,31 +14,49 @@ from typing import TYPE_CHECKING, Any
 # Public names → the module that defines them. Imported on first use, so `assistant --help` stays fast.
 _EXPORTS = {
     "Assistant": "api", "ask": "api",
-    "CitationRegistry": "compose",
-    "Conversation": "conversation",
-    "Embedder": "embed", "HashingEmbedder": "embed", "SentenceTransformerEmbedder": "embed",
+    "CitationRegistry": "answer.compose",
+    "Conversation": "chat.conversation",
+    "Embedder": "index.embed", "HashingEmbedder": "index.embed", "SentenceTransformerEmbedder": "index.embed",
     "AssistantError": "errors", "ConfigError": "errors", "DocumentError": "errors", "IndexError_": "errors",
     "IndexMismatch": "errors", "IndexMissing": "errors", "ModelError": "errors", "QuestionError": "errors",
     "UnsupportedFileType": "errors", "StoreError": "errors", "IngestError": "errors",
-    "IngestReport": "index",
-    "HybridRetriever": "retrieve",
+    "IngestReport": "index.build",
+    "HybridRetriever": "answer.retrieve",
     "Answer": "schema", "Chunk": "schema", "Citation": "schema", "Disagreement": "schema", "Document": "schema",
     "EvidenceProfile": "schema", "Hit": "schema", "Source": "schema",
     "Settings": "settings", "load_settings": "settings",
 }
 
 if TYPE_CHECKING:
+    from .answer.compose import CitationRegistry
+    from .answer.retrieve import HybridRetriever
     from .api import Assistant, ask
-    from .compose import CitationRegistry
-    from .conversation import Conversation
-    from .embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from .chat.conversation import Conversation
     from .errors import (
-        AssistantError, ConfigError, DocumentError, IndexError_, IndexMismatch, IndexMissing, IngestError, ModelError,
-        QuestionError, StoreError, UnsupportedFileType,
+        AssistantError,
+        ConfigError,
+        DocumentError,
+        IndexError_,
+        IndexMismatch,
+        IndexMissing,
+        IngestError,
+        ModelError,
+        QuestionError,
+        StoreError,
+        UnsupportedFileType,
     )
-    from .index import IngestReport
-    from .retrieve import HybridRetriever
-    from .schema import Answer, Chunk, Citation, Disagreement, Document, EvidenceProfile, Hit, Source
+    from .index.build import IngestReport
+    from .index.embed import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from .schema import (
+        Answer,
+        Chunk,
+        Citation,
+        Disagreement,
+        Document,
+        EvidenceProfile,
+        Hit,
+        Source,
+    )
     from .settings import Settings, load_settings
 
 

@@ -13,18 +13,20 @@ from pathlib import Path
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import ValidationError
 
-from .audit import AuditLog
-from .compose import CitationRegistry, Composer
-from .conversation import Conversation
-from .embed import Embedder, default_embedder
+from .answer.compose import CitationRegistry, Composer
+from .answer.retrieve import HybridRetriever, Mode, Searcher
+from .answer.scorer import EvidenceModel, shipped_scorer
+from .answer.write import StreamUpdate, Writer, make_writer
+from .chat.audit import AuditLog
+from .chat.conversation import Conversation
+from .documents.formats.markdown import plain_text
 from .errors import AssistantError, IndexMissing, QuestionError
-from .evidence import EvidenceModel, shipped_scorer
-from .index import Index, IngestReport, Progress, build_index, load_index, remove_documents
-from .formats.markdown import plain_text
-from .retrieve import HybridRetriever, Mode, Searcher
+from .index.build import IngestReport, build_index, remove_documents
+from .index.embed import Embedder, default_embedder
+from .index.load import Index, load_index
+from .index.prepare import Progress
 from .schema import AbsenceAudit, Answer, Hit
 from .settings import RetrieveSettings, Settings
-from .write import StreamUpdate, Writer, make_writer
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,8 +85,8 @@ def ingest(
     """Index documents; only new or changed files are re-embedded."""
     from rich.progress import Progress
 
-    from .embed import default_embedder
-    from .index import build_index
+    from .index.build import build_index
+    from .index.embed import default_embedder
 
     try:
         settings = _settings(
@@ -102,7 +102,7 @@ def ingest(
             )
     except AssistantError as exc:
         _fail(exc)
-    from .render import print_report
+    from .answer.render import print_report
 
     print_report(report)
     if report.errors:  # the other files went in; the exit status still says that some did not
@@ -128,9 +128,9 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Answer a question with numbered, verbatim citations (optionally written by an LLM, then verified)."""
+    from .answer.render import print_answer
     from .api import Assistant
-    from .audit import caller
-    from .render import print_answer
+    from .chat.audit import caller
 
     try:
         settings = _settings(corpus, index, (store, qdrant_url, qdrant_path), backend=backend, base_url=base_url, model=model)
@@ -159,7 +159,7 @@ def serve(
     index: IndexOpt = None,
 ) -> None:
     """Start the chat UI in the browser."""
-    from .ui import serve as run_server
+    from .serve.ui import serve as run_server
 
     try:
         run_server(_settings(corpus, index, (store, qdrant_url, qdrant_path)), host=host, port=port, share=share)
@@ -188,7 +188,7 @@ def logs(
     index: IndexOpt = None,
 ) -> None:
     """The audit log: time, channel and user, question, index version, what was cited."""
-    from .audit import format_rows, read_log
+    from .chat.audit import format_rows, read_log
 
     try:
         settings = _settings(None, index)
@@ -204,7 +204,7 @@ def status(
     index: IndexOpt = None,
 ) -> None:
     """Where the index is and what it holds: version, model, chunker, documents, chunks, last ingest, store."""
-    from .index import index_status
+    from .index.build import index_status
 
     try:
         settings = _settings(corpus, index)
@@ -225,7 +225,7 @@ def docs_list(
     index: IndexOpt = None,
 ) -> None:
     """Every indexed document: id, chunks, title, source file."""
-    from .index import document_listing
+    from .index.build import document_listing
 
     try:
         rows = document_listing(_settings(corpus, index))
@@ -245,9 +245,9 @@ def docs_remove(
     index: IndexOpt = None,
 ) -> None:
     """Remove documents from the index (a new version, switched atomically) and their files from the corpus folder."""
-    from .embed import default_embedder
-    from .index import remove_documents
-    from .render import print_report
+    from .answer.render import print_report
+    from .index.build import remove_documents
+    from .index.embed import default_embedder
 
     try:
         settings = _settings(corpus, index)

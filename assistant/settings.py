@@ -235,7 +235,7 @@ class RetrieveSettings(_Section):
 
 class ComposeSettings(_Section):
     """How the evidence scorer's verdicts (evidence.py: the probability that a sentence answers) become an answer.
-    Tuned on the dev splits of COVID-QA, PubMedQA and MedQuAD (python -m eval.tune → eval/TUNING.md), never on test;
+    Tuned on the dev splits of COVID-QA, PubMedQA and MedQuAD (python -m eval.training.tune → eval/TUNING.md), never on test;
     where the dev figures and the gold set pull apart, the gold set's multi-source answers decide (said below)."""
 
     fusion_k: int = Field(
@@ -531,7 +531,7 @@ class ServiceSettings(_Section):
 
 
 class AuditSettings(_Section):
-    """The audit log of answers (assistant/audit.py)."""
+    """The audit log of answers (assistant/chat/audit.py)."""
 
     enabled: bool = Field(default=True, description="Log every answer (UI, API, CLI, Python) to SQLite.")
     path: Path | None = Field(default=None, description="The log file; None puts audit.sqlite3 in the index folder.")

@@ -11,6 +11,6 @@ eval/.cache/ keyed by data checksum and slice size. Exit status: 0 all threshold
 1 a metric missed its bar (printed), 2 a usage or data error. In code: `run_eval(["gold"], report_dir=...)`.
 """
 
-from .harness import EvalRun, SuiteResult, run_eval
+from .suites.harness import EvalRun, SuiteResult, run_eval
 
 __all__ = ["EvalRun", "SuiteResult", "run_eval"]

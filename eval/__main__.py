@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from assistant.errors import AssistantError, ConfigError
 from assistant.settings import PROJECT_ROOT, Settings, StoreSettings
 
-from .harness import SUITES
-from .metrics import CITATION_CHECKS
+from .suites.harness import SUITES
+from .suites.metrics import CITATION_CHECKS
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "data"
 DEFAULT_REPORT = PROJECT_ROOT / "eval" / "reports"
@@ -38,8 +38,8 @@ def main(
     """Run the evaluation; exits 1 when a metric is outside eval/thresholds.yaml, 2 on a usage or data error."""
     from rich.console import Console
 
-    from .harness import AnswerScope, run_eval
-    from .report import print_summary
+    from .suites.harness import AnswerScope, run_eval
+    from .suites.report import print_summary
 
     console = Console(width=max(Console().width, 120))
     try:

@@ -7,15 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from samples import XSS_HTML, copy_corpus
 from typer.testing import CliRunner, Result
 
 from assistant import Assistant, HashingEmbedder, Settings
 from assistant.cli import app
-from assistant.embed import default_embedder
-from assistant.settings import PROJECT_ROOT, EmbedSettings, StoreSettings
-
-CORPUS = PROJECT_ROOT / "corpus"
-SEED_QUESTION = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
+from assistant.index.embed import default_embedder
+from assistant.settings import EmbedSettings, StoreSettings
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +22,6 @@ def embedder():  # type: ignore[no-untyped-def]
     model = default_embedder(EmbedSettings())
     model.embed(["warm up"])
     return model
-
-
-def copy_corpus(target: Path, extra: dict[str, str] | None = None) -> Path:
-    """The seed corpus copied into `target`, plus extra files {name: text}."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in CORPUS.glob("*.md"):
-        shutil.copy(path, target / path.name)
-    for name, text in (extra or {}).items():
-        (target / name).write_text(text, encoding="utf-8")
-    return target
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +80,7 @@ def index_copy(tmp_path: Path, seed_index: Path) -> Path:
 def cli(monkeypatch: pytest.MonkeyPatch, embedder) -> Callable[..., Result]:  # type: ignore[no-untyped-def]
     """Run the CLI in-process on the session's real model (no 7 s model load per command)."""
     monkeypatch.setattr("assistant.api.default_embedder", lambda settings: embedder)
-    monkeypatch.setattr("assistant.embed.default_embedder", lambda settings: embedder)
+    monkeypatch.setattr("assistant.index.embed.default_embedder", lambda settings: embedder)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
 
@@ -102,17 +90,6 @@ def isolated_settings(tmp_path: Path) -> Settings:
     """Settings whose corpus and index live in this test's temp folder."""
     (tmp_path / "corpus").mkdir()
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-
-
-# A document whose text (after loading) holds live-looking HTML and a javascript: link; the title too.
-XSS_HTML = """<html><head><title>Quixotinib safety notes &lt;img src=x onerror="window.__xss=1"&gt;</title></head><body>
-<h1>Quixotinib safety notes</h1>
-<p>The side effects of quixotinib were mild headache in 4 of 12 patients [2] &lt;script&gt;window.__xss=1&lt;/script&gt; during the first month of treatment.</p>
-<p>Side effects of quixotinib also included nausea &lt;img src=x onerror="window.__xss=1"&gt; in 1 patient, who stopped it after two weeks.</p>
-<p>The side effects of quixotinib are listed in [the product label](javascript:window.__xss=1), which gives its dose as 5 mg daily.</p>
-</body></html>
-"""
-XSS_QUESTION = "What were the side effects of quixotinib?"
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from samples import SEED_QUESTION
 from typer.testing import CliRunner
 
 from assistant import Answer, Assistant, Settings
 from assistant.cli import app
-from assistant.index import build_index
-
-from conftest import SEED_QUESTION
+from assistant.index.build import build_index
 
 CASE_SERIES = "beckett-2024-upadacitinib-myositis-case-series"
 AI_ANSWER = "dr-oracle-rinvoq-dermatomyositis-ivig"

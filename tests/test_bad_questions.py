@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from checks import assert_clean_failure, assert_verbatim, own_voice
-from conftest import CORPUS, SEED_QUESTION
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from samples import CORPUS, SEED_QUESTION
 
 from assistant import Answer, Assistant, QuestionError
 

@@ -1,5 +1,5 @@
 """50 concurrent ask() calls on one Assistant give exactly the serial answers, with no errors, including while
-an ingest swaps the index version underneath them. Throughput is measured in eval/concurrency.py, not here."""
+an ingest swaps the index version underneath them. Throughput is measured in eval/benchmarks/concurrency.py, not here."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from samples import CORPUS
 
 from assistant import Answer, Assistant, Settings
-from eval.concurrency import QUESTIONS, answer_key
+from eval.benchmarks.concurrency import QUESTIONS, answer_key
 
 CALLS = 50
 

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from samples import SEED_QUESTION, copy_corpus
 
 from assistant import Assistant, Settings
 from assistant.errors import ConfigError
-from assistant.index import current_version, document_listing, load_index
+from assistant.index.build import document_listing
+from assistant.index.load import current_version, load_index
 from assistant.settings import load_settings
-
-from conftest import SEED_QUESTION, copy_corpus
 
 CASE_SERIES = "beckett-2024-upadacitinib-myositis-case-series"
 

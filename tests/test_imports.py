@@ -1,4 +1,5 @@
-"""Issue 18: no import cycle in assistant/ or eval/, counting deferred (function-level) and type-only imports."""
+"""The house's shape: no import cycle in assistant/ or eval/ (issue 18), and the wings import only downwards (issue 27),
+counting deferred (function-level) and type-only imports; no function over 60 lines."""
 
 from __future__ import annotations
 
@@ -65,8 +66,52 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles_counting_deferred_and_type_only_imports() -> None:
     graph = _module_graph()
-    assert "assistant.conversation" in graph and "assistant.api" in graph["assistant.service"], "the walk sees imports"
+    assert "assistant.chat.conversation" in graph and "assistant.api" in graph["assistant.serve.service"], "the walk sees imports"
     assert _cycles(graph) == []
+
+
+# The wings in data-flow order (issue 27, STYLE.md "The layout"): a module imports only from its own wing or a lower
+# one. serve sits above the facade because the UI and the HTTP API are clients of `Assistant`; the package's own
+# __init__ (lazy exports) is the top.
+WING_ORDER = ("root", "documents", "index", "answer", "chat", "api", "serve", "cli", "package")
+ROOT_MODULES = {"errors", "schema", "settings"}  # what every wing stands on
+TOP_MODULES = {"__init__", "api", "cli", *ROOT_MODULES}  # the only modules beside the wings
+
+
+def wing_of(module: str) -> str:
+    """The wing a module of assistant/ belongs to."""
+    parts = module.split(".")
+    if parts == ["assistant"]:
+        return "package"
+    if parts[1] in ROOT_MODULES:
+        return "root"
+    return parts[1]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of assistant/ that reaches into a higher wing, as 'importer -> imported'."""
+    rank = {wing: place for place, wing in enumerate(WING_ORDER)}
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items() if module.startswith("assistant")
+        for target in targets if target.startswith("assistant") and rank[wing_of(target)] > rank[wing_of(module)]
+    )
+
+
+def test_the_wings_import_only_downwards() -> None:
+    graph = _module_graph()
+    assert {wing_of(m) for m in graph if m.startswith("assistant")} == set(WING_ORDER), "every wing has modules"
+    assert upward_imports(graph) == []
+
+
+def test_the_wing_check_finds_an_upward_import() -> None:
+    graph = {"assistant.index.load": {"assistant.answer.compose", "assistant.schema"}, "assistant.api": {"assistant.chat.audit"}}
+    assert upward_imports(graph) == ["assistant.index.load -> assistant.answer.compose"]
+
+
+def test_only_the_facade_the_cli_and_the_shared_records_sit_beside_the_wings() -> None:
+    top = {path.stem for path in (PROJECT_ROOT / "assistant").glob("*.py")}
+    assert top == TOP_MODULES, f"put {sorted(top - TOP_MODULES)} in the wing of its stage"
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

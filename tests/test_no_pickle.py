@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CORPUS, SEED_QUESTION
+from samples import CORPUS, SEED_QUESTION
 
 from assistant import Assistant, SentenceTransformerEmbedder, Settings
 from assistant.settings import EmbedSettings

@@ -1,0 +1,468 @@
+"""Stage 5, compose: an extractive answer. Every claim is a quoted source sentence with its [n].
+
+Which sentences answer is learned (evidence.py): every sentence of the retrieved chunks gets the scorer's
+probability that it answers the question. A document earns a place only when one of its sentences scores close
+enough to the best; the bottom line opens with the best-scoring sentence. Connective text is templated and claims
+nothing about medicine, only about what the indexed sources say or do not say. When no sentence clears the bar,
+the answer abstains and lists what was searched.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..documents.profile import profile_for
+from ..index.embed import one_blas_thread
+from ..index.load import Index
+from ..schema import Answer, Citation, EvidenceProfile, Hit, SearchReport, Source
+from ..settings import ComposeSettings
+from .cues import ADDRESSED_TO_A_MODEL, LIMITATION
+from .question import (
+    DOSE,
+    DRUG_STEM,
+    DRUG_ZIPF,
+    NAME,
+    AnswerType,
+    answer_types,
+    dose_target,
+    required_type,
+    states_dose_of,
+)
+from .retrieve import SearchResult
+from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
+from .stance import find_disagreements
+from .understand import RARE_ZIPF, Concept, QueryPlan, english_zipf
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A sentence of a retrieved chunk, with the signals the evidence scorer reads and its verdict."""
+
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    dense: float
+    coverage: float
+    matched: frozenset[str]
+    aspect: tuple[float, ...] = ()
+    lead: str = ""  # what the sentence sits under in its list (chunk.Leads), "" outside lists
+    stems: tuple[str, ...] = ()  # the sentence's content words, stemmed, in order
+    evidence: float = 0.0  # the scorer's probability that the sentence answers the question
+    rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.hit.doc_id, self.start, self.end)
+
+
+_MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
+
+
+def quoted(sentence: str) -> str:
+    """A source sentence in quotation marks; its own "[n]" are markdown-escaped so they never read as our citations."""
+    return "“" + re.sub(r"\[(\d+)\]", r"\\[\1\\]", sentence) + "”"
+
+
+class CitationRegistry:
+    """Numbers passages: the same passage keeps its number for the life of the registry (a conversation)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, int, int], int] = {}
+        self._lock = threading.Lock()
+
+    def number(self, key: tuple[str, int, int]) -> int:
+        with self._lock:
+            return self._numbers.setdefault(key, len(self._numbers) + 1)
+
+
+class Composer:
+    """Chooses, orders and cites sentences; decides when to abstain."""
+
+    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel) -> None:
+        self.index = index
+        self.settings = settings
+        self.min_similarity = min_similarity
+        self.scorer = scorer
+        self._profiles: dict[str, EvidenceProfile] = {}
+        self._titles: dict[str, frozenset[str]] = {}
+
+    # ------------------------------------------------------------ scoring
+
+    @one_blas_thread
+    def candidates(self, result: SearchResult) -> list[Candidate]:
+        """Every sentence of the retrieved chunks, with its signals (similarity of the sentence vector made at index
+        time, question concepts matched) and the evidence scorer's probability that it answers; best first by the
+        fusion of the scorer's ranking with the v1 rule's (`fusion_k`)."""
+        found = self.signals(result)
+        if not found:
+            return []
+        rows = features(found, self.evidence_context(result))
+        scores = self.scorer.predict(rows)
+        rule = rule_scores(rows, self.settings)
+        order = fused_order(scores, rule, self.settings.fusion_k)
+        return [replace(found[i], evidence=float(scores[i]), rule=float(rule[i])) for i in order]
+
+    def signals(self, result: SearchResult) -> list[Candidate]:
+        """Every sentence of the retrieved chunks with the signals the scorer reads (not yet scored), in retrieval order."""
+        spans: dict[tuple[str, int, int], tuple[Hit, np.ndarray]] = {}
+        for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
+            for (start, end), vector in zip(hit.chunk.sentences, self.index.sentence_vectors(hit.chunk), strict=True):
+                sentence = self.index.documents[hit.doc_id].text[start:end]
+                if len(sentence.split()) >= 3 and not sentence.endswith(":") and not ADDRESSED_TO_A_MODEL.match(sentence):
+                    spans.setdefault((hit.doc_id, start, end), (hit, vector))  # lead-ins and instructions claim nothing
+        if not spans:
+            return []
+        keys = list(spans)
+        vectors = np.vstack([vector for _, vector in spans.values()])
+        dense = (vectors @ result.query_vectors.T).max(axis=1)
+        aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
+        concepts = result.plan.concepts
+        total = sum(c.idf for c in concepts) or 1.0
+        out = []
+        for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
+            text = self.index.documents[key[0]].text[key[1] : key[2]]
+            lead = self.index.leads[key[0]].of(key[1])
+            own = tuple(self.index.lexicon.stems(text))
+            stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
+            matched = frozenset(c.label for c in concepts if c.matches(stems))
+            coverage = sum(c.idf for c in concepts if c.label in matched) / total
+            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own))
+        return out
+
+    def evidence_context(self, result: SearchResult) -> Context:
+        """What the evidence scorer reads besides the candidates (title stems cached per document)."""
+        titles = {}
+        for doc_id in dict.fromkeys(h.doc_id for h in result.hits):
+            if doc_id not in self._titles:
+                self._titles[doc_id] = frozenset(self.index.lexicon.stems(self.index.documents[doc_id].title))
+            titles[doc_id] = self._titles[doc_id]
+        lengths = {doc_id: len(self.index.documents[doc_id].text) for doc_id in titles}
+        places = [self.index.doc_rows[d] for d in titles]
+        dense: dict[str, float] = {}
+        lexical: dict[str, float] = {}
+        if len(result.dense):
+            dense = dict(zip(titles, self.index.per_document_max(result.dense)[places].tolist(), strict=True))
+        if len(result.lexical):
+            lexical = dict(zip(titles, self.index.per_document_max(result.lexical)[places].tolist(), strict=True))
+        stems = tuple(self.index.lexicon.stems(result.plan.question))
+        return Context(result.plan, stems, titles, lengths, dense, lexical)
+
+    # ------------------------------------------------------------ composing
+
+    def compose(self, question: str, result: SearchResult, registry: CitationRegistry) -> Answer:
+        return self.answer(question, result, self.candidates(result), registry)
+
+    def answer(self, question: str, result: SearchResult, candidates: list[Candidate], registry: CitationRegistry) -> Answer:
+        """The answer from already scored candidates (`candidates`, best first)."""
+        report = self._search_report(result, candidates)
+        reason = self._abstain_reason(result, candidates)
+        if reason:
+            return self._abstention(question, result, reason, report)
+        admitted = self._admitted(candidates, result.aspects)
+        chosen = self._select(candidates, admitted, result.aspects, result.plan.concepts)
+        missing = self._unstated(result.plan, admitted) if self.settings.state_unstated else None
+        return self._answer(question, result, chosen, candidates, registry, report, missing)
+
+    def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...]) -> list[Candidate]:
+        """The candidates of documents that earn their place: their best sentence has `document_evidence`, or at least
+        `document_share` of the best sentence's evidence, or (for the `rule_documents` best by the v1 rule) the rule's
+        `rule_relevance`, or one of their sentences states what the question asks for (`aspect_documents`); and of
+        those, the sentences that clear `min_evidence` or `rule_relevance`."""
+        best = _best(candidates)
+        floor = min(self.settings.min_evidence, best)  # the best sentence is always quoted once the question is answered
+        bar = max(floor, min(self.settings.document_evidence, self.settings.document_share * best))
+        relevant = self.settings.rule_relevance
+        docs = {c.hit.doc_id for c in candidates if c.evidence >= bar}
+        by_rule = sorted((c for c in candidates if c.rule >= relevant), key=lambda c: -c.rule)
+        docs.update(list(dict.fromkeys(c.hit.doc_id for c in by_rule))[: self.settings.rule_documents])
+        stating: set[tuple[str, int, int]] = set()
+        if self.settings.aspect_documents:
+            stating = {r[0].key for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))}
+            docs.update(doc_id for doc_id, _, _ in stating)
+        return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c.key in stating)]
+
+    def _unstated(self, plan: QueryPlan, admitted: list[Candidate]) -> str | None:
+        """What a question that asks for a dose of a drug or a cost lacks when no admitted sentence states it about the
+        question's topic: a line the answer opens with. It never withholds the evidence."""
+        typed = required_type(plan.question)
+        if typed is None:
+            return None
+        if typed is DOSE and not self._names_a_drug(dose_target(plan.question)):
+            return None  # "how much similarity …", "the apical dose" ask for no dose of a drug
+        if any(self._states(typed, c, plan) for c in admitted):
+            return None
+        topic = (dose_target(plan.question) if typed is DOSE else None) or ", ".join(_main_topics(plan.concepts, typed))
+        return f"The indexed sources do not state {typed.missing} for {topic or 'this question'}."
+
+    def _names_a_drug(self, term: str | None) -> bool:
+        """A rare word (in English) with a drug's USAN/INN stem, or with other names in this corpus ("Rinvoq")."""
+        if not term or english_zipf(term) >= DRUG_ZIPF:
+            return False
+        return bool(DRUG_STEM.search(term)) or any(others for _, others in self.index.aliases.expansions(term))
+
+    def _states(self, typed: AnswerType, cand: Candidate, plan: QueryPlan) -> bool:
+        """Does this sentence (under its list label, if any) state what `typed` asks about the question's topic?"""
+        topics = [c for c in plan.concepts if c.known and not typed.asks.search(c.label)]
+        if typed is DOSE:
+            return states_dose_of(f"{cand.lead} {cand.text}".strip(), self._dose_names(plan))
+        return bool(typed.evidence.search(cand.text)) and any(c.label in cand.matched for c in topics)
+
+    def _dose_names(self, plan: QueryPlan) -> list[str]:
+        """Every corpus name of the drug whose dose is asked for (else of the question's named things)."""
+        target = dose_target(plan.question)
+        if target:
+            return [target, *[o for term, others in self.index.aliases.expansions(target) for o in others]]
+        return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
+
+    def _abstain_reason(self, result: SearchResult, candidates: list[Candidate]) -> str | None:
+        if not result.hits or not candidates:
+            return "No indexed passage relates to this question."
+        best = max(h.similarity for h in result.hits)
+        if best < self.min_similarity:
+            return "No indexed passage is close enough in meaning to this question."
+        concepts = result.plan.concepts
+        weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
+        unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
+        total = sum(c.idf for c in weighed) or 1.0
+        if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= self.settings.unknown_share:
+            return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
+        if _best(candidates) < self.settings.min_answer_evidence:
+            return "No sentence in the indexed sources answers this question closely enough."
+        return None
+
+    def _select(
+        self, candidates: list[Candidate], admitted: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
+    ) -> list[Candidate]:
+        """Per admitted document, best document first: its best sentence and those strong enough for the bottom line,
+        the sentence that best states each aspect of the question and the first naming each named concept (among all
+        its retrieved sentences), then its other admitted sentences by evidence."""
+        named = [c for c in concepts if len(c.alternatives) > 1]
+        strong = self.settings.bottom_share * _best(candidates)
+        wanted: list[Candidate] = []
+        for doc_id in dict.fromkeys(c.hit.doc_id for c in admitted):
+            mine = [c for c in candidates if c.hit.doc_id == doc_id]
+            ranked = [self._aspect_ranking(mine, i, aspect) for i, aspect in enumerate(aspects)]
+            wanted.append(mine[0])
+            wanted += [c for c in mine if c.evidence >= strong][: self.settings.bottom_per_document]  # bottom-line material
+            wanted += [r[0] for r in ranked if r]
+            wanted += [next(c for c in mine if n.label in c.matched) for n in named if any(n.label in c.matched for c in mine)]
+            wanted += [r[1] for r in ranked if len(r) > 1]
+        return self._cap([*wanted, *admitted], {c.key: i for i, c in enumerate(candidates)})
+
+    def _aspect_ranking(self, mine: list[Candidate], i: int, aspect: AnswerType) -> list[Candidate]:
+        """A document's sentences that state this aspect, closest to the aspect's sub-query first."""
+        fits = [
+            c for c in mine
+            if aspect.evidence.search(c.text) and c.aspect[i] >= self.settings.min_aspect_similarity
+            and (c.matched or c.dense >= self.settings.topic_similarity)  # about the question's topic, not any p value
+        ]
+        specific = aspect.specific
+        return sorted(fits, key=lambda c: (not (specific and specific.search(c.text)), -c.aspect[i]))
+
+    def _cap(self, ordered: list[Candidate], rank: dict[tuple[str, int, int], int]) -> list[Candidate]:
+        """Deduplicate, then keep at most `per_source` per document and `max_sentences` in all; best (lowest
+        `rank`) first."""
+        per_doc: dict[str, int] = {}
+        chosen: list[Candidate] = []
+        seen: set[str] = set()
+        for cand in ordered:
+            if cand.text in seen or per_doc.get(cand.hit.doc_id, 0) >= self.settings.per_source:
+                continue
+            seen.add(cand.text)
+            per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
+            chosen.append(cand)
+            if len(chosen) >= self.settings.max_sentences:
+                break
+        return sorted(chosen, key=lambda c: rank[c.key])
+
+    def _bottom_line(self, chosen: list[Candidate], plan: QueryPlan) -> list[Candidate]:
+        """The best sentence first (for a question asking another name of something, the best one that gives both
+        names), then the next best whose evidence is at least `bottom_share` of its, at most `bottom_per_document`
+        from one document."""
+        first = next((c for c in chosen if self._names_both(c, plan)), chosen[0]) if NAME in answer_types(plan.question) else chosen[0]
+        bottom, per_doc = [first], {first.hit.doc_id: 1}
+        for cand in chosen:
+            if len(bottom) >= self.settings.bottom_line:
+                break
+            if cand is first or cand.evidence < self.settings.bottom_share * first.evidence:
+                continue
+            if per_doc.get(cand.hit.doc_id, 0) >= self.settings.bottom_per_document:
+                continue
+            bottom.append(cand)
+            per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
+        return bottom
+
+    def _names_both(self, cand: Candidate, plan: QueryPlan) -> bool:
+        """The sentence gives a name of the question and another name of the same thing ("Rinvoq (upadacitinib)")."""
+        text = cand.text.lower()
+        return any(term.lower() in text and any(o.lower() in text for o in others) for term, others in plan.expansions)
+
+    def _answer(
+        self,
+        question: str,
+        result: SearchResult,
+        chosen: list[Candidate],
+        candidates: list[Candidate],
+        registry: CitationRegistry,
+        report: dict[str, object],
+        missing: str | None,
+    ) -> Answer:
+        by_doc: dict[str, list[Candidate]] = {}
+        for cand in chosen:  # documents ordered by their best sentence
+            by_doc.setdefault(cand.hit.doc_id, []).append(cand)
+        bottom = self._bottom_line(chosen, result.plan)
+        numbers = {c.key: registry.number(c.key) for c in bottom}
+        numbers.update({c.key: registry.number(c.key) for c in chosen if c.key not in numbers})
+        open_items = self._open_questions(candidates, chosen)
+        for cand in open_items:
+            numbers[cand.key] = registry.number(cand.key)
+        sources = [self._source(doc_id) for doc_id in by_doc]
+        disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
+
+        lines = _searched_lines(result.plan)
+        if missing:
+            lines += [f"**Not stated.** {missing} The passages closest to the question follow.", ""]
+        lines += ["**Bottom line.** " + " ".join(self._quote(c, numbers) for c in bottom), ""]
+        for note in disagreements:
+            lines += [f"**Sources disagree.** {note.note}", ""]
+        lines += ["**Evidence by source**", ""]
+        for source in sources:
+            rest = sorted((c for c in by_doc[source.doc_id] if c not in bottom), key=lambda c: c.start)
+            lines.append(f"*{source.title}* — {source.profile.label()}")
+            cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
+            lines += [f"- {self._quote(c, numbers)}" for c in cited]
+            lines.append("")
+        lines += self._open_lines(result, open_items, numbers, confident=_best(candidates) >= self.settings.confident_evidence)
+        cited_keys = {c.key: c for c in [*chosen, *open_items]}
+        citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
+        return Answer(
+            question=question,
+            text="\n".join(lines).strip(),
+            citations=citations,
+            sources=sources,
+            abstained=False,
+            searched_for=result.plan.expanded,
+            search_report=report,
+            bottom_line=[numbers[c.key] for c in bottom],
+            disagreements=disagreements,
+        )
+
+    def _quote(self, cand: Candidate, numbers: dict[tuple[str, int, int], int]) -> str:
+        """A quoted, cited sentence; a list item shows what it sits under (in italics, not quoted), so that
+        "Assess compliance …" reads as the source's advice for patients already on IVIG."""
+        lead = _MARKDOWN.sub(r"\\\1", cand.lead)
+        context = f"*{lead}:* " if lead else ""
+        return f"{context}{quoted(cand.text)} [{numbers[cand.key]}]"
+
+    def _open_questions(self, candidates: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """Limitations the sources themselves state (quoted), from documents already cited."""
+        if not self.settings.limitations:
+            return []
+        docs = {c.hit.doc_id for c in chosen}
+        taken = {c.key for c in chosen}
+        found = [
+            c for c in candidates
+            if c.hit.doc_id in docs and c.key not in taken and LIMITATION.search(c.text) and c.dense >= self.settings.min_limitation_similarity
+        ]
+        return found[: self.settings.limitations_quoted]
+
+    def _open_lines(
+        self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], *, confident: bool
+    ) -> list[str]:
+        """Limitations the sources state; and, unless the scorer is confident the question is answered (then a word
+        the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses."""
+        quiet = confident or not self.settings.unknown_words
+        unknown = [] if quiet else [c.label for c in result.plan.concepts if not c.known and c.zipf < RARE_ZIPF and not c.rewords]
+        if not open_items and not unknown:
+            return []
+        lines = ["**What the sources leave open**", ""]
+        lines += [f"- {self._quote(c, numbers)}" for c in open_items]
+        if unknown:
+            lines.append(f"- No indexed passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
+        return lines
+
+    def _abstention(self, question: str, result: SearchResult, reason: str, report: SearchReport) -> Answer:
+        terms = ", ".join(f"“{t}”" for t in result.plan.searched_terms) or "(no searchable terms)"  # the user's words
+        text = (
+            "**Not covered by the indexed sources.** "
+            f"{reason} Checked {report.passages_checked} passages in {report.documents_checked} documents "
+            f"by meaning and by keyword, with the corpus' own aliases. Searched for: {terms}."
+        )
+        spelling = _searched_lines(result.plan)
+        return Answer(
+            question=question,
+            text="\n".join([*spelling, text]),
+            citations=[],
+            sources=[],
+            abstained=True,
+            searched_for=result.plan.expanded,
+            search_report=replace(report, abstain_reason=reason),
+        )
+
+    def _search_report(self, result: SearchResult, candidates: list[Candidate]) -> SearchReport:
+        return SearchReport(
+            query=result.plan.question,
+            expanded_query=result.plan.expanded,
+            corrections=dict(result.plan.corrections),
+            variants={word: list(forms) for word, forms in result.plan.variants},
+            aliases={term: list(others) for term, others in result.plan.expansions},
+            terms=result.plan.searched_terms,
+            unknown_terms=[c.label for c in result.plan.concepts if not c.known],
+            passages_checked=result.candidates_checked,
+            documents_checked=len(self.index.documents),
+            sentences_scored=len(candidates),
+            best_similarity=max((h.similarity for h in result.hits), default=None),
+            best_evidence=_best(candidates) if candidates else None,
+            scorer=self.scorer.version,
+        )
+
+    def _source(self, doc_id: str) -> Source:
+        doc = self.index.documents[doc_id]
+        url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
+        profile = self._profiles.get(doc_id) or self._profiles.setdefault(doc_id, profile_for(doc))  # rules read the text once
+        return Source(doc_id, doc.title, profile, str(url) if url else None)
+
+    def _citation(self, number: int, cand: Candidate) -> Citation:
+        doc = self.index.documents[cand.hit.doc_id]
+        return Citation(
+            number=number,
+            doc_id=doc.doc_id,
+            title=doc.title,
+            quote=doc.text[cand.start : cand.end],
+            start=cand.start,
+            end=cand.end,
+            section=cand.hit.chunk.section,
+            chunk_id=cand.hit.chunk_id,
+            page=doc.page_at(cand.start),
+            chunk_pages=doc.page_range(cand.hit.chunk.start, cand.hit.chunk.end),
+        )
+
+
+def _best(candidates: list[Candidate]) -> float:
+    """The highest evidence among the candidates (the first is the best by fused rank, not always by evidence)."""
+    return max(c.evidence for c in candidates)
+
+
+def _searched_lines(plan: QueryPlan) -> list[str]:
+    """'Searched for “Rinvoq” (you wrote “Rinvok”).' when misspelt words were matched to the corpus' spelling, and
+    'Searched for “compliant” also as the sources write it: “compliance”.' for words the corpus writes otherwise."""
+    lines = []
+    if plan.corrections:
+        pairs = " and ".join(f"“{corrected}” (you wrote “{written}”)" for written, corrected in plan.corrections)
+        lines.append(f"*Searched for {pairs}.*")
+    for word, forms in plan.variants:
+        lines.append(f"*Searched for “{word}” also as the sources write it: {', '.join(f'“{f}”' for f in forms)}.*")
+    return [*lines, ""] if lines else []
+
+
+_TOPICS_NAMED = 2  # "do not state a dose for upadacitinib, dermatomyositis": wording of one line, not a tuned number
+
+
+def _main_topics(concepts: tuple[Concept, ...], typed: AnswerType) -> list[str]:
+    ranked = sorted((c for c in concepts if c.known and not typed.asks.search(c.label)), key=lambda c: -c.idf)
+    return [c.label for c in ranked[:_TOPICS_NAMED]]

@@ -1,0 +1,229 @@
+"""What a question asks for: answer types (a dose, a number, a p value, harms, outcomes) as explicit rules.
+
+Retrieval uses them to search each aspect of a treatment question (outcomes, statistics, harms), and the
+composer uses them to quote the best sentence for each aspect from every source, and to say plainly when
+the sources never state what was asked (e.g. a dose).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerType:
+    """A kind of question whose answer must contain a certain kind of statement."""
+
+    name: str
+    asks: re.Pattern[str]
+    evidence: re.Pattern[str]
+    missing: str
+    probe: str = ""
+    required: bool = True  # the answer must state one (a dose, a cost) or say plainly that no source does
+    specific: re.Pattern[str] | None = None  # sentences matching this rank first (e.g. a named adverse event)
+    frame: bool = False  # its asking words ("generic name") are no topic of the question: not searched as concepts
+
+
+DOSE = AnswerType(
+    "dose",
+    re.compile(r"(?<!-)\b(dose|doses|dosage|dosing|dosed|how much(?! (?:did|does|do|was|were|is|are|has|have)\b)|mg)\b", re.I),
+    re.compile(r"\d\s*(?:mg|g|mcg|µg|ml|mL|IU|units?)\b(?:\s*/\s*\w+)?|\bmg/|\bg/kg", re.I),
+    "a dose",
+    probe="dose mg dosing",
+)
+COUNT = AnswerType(
+    "count",
+    re.compile(r"\bhow many\b|\bnumber of\b|\bsample size\b", re.I),
+    re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I),
+    "a number",
+    required=False,
+)
+SIGNIFICANCE = AnswerType(
+    "significance",
+    re.compile(r"\bp[- ]?values?\b|\bstatistic(?:al|ally)?\b|\bsignifican", re.I),
+    re.compile(r"\bp\s*(?:value)?\s*[=<>≤]\s*0?\.\d|\bP value: 0?\.\d", re.I),
+    "a statistical result",
+    probe="statistically significant improvement p value",
+    required=False,
+    specific=re.compile(r"\bstatistically significant\b", re.I),
+)
+ADVERSE = AnswerType(
+    "adverse",
+    re.compile(r"\bside[- ]effects?\b|\badverse\b|\bsafety\b|\bsafe\b|\btolerat|\btoxicit|\bharms?\b", re.I),
+    re.compile(r"\bside effects?\b|\badverse\b|\bsafety\b|\btolerat|\bdiscontinu|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
+    "adverse effects",
+    probe="adverse events side effects discontinued treatment",
+    required=False,
+    specific=re.compile(r"\bdiscontinu\w* (?:\w+ )?due to\b|\beruption\b|\bacne\b|\binfection|\btoxicit", re.I),
+)
+EFFICACY = AnswerType(
+    "efficacy",
+    re.compile(
+        r"\b(help|helps|effective|efficacy|work|works|benefit|improve|useful|respond|response|outcomes?|treat|treatment|"
+        r"show|shows|showed|find|found|findings|results?)\b",
+        re.I,
+    ),
+    re.compile(r"\bimprov|\bsignifican|\beffective|\bremission\b|\bresponse\b|\bp\s*(?:value)?\s*=|\breduc|\bbenefit|\brecommended\b|\bevidence\b", re.I),
+    "an outcome",
+    probe="effective improvement outcome",
+    required=False,
+)
+COST = AnswerType(
+    "cost",
+    re.compile(r"\b(cost|costs|price|prices|how much does|afford|insurance)\b", re.I),
+    re.compile(r"[$€£]\s?\d|\b(?:costs?|prices?|dollars?|euros?|reimburs\w*|expens(?:e|es|ive)|expenditures?)\b", re.I),
+    "a cost",
+)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+SETTING = AnswerType(
+    "setting",
+    re.compile(r"\bwhere\b|\bwhich (?:country|countries|city|cities|cent(?:re|er)s?|hospitals?|clinics?|institutions?)\b|\bsetting\b", re.I),
+    re.compile(
+        r"\bcent(?:re|er)s?\b|\bhospitals?\b|\bclinics?\b|\buniversit(?:y|ies)\b|\binstitut\w*|\bmulti-?cent|\bnationwide\b|"
+        r"\bin [A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z][a-z]+"
+    ),
+    "where it took place",
+    probe="conducted at a single centre hospital clinic in city country",
+    required=False,
+)
+DURATION = AnswerType(
+    "duration",
+    re.compile(r"\bhow long\b|\bduration\b|\b(?:median|mean|average) (?:time|months|weeks|years)\b|\btime on\b|\bfor how many\b", re.I),
+    re.compile(r"\b\d+(?:\.\d+)?(?:\s*(?:to|[-–])\s*\d+(?:\.\d+)?)?\s*(?:days?|weeks?|months?|years?)\b|\bduration\b", re.I),
+    "a duration",
+    probe="median duration months of therapy",
+    required=False,
+)
+PERIOD = AnswerType(
+    "period",
+    re.compile(r"\bwhen\b|\bwhich (?:dates|years?|months?|period)\b|\bwhat (?:dates|years?|period)\b|\bstudy period\b", re.I),
+    re.compile(rf"\b{_MONTH} (?:19|20)\d\d\b|\b(?:19|20)\d\d\s*(?:to|[-–]|and)\s*(?:19|20)\d\d\b|\bfrom (?:19|20)\d\d\b"),
+    "dates",
+    probe="from month year to month year",
+    required=False,
+)
+STOPPING = AnswerType(
+    "stopping",
+    re.compile(r"\bstop(?:s|ped|ping)?\b|\bdiscontinu\w*|\bquit\b|\bwithdr[ae]w\w*|\bcome off\b|\bcame off\b", re.I),
+    re.compile(r"\bdiscontinu\w*|\bstopped\b|\bwithdr[ae]w\w*|\bceased\b|\bdue to\b|\bbecause of\b", re.I),
+    "who stopped and why",
+    probe="discontinued treatment due to",
+    required=False,
+)
+LAB_TEST = AnswerType(
+    "lab test",
+    re.compile(r"\blab(?:oratory)?\b|\bblood (?:test|work)s?\b|\bwhich tests?\b|\bwhat tests?\b|\bbiomarkers?\b", re.I),
+    re.compile(
+        r"\b(?:creatine kinase|CK|CPK|aldolase|LDH|ALT|AST|CRP|ESR|troponin|ferritin|serum|plasma|titers?|titres?|assays?|"
+        r"levels?|measurements?|antibod(?:y|ies)|laboratory|blood tests?)\b",
+        re.I,
+    ),
+    "a laboratory test",
+    probe="serial laboratory blood test measurements serum levels",
+    required=False,
+)
+SUBTYPE = AnswerType(
+    "subtype",
+    re.compile(r"\bsub-?types?\b|\bphenotypes?\b|\bsubgroups?\b|\bclassif\w*|\bwhich (?:types?|kinds?|forms?) of\b", re.I),
+    re.compile(r"\bclassif\w*|\bsub-?types?\b|\bphenotypes?\b|\bsubgroups?\b|\bcategori\w*", re.I),
+    "the subtypes",
+    probe="patients were classified as having subtypes",
+    required=False,
+)
+NAME = AnswerType(
+    "name",
+    re.compile(
+        r"\b(?:generic|brand|trade|proprietary|chemical|other|full|common|drug|medical) names?\b|"
+        r"\b(?:also|otherwise) (?:called|known as)\b|\bstands? for\b|\bshort for\b",
+        re.I,
+    ),
+    re.compile(r"\(([^()]{2,60})\)"),  # a name given beside another: "Rinvoq (upadacitinib)"
+    "another name",
+    required=False,
+    frame=True,
+)
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    COST, DOSE, COUNT, SIGNIFICANCE, ADVERSE, SETTING, DURATION, PERIOD, STOPPING, LAB_TEST, SUBTYPE, NAME, EFFICACY,
+)
+
+
+def without_frames(question: str) -> str:
+    """The question without the asking words of frame types ("What is the generic name for Imfinzi?" → "What is the
+    for Imfinzi?"): what is left names the topics."""
+    for typed in ANSWER_TYPES:
+        if typed.frame:
+            question = typed.asks.sub(" ", question)
+    return question
+
+
+def answer_types(question: str) -> list[AnswerType]:
+    """Every type the question asks for; a treatment question also asks for statistics and harms."""
+    found = [t for t in ANSWER_TYPES if t.asks.search(question)]
+    if EFFICACY in found:
+        found += [t for t in (SIGNIFICANCE, ADVERSE) if t not in found]
+    return found
+
+
+def required_type(question: str) -> AnswerType | None:
+    """The first type whose absence from the sources means the question is not answered."""
+    return next((t for t in ANSWER_TYPES if t.required and t.asks.search(question)), None)
+
+
+def aspect_queries(question: str, entities: list[str]) -> list[tuple[AnswerType, str]]:
+    """Sub-queries, one per aspect of the question, about its named entities."""
+    if not entities:
+        return []
+    subject = " ".join(entities)
+    return [(t, f"{t.probe} {subject}") for t in answer_types(question) if t.probe]
+
+
+_DOSE_TARGET = (
+    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+of\s+(?:the\s+)?([\w-]+)", re.I),
+    re.compile(r"\bhow much\s+([\w-]+)", re.I),
+    re.compile(r"\b([\w-]+)\s+(?:dose|doses|dosage|dosing)\b", re.I),
+    re.compile(r"\bis\s+([\w-]+)\s+dosed\b", re.I),
+    re.compile(r"\b(?:dose|doses|dosage|dosing)\s+for\s+(?:the\s+)?([\w-]+)", re.I),
+)
+
+
+_NOT_A_DRUG = {
+    "the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which",
+    "it", "its", "they", "them", "this", "that", "these", "those",  # "how is it dosed?": the drug is named elsewhere
+}
+
+
+# English word frequency, not a setting (see retrieve.UNCOMMON_ZIPF): a dose target rarer than this in English may
+# name a drug ("upadacitinib" 0.0); "similarity" (3.6) cannot.
+DRUG_ZIPF = 3.0
+# Drug names by their USAN/INN stems (-tinib kinase inhibitors, -mab antibodies, …) or a known glossary entry.
+DRUG_STEM = re.compile(
+    r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I
+)
+
+
+def dose_target(question: str) -> str | None:
+    """The drug a dose question is about: "dose of X", "how much X", "X dose"."""
+    for pattern in _DOSE_TARGET:
+        match = pattern.search(question)
+        if match and match.group(1).lower() not in _NOT_A_DRUG:
+            return match.group(1)
+    return None
+
+
+def states_dose_of(text: str, entity_words: list[str]) -> bool:
+    """A dose stated for one of the entities: in a table cell whose header starts with it, or in running text."""
+    names = [w.lower() for w in entity_words if w]
+    if not names or not DOSE.evidence.search(text):
+        return False
+    if " — " in text and ": " in text:  # a table row: "Header: value; Header: value"
+        cells = [c.split(": ", 1) for c in text.split(" — ", 1)[1].split("; ") if ": " in c]
+        return any(DOSE.evidence.search(value) and any(header.lower().startswith(n) for n in names) for header, value in cells)
+    return any(_names(n, text) for n in names)
+
+
+def _names(name: str, text: str) -> bool:
+    """A long name may sit inside a word ("steroid" in "corticosteroids"); a short one must stand alone."""
+    if len(name) >= 5:
+        return name in text.lower()
+    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I))

@@ -1,0 +1,209 @@
+"""Query understanding: what a question asks about, in the corpus' own words (a QueryPlan).
+
+Spelling is corrected to the corpus' words, terms expand to the corpus' other names for them (aliases mined at
+ingest), a word the corpus writes in another form is searched in that form, an abbreviation the corpus never
+defines is read as the words the retrieved passages spell it out in, and each idea of the question becomes a
+Concept weighted by idf. Ranking the passages is retrieve.py's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..documents.aliases import is_short_form, spelled_out
+from ..index.load import Index
+from ..schema import Hit
+from ..settings import RetrieveSettings
+from .question import without_frames
+
+# Word-frequency boundaries (wordfreq Zipf) are properties of English, not of a corpus or a deployment, and retrieve,
+# compose and conversation must agree on them: named constants, not settings.
+UNCOMMON_ZIPF = 4.5  # "pregnancy" 4.3 counts; "dates" 4.5, "stop" 5.5 do not
+RARE_ZIPF = 3.5  # "psoriasis" 2.9, "clots" 3.0: named when missing
+QUESTION_WORDS = re.compile(
+    r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
+    r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your|much|many)\b",
+    re.IGNORECASE,
+)
+
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One idea of the question: the word as written and every way the corpus names it (as stem sets)."""
+
+    label: str
+    alternatives: tuple[frozenset[str], ...]
+    idf: float
+    known: bool
+    zipf: float = 0.0  # how common the word is in general English (wordfreq's Zipf scale); 0 for corpus aliases
+    rewords: str = ""  # an unknown word close in meaning to a known concept of the same question ("breathing": "lung disease")
+    forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks ("compliant": "compliance"; "HMO": "health …")
+
+    @property
+    def specific(self) -> bool:
+        """Rare in everyday English (psoriasis, zoster): its absence from the corpus matters."""
+        return self.zipf < UNCOMMON_ZIPF
+
+    def matches(self, stems: set[str]) -> bool:
+        return any(alt <= stems for alt in self.alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The question as searched: alias expansions, the expanded text and its concepts."""
+
+    question: str  # as searched: misspellings corrected
+    expansions: tuple[tuple[str, tuple[str, ...]], ...]
+    expanded: str
+    rewritten: str
+    concepts: tuple[Concept, ...]
+    corrections: tuple[tuple[str, str], ...] = ()  # (as written, the corpus word searched instead)
+
+    @property
+    def entities(self) -> list[str]:
+        """The named things of the question, most specific first, each in its most spelled-out corpus form."""
+        idf = {c.label: c.idf for c in self.concepts}
+        ranked = sorted(self.expansions, key=lambda e: -idf.get(e[0], 0.0))
+        return [max([o for o in (term, *others) if not is_short_form(o)] or [term], key=len) for term, others in ranked]
+
+    @property
+    def variants(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(word as written, the corpus' forms of it searched) for each question word the corpus writes otherwise."""
+        return tuple((c.label, c.forms) for c in self.concepts if c.forms)
+
+    @property
+    def searched_terms(self) -> list[str]:
+        terms = [c.label for c in self.concepts]
+        terms.extend(form for c in self.concepts for form in c.forms)
+        for _, others in self.expansions:
+            terms.extend(others)
+        return list(dict.fromkeys(terms))
+
+
+class Planner:
+    """Reads a question against one index's vocabulary: spelling corrected to the corpus' words, the corpus' other
+    names for its terms (aliases), other forms of words the corpus writes otherwise, abbreviations spelled out."""
+
+    def __init__(self, index: Index, settings: RetrieveSettings) -> None:
+        self.index = index
+        self.settings = settings
+
+    def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
+        corrections = self.corrections(question)
+        for written, corrected in corrections:
+            question = re.sub(rf"(?<![\w-]){re.escape(written)}(?![\w-])", corrected, question)
+        use_aliases = self.settings.aliases if aliases is None else aliases
+        expansions = [(term, tuple(others)) for term, others in self.index.aliases.expansions(question)] if use_aliases else []
+        expanded = question + "".join(f" ({' ; '.join(others)})" for _, others in expansions if others)
+        rewritten = question
+        for term, others in expansions:
+            spelled = [o for o in others if not is_short_form(o)]
+            if spelled:
+                rewritten = re.sub(rf"(?<![\w-]){re.escape(term)}(?![\w-])", max(spelled, key=len), rewritten, count=1)
+        concepts = tuple(self._concepts(question, expansions))
+        return QueryPlan(question, tuple(expansions), expanded, rewritten, concepts, corrections)
+
+    def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
+        """Words the corpus lacks that are no English words either ("Rinvok", "dermatomyosits"), each with the corpus
+        word nearest in spelling, within one edit (two from `spelling_long_word` letters on)."""
+        lexicon = self.index.lexicon
+        out: dict[str, str] = {}
+        for word in re.findall(r"[^\W\d_]{5,}", QUESTION_WORDS.sub(" ", question)):
+            if word in out or lexicon.stem_ids(lexicon.stems(word)) or english_zipf(word) >= self.settings.spelling_zipf:
+                continue
+            edits = 1 if len(word) < self.settings.spelling_long_word else 2
+            found = lexicon.closest_term(word, edits)
+            if found:
+                out[word] = _cased_like(found, word)
+        return tuple(out.items())
+
+    def _concepts(self, question: str, expansions: list[tuple[str, tuple[str, ...]]]) -> list[Concept]:
+        lexicon = self.index.lexicon
+        concepts: list[Concept] = []
+        covered: set[str] = set()
+        for term, others in expansions:
+            alternatives = tuple(frozenset(lexicon.stems(t)) for t in (term, *others) if lexicon.stems(t))
+            stems = set(lexicon.stems(term))
+            covered |= stems
+            concepts.append(self._concept(term, alternatives))
+        for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", without_frames(question)))):
+            stems = frozenset(lexicon.stems(word)) - covered
+            if stems and word not in {t for t, _ in expansions}:
+                covered |= stems
+                concepts.append(self._word_concept(word, stems))
+        return concepts
+
+    def _word_concept(self, word: str, stems: frozenset[str]) -> Concept:
+        """A question word's concept; a word the corpus lacks is searched in the forms the corpus writes it in
+        (Lexicon.variants), if any."""
+        concept = self._concept(word, (stems,))
+        s = self.settings
+        if concept.known or len(stems) > 1 or not s.variants_kept:
+            return concept
+        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept)
+        if not found:
+            return concept
+        return replace(self._concept(word, (stems, *(alt for _, alt in found))), forms=tuple(form for form, _ in found))
+
+    def spelled_out(self, plan: QueryPlan, hits: list[Hit]) -> QueryPlan:
+        """An abbreviation of the question the corpus lacks ("HMO") is read as the words the retrieved passages
+        spell it out in ("health maintenance organization"), the run of words found most often, when it has at
+        least `spelled_out_letters` letters (two-letter runs turn up by chance)."""
+        concepts = list(plan.concepts)
+        for i, concept in enumerate(concepts):
+            letters = sum(ch.isalpha() for ch in concept.label)
+            if concept.known or not is_short_form(concept.label) or letters < self.settings.spelled_out_letters:
+                continue
+            runs = Counter(run.lower() for hit in hits for run in spelled_out(concept.label, hit.chunk.text))
+            if runs:
+                long = max(runs, key=lambda run: (runs[run], -len(run)))
+                alternatives = (*concept.alternatives, frozenset(self.index.lexicon.stems(long)))
+                concepts[i] = replace(self._concept(concept.label, alternatives), forms=(long,))
+        return plan if concepts == list(plan.concepts) else replace(plan, concepts=tuple(concepts))
+
+    def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
+        """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double."""
+        lexicon = self.index.lexicon
+        idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
+        known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
+        idf = max(idfs, default=lexicon.unseen_idf) * (self.settings.number_weight if label.isdigit() else 1.0)
+        zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
+        return Concept(label, alternatives, idf, known, zipf)
+
+
+def rewording_candidates(concepts: tuple[Concept, ...]) -> tuple[list[Concept], list[Concept]]:
+    """Specific words the corpus lacks, and the specific concepts of the question it has ("blood" of "blood clots" is
+    no topic: too common)."""
+    unknown = [c for c in concepts if not c.known and c.specific]
+    known = [c for c in concepts if c.known and english_zipf(c.label) < UNCOMMON_ZIPF]
+    return unknown, known
+
+
+def rewordings(
+    concepts: tuple[Concept, ...], unknown: list[Concept], known: list[Concept], vectors: np.ndarray, threshold: float
+) -> list[Concept]:
+    """Mark each word the corpus lacks that rewords a specific concept of the question it has: "breathing" next to
+    "lung disease" is a facet, not a missing topic. `vectors`: those of `unknown + known`; a cosine of `threshold`
+    or more rewords (RetrieveSettings.rewording_similarity)."""
+    similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
+    closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
+    return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= threshold else c for c in concepts]
+
+
+def _cased_like(found: str, written: str) -> str:
+    """The corpus word in the writer's case pattern: "rinvoq" for "Rinvok" reads "Rinvoq"."""
+    if written.isupper():
+        return found.upper()
+    return found[:1].upper() + found[1:] if written[:1].isupper() else found
+
+
+def english_zipf(word: str) -> float:
+    """How common a word is in general English (wordfreq's Zipf scale, offline data)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))

@@ -1,0 +1,376 @@
+"""The chat UI in the browser (Gradio): wiring only; what is shown is built by present.py, uploads by upload.py."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import gradio as gr
+
+from ..api import Assistant
+from ..chat.audit import caller
+from ..documents.ingest import LOADERS
+from ..errors import AssistantError
+from ..schema import Document
+from ..settings import Settings
+from .present import (
+    AUDIENCES,
+    DISCLAIMER,
+    PASSAGE_PLACEHOLDER,
+    ChatSession,
+    escape_markdown,
+    message_markdown,
+    passage_html,
+    transcript_markdown,
+)
+from .service import check_sign_in, create_api
+from .upload import add_to_library
+
+TITLE = "Medical evidence assistant"
+MAX_SUGGESTIONS = 3  # buttons laid out under an answer: the page's layout, not a setting
+LIBRARY_LISTED = 50  # titles listed under "Library and uploads" (layout, not a setting)
+SEED_EXAMPLE = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
+
+# Clicks on [n] markers anywhere in the page open passage n: one capturing listener, bound once.
+CITE_CLICK_JS = """
+window.__citeTrigger = trigger;
+if (!window.__citeListening) {
+  window.__citeListening = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a[href^="#cite-"]') : null;
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.__citeTrigger('click', {cite: Number(link.getAttribute('href').slice(6))});
+    document.getElementById('passage')?.scrollIntoView({block: 'nearest'});
+  }, true);
+}
+"""
+
+# After a question or answer, scroll the chat so the latest question sits at the top, its answer below it.
+SCROLL_TO_LATEST_JS = """
+() => [100, 500].forEach((delay) => setTimeout(() => {
+  const log = document.querySelector('#chat [role=log]');
+  const rows = document.querySelectorAll('#chat .message-row.user-row');
+  const row = rows[rows.length - 1];
+  if (log && row) log.scrollTop += row.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;
+}, delay))
+"""
+
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#app-header h1 { margin: 0 0 2px 0; font-size: 1.4rem; }
+#app-header-block { margin-bottom: -6px; }
+#app-header .disclaimer { font-size: 0.85rem; margin: 4px 0 0 0; padding: 6px 10px; border-radius: 6px;
+  border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary); }
+#chat a[href^="#cite-"] { text-decoration: none; font-weight: 600; color: var(--color-accent); cursor: pointer;
+  padding: 0 1px; border-radius: 3px; }
+#chat a[href^="#cite-"]:hover { background: var(--color-accent-soft); }
+#chat blockquote { border-left: 3px solid var(--color-accent); margin: 0 0 0.6em 0; padding: 0.2em 0.8em;
+  font-size: 0.9rem; }
+#passage .passage { padding: 12px 14px; border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--background-fill-secondary); line-height: 1.5; }
+#passage .passage-empty { color: var(--body-text-color-subdued); }
+#passage .passage-head { font-weight: 600; font-size: 1rem; }
+#passage .passage-num { color: var(--color-accent); }
+#passage .passage-meta { margin-top: 4px; font-size: 0.85rem; }
+#passage .passage-section, #passage .passage-page, #passage .passage-offsets, #passage .passage-note {
+  font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 2px; }
+#passage .passage-text { margin: 10px 0 6px 0; padding: 8px 12px; border-left: 3px solid var(--border-color-accent);
+  background: var(--background-fill-primary); white-space: pre-wrap; max-height: 420px; overflow-y: auto; }
+#passage mark { background: #fde68a; color: inherit; padding: 1px 0; }
+#passage .passage-glossary { font-size: 0.85rem; margin-top: 6px; }
+#suggestions { align-items: center; gap: 6px; }
+#suggestions-label { flex: 0 0 auto !important; min-width: 0 !important; font-size: 0.85rem;
+  color: var(--body-text-color-subdued); }
+#suggestions button { font-size: 0.85rem; flex: 1 1 0; }
+#side { position: sticky; top: 8px; align-self: flex-start; }
+#passage-label h4 { margin: 4px 0 0 0; }
+#toolbar { align-items: center; }
+#chat .placeholder { text-align: center; padding: 0 15%; color: var(--body-text-color-subdued); }
+"""
+
+
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    """The chat page over one assistant; each browser session gets its own conversation."""
+    page = _Handlers(assistant, settings)
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+        widgets = _layout(page)
+        _wire(app, page, widgets)
+        gr.api(page.ask_api, api_name="ask", concurrency_limit=API_CONCURRENCY)
+    return app
+
+
+class _Handlers:
+    """The page's event handlers over one assistant; a browser session's ChatSession lives in its gr.State."""
+
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+        self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+        atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
+
+    # ------------------------------------------------------------ views
+
+    def session_of(self, session: ChatSession | None) -> ChatSession:
+        return session or ChatSession(self.assistant.conversation(), self.exports / uuid.uuid4().hex / "conversation.md")
+
+    def chat_messages(self, session: ChatSession | None, audience: str) -> list[dict[str, str]]:
+        messages: list[dict[str, str]] = []
+        for answer in session.answers if session else []:
+            messages.append({"role": "user", "content": escape_markdown(answer.question)})
+            messages.append({"role": "assistant", "content": message_markdown(answer, audience, self.assistant.index.aliases.glossary)})
+        return messages
+
+    @staticmethod
+    def suggestion_updates(session: ChatSession | None) -> list[Any]:
+        """The follow-up row's visibility, then one update per button."""
+        suggestions = session.answers[-1].suggestions[:MAX_SUGGESTIONS] if session and session.answers else []
+        buttons = [gr.update(value=text, visible=True) for text in suggestions]
+        buttons += [gr.update(value="", visible=False)] * (MAX_SUGGESTIONS - len(suggestions))
+        return [gr.update(visible=bool(suggestions)), *buttons]
+
+    @staticmethod
+    def export_update(session: ChatSession | None) -> Any:
+        if not session or not session.answers:
+            return gr.update(value=None, interactive=False)
+        session.export_path.parent.mkdir(exist_ok=True)
+        session.export_path.write_text(transcript_markdown(session.answers), encoding="utf-8")
+        return gr.update(value=str(session.export_path), interactive=True)
+
+    def panel(self, session: ChatSession | None, audience: str) -> str:
+        found = session.citation(session.shown) if session and session.shown else None
+        if not found:
+            return PASSAGE_PLACEHOLDER
+        document = self.assistant.index.documents.get(found[0].doc_id)
+        url = pdf_url(document, self.settings) if document else None
+        return passage_html(self.assistant.index, *found, audience, file_url=url)
+
+    def library_markdown(self) -> str:
+        titles = sorted((d.title for d in self.assistant.index.documents.values()), key=str.lower)
+        lines = [f"- {escape_markdown(t)}" for t in titles[:LIBRARY_LISTED]]
+        if len(titles) > LIBRARY_LISTED:
+            lines.append(f"- … and {len(titles) - LIBRARY_LISTED} more")
+        return f"**Library: {len(titles)} documents**\n\n" + "\n".join(lines)
+
+    def removable(self) -> Any:
+        """The remove list: every document by title (the value is its id)."""
+        documents = sorted(self.assistant.index.documents.values(), key=lambda d: d.title.lower())
+        return gr.update(choices=[(d.title, d.doc_id) for d in documents], value=None)
+
+    # ------------------------------------------------------------ events
+
+    @staticmethod
+    def pose(question: str, chat: list[dict[str, str]]) -> tuple[str, str, list[dict[str, str]]]:
+        """Show the question at once and clear the box; the answer follows."""
+        if not question.strip():
+            return "", "", chat
+        return question, "", [*chat, {"role": "user", "content": escape_markdown(question)}]
+
+    def answer(self, pending: str, session: ChatSession | None, audience: str, request: gr.Request) -> tuple[Any, ...]:
+        session = self.session_of(session)
+        if pending.strip():
+            try:
+                with caller("ui", getattr(request, "username", None) or "anonymous"):
+                    session.ask(pending)
+            except AssistantError as exc:
+                gr.Warning(str(exc))
+        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session))
+
+    def suggest(self, session: ChatSession | None) -> list[Any]:
+        if session and session.answers:
+            session.suggest()
+        return self.suggestion_updates(session)
+
+    def show_passage(self, session: ChatSession | None, audience: str, event: gr.EventData) -> tuple[Any, str]:
+        number = getattr(event, "cite", None)  # sent by CITE_CLICK_JS
+        if session and isinstance(number, int) and session.citation(number):
+            session.shown = number
+        return session, self.panel(session, audience)
+
+    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
+        return self.chat_messages(session, audience), self.panel(session, audience)
+
+    def new_conversation(self, session: ChatSession | None) -> tuple[Any, ...]:
+        if session:
+            session.discard()
+        return (None, [], PASSAGE_PLACEHOLDER, *self.suggestion_updates(None), self.export_update(None))
+
+    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any]:
+        def indexing(stage: str, done: int, total: int) -> None:
+            progress((done, total), desc=f"Indexing: {stage}")
+
+        lines = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
+        status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
+        return None, status, self.library_markdown(), self.removable()
+
+    def remove_document(self, doc_id: str | None) -> tuple[str, str, Any]:
+        if not doc_id:
+            return "Choose a document to remove first.", self.library_markdown(), self.removable()
+        documents = self.assistant.index.documents
+        title = documents[doc_id].title if doc_id in documents else doc_id
+        try:
+            self.assistant.remove([doc_id])
+        except AssistantError as exc:
+            return escape_markdown(str(exc)), self.library_markdown(), self.removable()
+        return f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable()
+
+    def library_view(self) -> tuple[str, Any]:
+        return self.library_markdown(), self.removable()
+
+    def ask_api(self, question: str) -> dict[str, Any]:
+        """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
+        try:
+            with caller("ui", "gradio-api"):
+                return self.assistant.ask(question).to_dict()
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class _Widgets:
+    """The page's components that events read or write."""
+
+    session: gr.State
+    pending: gr.State
+    audience: gr.Radio
+    new: gr.Button
+    export: gr.DownloadButton
+    chat: gr.Chatbot
+    suggestion_row: gr.Row
+    suggestions: list[gr.Button]
+    question: gr.Textbox
+    ask: gr.Button
+    passage: gr.HTML
+    library: gr.Markdown
+    files: gr.File
+    add: gr.Button
+    upload_status: gr.Markdown
+    to_remove: gr.Dropdown
+    remove: gr.Button
+
+
+def _layout(page: _Handlers) -> _Widgets:
+    """The header, the conversation column and the side column (cited passage, library)."""
+    session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
+    pending = gr.State("")
+    gr.HTML(f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=480):
+            conversation = _conversation_column()
+        with gr.Column(scale=2, min_width=360, elem_id="side"):
+            side = _side_column(page)
+    return _Widgets(session=session, pending=pending, **conversation, **side)
+
+
+def _conversation_column() -> dict[str, Any]:
+    with gr.Row(equal_height=True, elem_id="toolbar"):
+        audience = gr.Radio(
+            [(a.label, name) for name, a in AUDIENCES.items()], value="clinician", label="Which best describes you?",
+            elem_id="audience", scale=3, min_width=270,
+        )
+        new = gr.Button("New conversation", elem_id="new-conversation", scale=1, size="md", min_width=170)
+        export = gr.DownloadButton("Export (.md)", elem_id="export", scale=1, size="md", interactive=False, min_width=120)
+    chat = gr.Chatbot(
+        elem_id="chat", label="Conversation", show_label=False, height=560, latex_delimiters=[],
+        sanitize_html=True, feedback_options=None, buttons=["copy"], autoscroll=False,
+        placeholder=f"Ask about the evidence in the library, for example: *{SEED_EXAMPLE}*",
+    )
+    with gr.Row(elem_id="suggestions", visible=False) as suggestion_row:
+        gr.Markdown("Suggested follow-ups:", elem_id="suggestions-label", min_height=0)
+        suggestions = [gr.Button(size="sm", variant="secondary", min_width=120) for _ in range(MAX_SUGGESTIONS)]
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(
+            elem_id="question", show_label=False, placeholder="Ask a question…", scale=6, lines=1, max_lines=4, autofocus=True,
+        )
+        ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+    return {
+        "audience": audience, "new": new, "export": export, "chat": chat, "suggestion_row": suggestion_row,
+        "suggestions": suggestions, "question": question, "ask": ask,
+    }
+
+
+def _side_column(page: _Handlers) -> dict[str, Any]:
+    gr.Markdown("#### Cited passage", elem_id="passage-label")
+    passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
+    with gr.Accordion("Library and uploads", open=False, elem_id="library"):
+        library = gr.Markdown(page.library_markdown(), latex_delimiters=[], elem_id="library-list")
+        files = gr.File(
+            file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
+            elem_id="upload", height=130,
+        )
+        add = gr.Button("Add to library", elem_id="add-documents", size="sm")
+        upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
+        with gr.Row(equal_height=True):
+            to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
+            remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
+    return {
+        "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
+        "to_remove": to_remove, "remove": remove,
+    }
+
+
+def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
+    """Every event: asking (the box, the button, a suggested follow-up), citations, audience, library."""
+    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export]
+    hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask (build_app)
+    asks = [(w.question.submit, w.question), (w.ask.click, w.question)] + [(b.click, b) for b in w.suggestions]
+    for trigger, text in asks:  # a suggestion button's value is its question
+        trigger(page.pose, [text, w.chat], [w.pending, w.question, w.chat], queue=False, **hidden).then(
+            None, js=SCROLL_TO_LATEST_JS
+        ).then(page.answer, [w.pending, w.session, w.audience], answered, show_progress_on=w.chat, **hidden).then(
+            None, js=SCROLL_TO_LATEST_JS
+        ).then(page.suggest, w.session, [w.suggestion_row, *w.suggestions], show_progress="hidden", **hidden)
+    w.passage.click(page.show_passage, [w.session, w.audience], [w.session, w.passage], **hidden)
+    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage], **hidden)
+    new_outputs = [w.session, w.chat, w.passage, w.suggestion_row, *w.suggestions, w.export]
+    w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
+    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, w.library, w.to_remove], show_progress_on=w.upload_status, **hidden)
+    w.remove.click(page.remove_document, w.to_remove, [w.upload_status, w.library, w.to_remove], **hidden)
+    app.load(page.library_view, None, [w.library, w.to_remove], **hidden)
+
+
+def pdf_url(document: Document, settings: Settings) -> str | None:
+    """Where the page serves a library PDF (launch() allows the corpus folder); None for other files."""
+    path = Path(document.source_path).resolve()
+    if path.suffix.lower() != ".pdf" or not path.is_relative_to(settings.corpus_dir.resolve()):
+        return None
+    return f"/gradio_api/file={quote(str(path))}"
+
+
+API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores
+
+
+def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           block: bool = True, auth: list[tuple[str, str]] | None = None) -> None:
+    """Serve the UI alone on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
+    app.queue().launch(
+        server_name=host, server_port=port, share=share, auth=auth, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        allowed_paths=[str(settings.corpus_dir.resolve())],  # library PDFs open at the cited page (pdf_url)
+        prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
+    )
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Open the assistant (building or refreshing its index) and serve the chat UI and the HTTP API (/v1, /docs) on
+    one port until stopped. Beyond loopback, or with a share link, sign-in is required (service.check_sign_in)."""
+    check_sign_in(settings.service, host, share)
+    assistant = Assistant.load(settings)
+    blocks = build_app(assistant, settings)
+    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+    if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
+        launch(blocks, settings, host=host, port=port, share=True, auth=users)
+        return
+    app = gr.mount_gradio_app(
+        create_api(assistant, settings.service), blocks.queue(), path="/", auth=users, css=CSS, footer_links=["api"],
+        max_file_size=int(settings.max_file_mb * 1024 * 1024), allowed_paths=[str(settings.corpus_dir.resolve())], show_error=True,
+    )
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,196 @@
+"""What the chat UI shows (assistant/serve/present.py), checked on real answers from real indexes."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+from markdown_it import MarkdownIt
+from samples import XSS_QUESTION
+
+from assistant.errors import ConfigError
+from assistant.serve.present import (
+    PATIENT_NOTICE,
+    ChatSession,
+    abbreviations_in,
+    audience,
+    escape_markdown,
+    glossary_markdown,
+    message_markdown,
+    passage_html,
+    transcript_markdown,
+)
+
+SEED = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
+FOLLOW_UP = "What side effects were seen with it?"
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def text_of(markup: str) -> str:
+    """What a reader sees in an HTML fragment, whitespace squashed."""
+    parser = _Text()
+    parser.feed(markup)
+    return squash("".join(parser.parts))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def rendered(markdown: str) -> str:
+    """CommonMark with raw HTML allowed: the most permissive renderer a message could meet."""
+    return MarkdownIt("commonmark").render(markdown)
+
+
+@pytest.fixture(scope="module")
+def seed_session(seed_assistant, tmp_path_factory) -> ChatSession:
+    session = ChatSession(seed_assistant.conversation(), tmp_path_factory.mktemp("export") / "c.md")
+    session.ask(SEED)
+    session.ask(FOLLOW_UP)
+    return session
+
+
+@pytest.fixture(scope="module")
+def xss_answer(xss_assistant):
+    return xss_assistant.conversation().ask(XSS_QUESTION)
+
+
+def test_message_quotes_stay_verbatim_and_markers_link_to_passages(seed_assistant, seed_session):
+    answer = seed_session.answers[0]
+    assert answer.citations, "the seed question is answered from the corpus"
+    markup = rendered(message_markdown(answer, "clinician", seed_assistant.index.aliases.glossary))
+    text = text_of(markup)
+    for citation in answer.citations:
+        assert squash(citation.quote) in text
+        assert f'href="#cite-{citation.number}"' in markup
+    for source in answer.sources:
+        if any(c.doc_id == source.doc_id for c in answer.citations):
+            assert squash(source.title) in text and source.profile.label() in text
+    assert set(map(int, re.findall(r'href="#cite-(\d+)"', markup))) == {c.number for c in answer.citations}
+
+
+def test_document_html_and_links_render_as_text(xss_assistant, xss_answer):
+    quoted = " ".join(c.quote for c in xss_answer.citations)
+    assert all(token in quoted for token in ("<script>", "<img", "javascript:")), "the hostile sentences are quoted"
+    markup = rendered(message_markdown(xss_answer, "clinician", xss_assistant.index.aliases.glossary))
+    assert "<script" not in markup and "<img" not in markup
+    assert not any("javascript:" in href for href in re.findall(r'href="([^"]*)"', markup))
+    text = text_of(markup)
+    for citation in xss_answer.citations:
+        assert squash(citation.quote) in text
+    assert squash(xss_answer.sources[0].title) in text
+
+
+def test_marker_inside_a_quote_is_not_a_link(xss_answer, xss_assistant):
+    quoted = next(c for c in xss_answer.citations if "[2]" in c.quote)
+    markup = rendered(message_markdown(xss_answer, "clinician", xss_assistant.index.aliases.glossary))
+    before_marker = quoted.quote.split("[2]")[0].rstrip().rsplit(" ", 1)[-1]
+    assert f"{before_marker} [2]" in markup, "the [2] written in the document stays plain text"
+
+
+def test_passage_highlights_the_quote_inside_its_chunk(seed_assistant, seed_session):
+    index = seed_assistant.index
+    chunks = {c.chunk_id: c for c in index.chunks}
+    for answer in seed_session.answers:
+        for citation in answer.citations:
+            source = next(s for s in answer.sources if s.doc_id == citation.doc_id)
+            markup = passage_html(index, citation, source, "clinician")
+            document = index.documents[citation.doc_id].text
+            marked = re.search(r"<mark>(.*?)</mark>", markup, re.S)
+            assert marked and html.unescape(marked.group(1)) == citation.quote == document[citation.start : citation.end]
+            chunk = chunks[citation.chunk_id]
+            shown = re.search(r'<blockquote class="passage-text">(.*?)</blockquote>', markup, re.S)
+            assert shown and text_of(shown.group(1)) == squash(document[min(chunk.start, citation.start) : max(chunk.end, citation.end)])
+            assert html.escape(citation.title) in markup and html.escape(source.profile.label()) in markup
+            assert html.escape(citation.section) in markup
+
+
+def test_passage_of_a_hostile_document_is_escaped(xss_assistant, xss_answer):
+    for citation in xss_answer.citations:
+        markup = passage_html(xss_assistant.index, citation, xss_answer.sources[0], "patient")
+        assert "<script" not in markup and "<img" not in markup
+        assert html.escape(citation.quote) in markup
+
+
+def test_patient_view_adds_only_the_notice_and_the_glossary(seed_assistant, seed_session):
+    glossary = seed_assistant.index.aliases.glossary
+    answer = seed_session.answers[0]
+    clinician = message_markdown(answer, "clinician", glossary).split("\n\n")
+    patient = message_markdown(answer, "patient", glossary).split("\n\n")
+    pairs = abbreviations_in([answer.text], glossary)
+    assert pairs, "the seed answer uses abbreviations mined from the corpus"
+    added = [f"> {escape_markdown(PATIENT_NOTICE)}", glossary_markdown(pairs)]
+    assert all(part in patient for part in added)
+    assert [p for p in patient if p not in added] == clinician
+    for short, long in pairs:
+        assert glossary[short] == long and re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", answer.text)
+
+
+def test_abbreviations_match_whole_words_in_exact_case():
+    glossary = {"DM": "dermatomyositis", "ADM": "amyopathic DM", "M": "male", "ILD": "interstitial lung disease"}
+    found = abbreviations_in(["Two ADM patients; no ild; M sex", "anti-DM-like"], glossary)
+    assert found == [("ADM", "amyopathic DM")]
+
+
+def test_unknown_audience_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match="clinician, patient"):
+        audience("nurse")
+
+
+def test_follow_up_shows_what_was_searched(seed_assistant, seed_session):
+    follow_up = seed_session.answers[1]
+    assert follow_up.metadata.follow_up is True
+    message = message_markdown(follow_up, "clinician", seed_assistant.index.aliases.glossary)
+    assert squash(follow_up.metadata.resolved_question) in text_of(rendered(message))
+
+
+def test_session_finds_citations_by_their_stable_number(seed_session):
+    shown = {c.number: c for a in seed_session.answers for c in a.citations}
+    for number, citation in shown.items():
+        found = seed_session.citation(number)
+        assert found is not None and found[0] == citation and found[1] is not None and found[1].doc_id == citation.doc_id
+    assert seed_session.citation(max(shown, default=0) + 1) is None
+
+
+def test_transcript_holds_every_question_and_quote(seed_session):
+    transcript = transcript_markdown(seed_session.answers)
+    for answer in seed_session.answers:
+        assert answer.question in transcript
+        assert all(c.quote in transcript for c in answer.citations)
+
+
+def test_ending_a_session_deletes_its_export(seed_assistant, tmp_path):
+    session = ChatSession(seed_assistant.conversation(), tmp_path / "session" / "conversation.md")
+    session.export_path.parent.mkdir()
+    session.export_path.write_text("exported", encoding="utf-8")
+    session.discard()
+    assert not session.export_path.parent.exists()
+
+
+def test_suggestions_come_after_the_answer_and_match_the_conversations(seed_assistant, tmp_path):
+    session = ChatSession(seed_assistant.conversation(), tmp_path / "s" / "conversation.md")
+    answer = session.ask(SEED)
+    assert answer.suggestions == []
+    assert session.suggest() == answer.suggestions == seed_assistant.conversation().ask(SEED).suggestions
+
+
+def test_sources_list_renders_one_paragraph_and_one_quote_per_citation(seed_session):
+    """`assistant ask` and the markdown export: each source its own paragraph, its quote a block quote of its own."""
+    for answer in seed_session.answers:
+        page = rendered(transcript_markdown([answer]))
+        sources = page[page.index("<strong>Sources</strong>") :]
+        entries = re.findall(r"<p>\[(\d+)\] (.*?)</p>\s*<blockquote>\s*<p>(.*?)</p>\s*</blockquote>", sources, re.S)
+        assert [int(n) for n, _, _ in entries] == [c.number for c in answer.citations]
+        for (_, head, quote), citation in zip(entries, answer.citations, strict=True):
+            assert "[" not in head, "one citation per paragraph"
+            assert html.unescape(quote) == citation.quote
