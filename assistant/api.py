@@ -110,6 +110,8 @@ class Assistant:
         writer = make_writer(settings.llm, os.environ)
         embedder = embedder or default_embedder(settings.embed)
         report = build_index([settings.corpus_dir], settings, embedder, progress=progress)
+        if report.version is None and report.errors:
+            raise AssistantError("Could not build an index: " + " ".join(report.errors))
         assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
         assistant.scorer.meta  # noqa: B018 - fail before the first question
         assistant.last_report = report

@@ -108,6 +108,35 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceGrade:
+    """Where a source stands in the evidence hierarchy (documents/grade.py; docs/evidence.md has the order and why):
+    `level` 1 (systematic review) to 9 (unreviewed or AI-generated page), design first; sample size and date order
+    sources within a level. `reviewed`: not a preprint or a page declared unreviewed (levels 1-7): dates are weighed
+    only between sources on the same side. `extracted`: the kind was inferred from the text, not declared."""
+
+    level: int
+    kind: str
+    reviewed: bool
+    sample_size: int | None = None
+    year: int | None = None
+    extracted: bool = False
+    conflicts: tuple[str, ...] = ()  # front matter that contradicts itself, and what was believed
+
+    def rank(self) -> tuple[int, int, int]:
+        """Sort key, strongest first: level, then larger samples, then newer."""
+        return (self.level, -(self.sample_size or 0), -(self.year or 0))
+
+    def label(self) -> str:
+        """A short reader's label: "peer-reviewed case series (10 patients, 2024)"."""
+        details = [f"{self.sample_size} patients"] if self.sample_size else []
+        details += [str(self.year)] if self.year else []
+        return self.kind + (f" ({', '.join(details)})" if details else "")
+
+
+UNKNOWN_GRADE = EvidenceGrade(level=7, kind="document of unknown type", reviewed=False)
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceProfile:
     """What kind of evidence a document is; `extracted` lists fields inferred from the text."""
 
@@ -143,6 +172,7 @@ class Source:
     title: str
     profile: EvidenceProfile
     url: str | None = None
+    grade: EvidenceGrade = UNKNOWN_GRADE  # from the profile (documents/grade.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +198,43 @@ class Disagreement:
     claim: str
     sides: tuple[tuple[int, str, str], ...]  # (citation number, stance, evidence label)
     note: str
+
+
+SourceStance = Literal["supports", "refutes", "no effect", "mixed", "lacking", "reports"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceVerdict:
+    """One source of an answer, weighed: its grade, its stance on the question ("reports" when the question asks for
+    no verdict, or the source takes none) and the citation numbers of its findings in the bottom line."""
+
+    doc_id: str
+    grade: EvidenceGrade
+    stance: SourceStance
+    findings: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContradictedClaim:
+    """A quoted claim that evidence is missing (`claim`, a citation number) that an indexed source at least as strong
+    refutes by reporting findings on the question (`evidence`). `missed`: the claim is dated after that evidence."""
+
+    claim: int
+    doc_id: str
+    evidence: tuple[int, ...]
+    evidence_docs: tuple[str, ...]
+    missed: bool
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Synthesis:
+    """What the bottom line weighs (answer/synthesis.py): its opening line, every source in the order it is quoted
+    (grade first among the sources that answer comparably well), and the claims of missing evidence the index refutes."""
+
+    line: str
+    sources: tuple[SourceVerdict, ...]
+    contradicted: tuple[ContradictedClaim, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +310,7 @@ class Answer:
     search_report: SearchReport = field(default_factory=SearchReport)
     bottom_line: list[int] = field(default_factory=list)  # the citation numbers quoted in the bottom line, in order
     disagreements: list[Disagreement] = field(default_factory=list)
+    synthesis: Synthesis | None = None  # the sources weighed: grades, stances, contradicted claims (None: abstained)
     suggestions: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     metadata: AnswerMetadata = field(default_factory=AnswerMetadata)

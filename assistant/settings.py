@@ -329,6 +329,22 @@ class ComposeSettings(_Section):
         default=3, ge=1, description="Most bottom-line sentences from one document (dev span in bottom line 0.736 at 3, 0.720 at 2, earlier model)."
     )
     bottom_line: int = Field(default=3, ge=1, description="Most sentences in the bottom line.")
+    lead_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Sources whose best sentence has at least this share of the best source's evidence answer comparably well: "
+            "among them the strongest grade is quoted first (synthesis.py); the others follow by relevance."
+        ),
+    )
+    topic_gate: bool = Field(
+        default=True,
+        description=(
+            "Rule: a document enters an answer only when it (its text or title) mentions one of the question's specific "
+            "topics (a rare word or a named thing the corpus knows), so that a note sharing only 'treated' never does."
+        ),
+    )
     state_unstated: bool = Field(
         default=True,
         description=(

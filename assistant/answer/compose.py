@@ -1,10 +1,12 @@
-"""Stage 5, compose: an extractive answer. Every claim is a quoted source sentence with its [n].
+"""Compose: an extractive answer. Every claim is a quoted source sentence with its [n].
 
-Which sentences answer is learned (evidence.py): every sentence of the retrieved chunks gets the scorer's
-probability that it answers the question. A document earns a place only when one of its sentences scores close
-enough to the best; the bottom line opens with the best-scoring sentence. Connective text is templated and claims
-nothing about medicine, only about what the indexed sources say or do not say. When no sentence clears the bar,
-the answer abstains and lists what was searched.
+Which sentences answer is learned (scorer.py): every sentence of the retrieved chunks gets the scorer's probability
+that it answers the question. A document earns a place only when it mentions the question's topic and one of its
+sentences scores close enough to the best. The bottom line weighs the sources (synthesis.py): strongest evidence
+first among those that answer comparably well, findings rather than apparatus, and a claim that evidence is missing
+named as contradicted when an indexed source reports findings. Connective text is templated and claims nothing
+about medicine, only about what the indexed sources say or do not say. When no sentence clears the bar, the answer
+abstains and lists what was searched.
 """
 
 from __future__ import annotations
@@ -12,30 +14,35 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
+from ..documents.grade import grade_of
 from ..documents.profile import profile_for
 from ..index.embed import one_blas_thread
 from ..index.load import Index
-from ..schema import Answer, Citation, EvidenceProfile, Hit, SearchReport, Source
+from ..schema import Answer, Citation, Disagreement, Hit, SearchReport, Source, Synthesis
 from ..settings import ComposeSettings
 from .cues import ADDRESSED_TO_A_MODEL, LIMITATION
 from .question import (
+    ANSWER_TYPES,
     DOSE,
     DRUG_STEM,
     DRUG_ZIPF,
     NAME,
     AnswerType,
     answer_types,
+    asks_for_a_verdict,
     dose_target,
     required_type,
     states_dose_of,
 )
 from .retrieve import SearchResult
 from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
-from .stance import find_disagreements
-from .understand import RARE_ZIPF, Concept, QueryPlan, english_zipf
+from .stance import find_disagreements, source_stance
+from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
+from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,7 @@ class Candidate:
     stems: tuple[str, ...] = ()  # the sentence's content words, stemmed, in order
     evidence: float = 0.0  # the scorer's probability that the sentence answers the question
     rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
+    role: str = "finding"  # what the sentence is in its document: finding, background, method or apparatus (roles.py)
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -88,7 +96,7 @@ class Composer:
         self.settings = settings
         self.min_similarity = min_similarity
         self.scorer = scorer
-        self._profiles: dict[str, EvidenceProfile] = {}
+        self._sources: dict[str, Source] = {}
         self._titles: dict[str, frozenset[str]] = {}
 
     # ------------------------------------------------------------ scoring
@@ -123,15 +131,28 @@ class Composer:
         aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
         concepts = result.plan.concepts
         total = sum(c.idf for c in concepts) or 1.0
+        in_titles = self._title_only(concepts, {key[0] for key in keys})
         out = []
         for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
             text = self.index.documents[key[0]].text[key[1] : key[2]]
             lead = self.index.leads[key[0]].of(key[1])
             own = tuple(self.index.lexicon.stems(text))
             stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
-            matched = frozenset(c.label for c in concepts if c.matches(stems))
+            matched = frozenset(c.label for c in concepts if c.matches(stems)) | in_titles.get(key[0], frozenset())
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own))
+        return out
+
+    def _title_only(self, concepts: tuple[Concept, ...], doc_ids: set[str]) -> dict[str, frozenset[str]]:
+        """Per document, the concepts only its title names: its every sentence is about them ("Colchicine after
+        myocardial infarction" over a text that never repeats "myocardial infarction")."""
+        titled = [c for c in concepts if c.known and any(c.matches(set(self.index.title_stems[d])) for d in doc_ids)]
+        out: dict[str, frozenset[str]] = {}
+        for concept in titled:
+            in_text = self.index.documents_with(concept.alternatives, titles=False)
+            for doc_id in doc_ids - in_text:
+                if concept.matches(set(self.index.title_stems[doc_id])):
+                    out[doc_id] = out.get(doc_id, frozenset()) | {concept.label}
         return out
 
     def evidence_context(self, result: SearchResult) -> Context:
@@ -163,16 +184,17 @@ class Composer:
         reason = self._abstain_reason(result, candidates)
         if reason:
             return self._abstention(question, result, reason, report)
-        admitted = self._admitted(candidates, result.aspects)
+        admitted = self._admitted(candidates, result.aspects, result.plan)
         chosen = self._select(candidates, admitted, result.aspects, result.plan.concepts)
         missing = self._unstated(result.plan, admitted) if self.settings.state_unstated else None
         return self._answer(question, result, chosen, candidates, registry, report, missing)
 
-    def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...]) -> list[Candidate]:
+    def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...], plan: QueryPlan) -> list[Candidate]:
         """The candidates of documents that earn their place: their best sentence has `document_evidence`, or at least
         `document_share` of the best sentence's evidence, or (for the `rule_documents` best by the v1 rule) the rule's
-        `rule_relevance`, or one of their sentences states what the question asks for (`aspect_documents`); and of
-        those, the sentences that clear `min_evidence` or `rule_relevance`."""
+        `rule_relevance`, or one of their sentences states what the question asks for (`aspect_documents`); and that
+        mention the question's topic (`topic_gate`); and of those, the sentences that clear `min_evidence` or
+        `rule_relevance`."""
         best = _best(candidates)
         floor = min(self.settings.min_evidence, best)  # the best sentence is always quoted once the question is answered
         bar = max(floor, min(self.settings.document_evidence, self.settings.document_share * best))
@@ -184,7 +206,20 @@ class Composer:
         if self.settings.aspect_documents:
             stating = {r[0].key for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))}
             docs.update(doc_id for doc_id, _, _ in stating)
+        if self.settings.topic_gate:
+            docs = (docs & self._on_topic(plan)) or docs  # when none mentions a topic, the gate decides nothing
         return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c.key in stating)]
+
+    def _on_topic(self, plan: QueryPlan) -> set[str]:
+        """The documents that mention one of the question's specific topics (every document when it names none): a
+        named thing with other names in the corpus, or a word the corpus knows that is uncommon in English."""
+        topics = [
+            c for c in plan.concepts
+            if c.known and (len(c.alternatives) > 1 or english_zipf(c.label) < UNCOMMON_ZIPF) and not any(t.asks.search(c.label) for t in ANSWER_TYPES)
+        ]
+        if not topics:
+            return set(self.index.documents)
+        return set().union(*(self.index.documents_with(c.alternatives) for c in topics))
 
     def _unstated(self, plan: QueryPlan, admitted: list[Candidate]) -> str | None:
         """What a question that asks for a dose of a drug or a cost lacks when no admitted sentence states it about the
@@ -280,23 +315,6 @@ class Composer:
                 break
         return sorted(chosen, key=lambda c: rank[c.key])
 
-    def _bottom_line(self, chosen: list[Candidate], plan: QueryPlan) -> list[Candidate]:
-        """The best sentence first (for a question asking another name of something, the best one that gives both
-        names), then the next best whose evidence is at least `bottom_share` of its, at most `bottom_per_document`
-        from one document."""
-        first = next((c for c in chosen if self._names_both(c, plan)), chosen[0]) if NAME in answer_types(plan.question) else chosen[0]
-        bottom, per_doc = [first], {first.hit.doc_id: 1}
-        for cand in chosen:
-            if len(bottom) >= self.settings.bottom_line:
-                break
-            if cand is first or cand.evidence < self.settings.bottom_share * first.evidence:
-                continue
-            if per_doc.get(cand.hit.doc_id, 0) >= self.settings.bottom_per_document:
-                continue
-            bottom.append(cand)
-            per_doc[cand.hit.doc_id] = per_doc.get(cand.hit.doc_id, 0) + 1
-        return bottom
-
     def _names_both(self, cand: Candidate, plan: QueryPlan) -> bool:
         """The sentence gives a name of the question and another name of the same thing ("Rinvoq (upadacitinib)")."""
         text = cand.text.lower()
@@ -309,34 +327,34 @@ class Composer:
         chosen: list[Candidate],
         candidates: list[Candidate],
         registry: CitationRegistry,
-        report: dict[str, object],
+        report: SearchReport,
         missing: str | None,
     ) -> Answer:
-        by_doc: dict[str, list[Candidate]] = {}
-        for cand in chosen:  # documents ordered by their best sentence
-            by_doc.setdefault(cand.hit.doc_id, []).append(cand)
-        bottom = self._bottom_line(chosen, result.plan)
+        weighed = self._weighed(chosen, result.plan)
+        refuted = refutations(weighed)
+        order = source_order(weighed, self.settings.lead_share, refuted)
+        s = self.settings
+        picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share)
+        bottom = [p.sentence for p in picks]
         numbers = {c.key: registry.number(c.key) for c in bottom}
-        numbers.update({c.key: registry.number(c.key) for c in chosen if c.key not in numbers})
+        numbers.update({c.key: registry.number(c.key) for w in order for c in w.sentences if c.key not in numbers})
         open_items = self._open_questions(candidates, chosen)
         for cand in open_items:
             numbers[cand.key] = registry.number(cand.key)
-        sources = [self._source(doc_id) for doc_id in by_doc]
-        disagreements = find_disagreements(bottom + [c for g in by_doc.values() for c in g], numbers, {s.doc_id: s for s in sources})
-
+        summary = synthesis(order, picks, numbers, refuted)
+        sources = [w.source for w in order]
+        disagreements = self._disagreements(bottom, order, numbers, summary)
         lines = _searched_lines(result.plan)
         if missing:
             lines += [f"**Not stated.** {missing} The passages closest to the question follow.", ""]
-        lines += ["**Bottom line.** " + " ".join(self._quote(c, numbers) for c in bottom), ""]
-        for note in disagreements:
-            lines += [f"**Sources disagree.** {note.note}", ""]
+        lines += ["**Bottom line.** " + " ".join([summary.line, *(self._pick(p, numbers, summary) for p in picks)]), ""]
+        lines += [line for note in disagreements for line in (f"**Sources disagree.** {note.note}", "")]
         lines += ["**Evidence by source**", ""]
-        for source in sources:
-            rest = sorted((c for c in by_doc[source.doc_id] if c not in bottom), key=lambda c: c.start)
-            lines.append(f"*{source.title}* — {source.profile.label()}")
-            cited = sorted(by_doc[source.doc_id], key=lambda c: c.start) if not rest else rest
-            lines += [f"- {self._quote(c, numbers)}" for c in cited]
-            lines.append("")
+        for w in order:
+            cited = sorted(w.sentences, key=lambda c: c.start)
+            rest = [c for c in cited if c not in bottom] or cited
+            lines += [f"*{w.source.title}* — {w.source.profile.label()} (evidence level {w.source.grade.level} of 9: {w.source.grade.kind})"]
+            lines += [*(f"- {self._quote(c, numbers)}" for c in rest), ""]
         lines += self._open_lines(result, open_items, numbers, confident=_best(candidates) >= self.settings.confident_evidence)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
         citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
@@ -350,7 +368,44 @@ class Composer:
             search_report=report,
             bottom_line=[numbers[c.key] for c in bottom],
             disagreements=disagreements,
+            synthesis=summary,
         )
+
+    def _weighed(self, chosen: list[Candidate], plan: QueryPlan) -> list[Weighed]:
+        """The chosen sentences by source (best first; for a question asking another name of something, those giving
+        both names first; for one asking for harms, those naming one first), each source with its grade and stance
+        (no verdict asked: only whether it says evidence is lacking)."""
+        by_doc: dict[str, list[Candidate]] = {}
+        for cand in chosen:
+            by_doc.setdefault(cand.hit.doc_id, []).append(cand)
+        naming = NAME in answer_types(plan.question)
+        verdict = asks_for_a_verdict(plan.question)
+        named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
+        out = []
+        for doc_id, mine in by_doc.items():
+            ranked = sorted(
+                mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), -c.evidence)
+            )
+            stance = source_stance([c.text for c in sorted(mine, key=lambda c: -c.evidence) if c.role != "apparatus"])
+            out.append(Weighed(self._source(doc_id), tuple(ranked), stance if verdict or stance == "lacking" else "reports", verdict))
+        return out
+
+    def _disagreements(self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis) -> list[Disagreement]:
+        """Pairs of sources with opposite stances; where one side is a claim of missing evidence that the other
+        side's findings refute, the note says so (synthesis.ContradictedClaim) instead of weighing dates."""
+        quoted = bottom + [c for w in order for c in w.sentences]
+        found = find_disagreements(quoted, numbers, {w.source.doc_id: w.source for w in order})
+        notes = {c.doc_id: c.note for c in summary.contradicted}
+        by_number = {n: key[0] for key, n in numbers.items()}
+        return [replace(d, note=notes.get(by_number[d.sides[0][0]], d.note)) for d in found]
+
+    def _pick(self, pick: Pick, numbers: dict[tuple[str, int, int], int], summary: Synthesis) -> str:
+        """A bottom-line quote; a refuted claim of missing evidence says by which evidence."""
+        cand = cast(Candidate, pick.sentence)
+        claim = next((c for c in summary.contradicted if c.claim == numbers[cand.key]), None)
+        if claim is None:
+            return self._quote(cand, numbers)
+        return f"*Contradicted by {', '.join(f'[{n}]' for n in claim.evidence)}:* {self._quote(cand, numbers)}"
 
     def _quote(self, cand: Candidate, numbers: dict[tuple[str, int, int], int]) -> str:
         """A quoted, cited sentence; a list item shows what it sits under (in italics, not quoted), so that
@@ -422,10 +477,13 @@ class Composer:
         )
 
     def _source(self, doc_id: str) -> Source:
-        doc = self.index.documents[doc_id]
-        url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
-        profile = self._profiles.get(doc_id) or self._profiles.setdefault(doc_id, profile_for(doc))  # rules read the text once
-        return Source(doc_id, doc.title, profile, str(url) if url else None)
+        """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
+        if doc_id not in self._sources:
+            doc = self.index.documents[doc_id]
+            url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
+            profile = profile_for(doc)
+            self._sources[doc_id] = Source(doc_id, doc.title, profile, str(url) if url else None, grade_of(profile))
+        return self._sources[doc_id]
 
     def _citation(self, number: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.hit.doc_id]

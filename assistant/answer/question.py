@@ -148,6 +148,14 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
 )
 
 
+YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might)\b", re.I)
+
+
+def asks_for_a_verdict(question: str) -> bool:
+    """A yes/no question, or one about a treatment's effect: each source's stance on it is worth stating."""
+    return bool(YES_NO.match(question)) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
+
+
 def without_frames(question: str) -> str:
     """The question without the asking words of frame types ("What is the generic name for Imfinzi?" → "What is the
     for Imfinzi?"): what is left names the topics."""
@@ -191,6 +199,15 @@ _NOT_A_DRUG = {
     "the", "a", "recommended", "usual", "typical", "starting", "daily", "what", "which",
     "it", "its", "they", "them", "this", "that", "these", "those",  # "how is it dosed?": the drug is named elsewhere
 }
+
+
+# A drug or a disease by its word ending (the verifier's names, suggested follow-ups' terms); NOT_NAMES share an ending.
+DISEASE_OR_DRUG = re.compile(
+    r"\b[a-z]{3,}(?:mab|nib|cept|limus|prine|trexate|phamide|quine|sporine|olone|isone|mycin|cillin|statin|"
+    r"itis|osis|pathy|emia|oma)\b",
+    re.I,
+)
+NOT_NAMES = {"diagnosis", "prognosis", "concept", "except", "accept", "intercept", "sympathy", "empathy", "coma"}
 
 
 # English word frequency, not a setting (see retrieve.UNCOMMON_ZIPF): a dose target rarer than this in English may

@@ -24,13 +24,12 @@ import numpy as np
 from ..errors import ModelError
 from ..schema import Hit
 from ..settings import ComposeSettings
-from .question import answer_types
+from .question import YES_NO, answer_types
 from .understand import QueryPlan
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "evidence"
 RETRAIN = "python -m eval.training.train_scorer --data ../shared/data"
 
-_YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might)\b", re.I)
 _ASKS_NUMBER = re.compile(r"\bhow (?:many|much|often|large|high|long)\b|\bwhat (?:percentage|proportion|number|rate|ratio)\b", re.I)
 _ASKS_TIME = re.compile(r"\bwhen\b|\bwhat (?:year|date|time)\b|\bhow long\b", re.I)
 _ASKS_DEFINITION = re.compile(r"^\s*what (?:is|are) (?:an? |the )?\w+(?: \w+)?\s*\??\s*$|\bdefin", re.I)
@@ -118,7 +117,7 @@ def features(candidates: Sequence[Signals], context: Context) -> np.ndarray:
     q_bigrams = set(zip(context.question_stems, context.question_stems[1:]))
     typed = answer_types(plan.question)
     question = [
-        bool(_YES_NO.match(plan.question)), bool(_ASKS_NUMBER.search(plan.question)), bool(_ASKS_TIME.search(plan.question)),
+        bool(YES_NO.match(plan.question)), bool(_ASKS_NUMBER.search(plan.question)), bool(_ASKS_TIME.search(plan.question)),
         bool(_ASKS_DEFINITION.search(plan.question)), bool(_ASKS_REASON.search(plan.question)),
         bool(_ASKS_WHO_WHERE.match(plan.question)), len(concepts),
         sum(c.idf for c in concepts if not c.known) / total_idf,

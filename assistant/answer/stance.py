@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
-from ..schema import Disagreement, Source
+from ..documents.grade import comparable
+from ..schema import Disagreement, Source, SourceStance
 
 Stance = Literal["for", "against", "neutral"]
 
@@ -45,13 +46,35 @@ FOR = re.compile(
             r"\brecommended\b|\bwe recommend\b|\b(?:is|are) (?:the )?preferred\b|\b(?:is|are) (?:advised|indicated)\b",
             r"\breduc(?:e|es|ed|ing)\b[^.;]{0,40}\b(?:risk|odds|rate|incidence|mortality|death|pain|symptoms|admissions?|events|flares)\b",
             r"\blower(?:s|ed)? (?:the )?(?:\w+ )?(?:risk|odds|rate|chance|incidence|mortality)\b",
-            r"\b(?:a|an|significant) (?:\d+(?:\.\d+)? ?% )?(?:relative )?(?:reduction|decrease) in\b",
+            r"\b(?:a|an|significant|greater|larger) (?:\d+(?:\.\d+)? ?% )?(?:relative )?(?:reduction|decrease) in\b|\bsignificantly fewer\b",
             r"\b(?:was|were|is|are) (?:superior|noninferior|non-inferior) to\b",
         )
     ),
     re.I,
 )
 HEDGE = re.compile(r"\bmay\b|\bmight\b|\bappear(?:s|ed)?\b|\bsuggest|\bpossibl|\btheoretical\b|\bpromise\b", re.I)
+# A claim about the literature: evidence on the question does not exist. The index can contradict it (synthesis.py).
+ABSENCE_CLAIM = re.compile(
+    "|".join(
+        (
+            r"\b(?:there (?:is|are) )?(?:currently |still )?no (?:published |good |strong |high-quality |clinical |randomi[sz]ed |controlled |human )*"
+            r"(?:evidence|clinical trials|trials|data|studies|research|reports|guidelines)\b",
+            r"\b(?:insufficient|inadequate|scarce|lacking) (?:evidence|data|research|studies)\b|\b(?:evidence|data|research) (?:is|are|remains?) (?:lacking|insufficient|scarce|absent)\b",
+            r"\black of (?:published |clinical )?(?:evidence|data|studies|trials|research)\b",
+            r"\b(?:has|have) (?:not|never) (?:yet |previously )?been (?:studied|evaluated|investigated|tested|examined|reported|used)\b",
+            r"\bno (?:study|trial) has (?:yet )?(?:studied|evaluated|examined|investigated|tested|reported)\b",
+            r"\b(?:not|never) been (?:studied|evaluated|investigated|tested) in\b",
+        )
+    ),
+    re.I,
+)
+# A finding of no effect: the outcome did not differ. Not a claim that evidence is missing.
+NO_EFFECT = re.compile(
+    r"\bno (?:statistically )?(?:significant |meaningful |clinically (?:important |meaningful )?|clear )?(?:difference|effect|benefit|improvement|association|change)s?\b"
+    r"|\bdid not (?:significantly )?(?:differ|improve|reduce|change|affect|increase|decrease|lower)\b|\bnot (?:significantly )?(?:associated|different)\b"
+    r"|\bsimilar (?:in|between) (?:the )?(?:two |both )?groups\b|\bcomparable (?:between|in) (?:the )?(?:two |both )?groups\b",
+    re.I,
+)
 
 
 _ANSWER_WORD = re.compile(r"^\W*(yes|no)\s*[,.;:!\u2013\u2014-]", re.I)  # "Yes, …" / "No. …", not "No patients …"
@@ -72,6 +95,21 @@ def stance_of(sentence: str) -> Stance:
     if FOR.search(sentence):
         return "for"
     return "neutral"
+
+
+def source_stance(sentences: Sequence[str]) -> SourceStance:
+    """A source's stance on the question, from the sentences it is quoted for, most relevant first: it says evidence is
+    lacking when its most relevant sentence says so and none reports a finding for; otherwise a finding for and one
+    against (or of no effect) is mixed. A study that notes no earlier data on its question reports its own."""
+    no_effect = any(NO_EFFECT.search(s) for s in sentences)
+    marks = {stance_of(s) for s in sentences if not ABSENCE_CLAIM.search(s) and not NO_EFFECT.search(s)}
+    if "for" in marks:
+        return "mixed" if "against" in marks or no_effect else "supports"
+    if sentences and ABSENCE_CLAIM.search(sentences[0]):
+        return "lacking"
+    if "against" in marks:
+        return "refutes"
+    return "no effect" if no_effect else "reports"
 
 
 def is_hedged(sentence: str) -> bool:
@@ -117,9 +155,10 @@ def _describe(
         f"a benefit{hedge}."
     )
     a_date, b_date = a_src.profile.date, b_src.profile.date
-    if a_date and b_date and b_date < a_date:
+    dated = bool(a_date and b_date) and comparable(a_src.grade, b_src.grade)  # an unreviewed page is no newer evidence
+    if dated and b_date < a_date:  # type: ignore[operator]
         note += f" The source reporting a benefit [{b_num}] is dated {b_date}, before [{a_num}] ({a_date})."
-    elif a_date and b_date and b_date > a_date:
+    elif dated and b_date > a_date:  # type: ignore[operator]
         note += f" The source reporting a benefit [{b_num}] is the more recent ({b_date}, against {a_date})."
     return Disagreement(
         claim="whether the evidence supports the treatment asked about",

@@ -167,10 +167,12 @@ class Planner:
         return plan if concepts == list(plan.concepts) else replace(plan, concepts=tuple(concepts))
 
     def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
-        """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double."""
+        """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double. It is known
+        when a chunk or a title uses it: a document's title is part of what it mentions."""
         lexicon = self.index.lexicon
         idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
-        known = any(len(lexicon.stem_ids(alt)) == len(alt) for alt in alternatives)
+        titles = self.index.title_vocabulary
+        known = any(len(lexicon.stem_ids(alt)) == len(alt) or (alt and alt <= titles) for alt in alternatives)
         idf = max(idfs, default=lexicon.unseen_idf) * (self.settings.number_weight if label.isdigit() else 1.0)
         zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)

@@ -10,7 +10,9 @@ A sentence is kept only if
   ("Yes, Rinvoq is not currently recommended …" is dropped);
 - every drug, disease or abbreviation it names appears in its cited passages, under that name or a corpus alias
   ("Rinvoq" is supported by "upadacitinib").
-Passages are the citations' verbatim quotes: what the reader can check in the references. Sentences are split
+For the whole draft (opening_problem): its opening sentence may not lead with a claim of missing evidence that an
+indexed source contradicts, nor take the side opposite to the strongest source's stance (the extractive answer's
+synthesis). Passages are the citations' verbatim quotes: what the reader can check in the references. Sentences are split
 with the chunker's splitter (chunk.split_sentences), the one that made the passages: decimals, ranges, "Fig. 2B."
 and abbreviations are handled once, for both.
 """
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from ..documents.aliases import AliasTable, mentions
 from ..documents.chunk import split_sentences
 from ..index.load import Index
-from ..schema import Answer
+from ..schema import Answer, SourceStance, Synthesis
+from .question import DISEASE_OR_DRUG, NOT_NAMES
 from .stance import answer_word, stance_of
 
 _MARKER = re.compile(r"\[(?:passages?\s*)?(\d+(?:\s*[,;–-]\s*\d+)*)\]", re.I)
@@ -46,13 +49,7 @@ _NUM = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|\.\d+"
 _UNIT = r"%|percent\b|(?:mg|mcg|µg|μg|g|kg|ml|IU|units?)\b(?:\s*(?:/|per\s)\s*[A-Za-z²]+)?"
 _QUANTITY = re.compile(rf"(?<![\w.])(?<![A-Za-z][-–])({_NUM})(?:\s*(?:-|–|to)\s*({_NUM}))?\s*({_UNIT})?", re.I)
 
-_DISEASE_OR_DRUG = re.compile(
-    r"\b[a-z]{3,}(?:mab|nib|cept|limus|prine|trexate|phamide|quine|sporine|olone|isone|mycin|cillin|statin|"
-    r"itis|osis|pathy|emia|oma)\b",
-    re.I,
-)
 _ABBREVIATION = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*(?![\w-])")
-_NOT_NAMES = {"diagnosis", "prognosis", "concept", "except", "accept", "intercept", "sympathy", "empathy", "coma"}
 
 Quantity = tuple[float, str]
 
@@ -176,6 +173,27 @@ def number_problem(claim: Claim, cited: list[str]) -> str | None:
     return None
 
 
+_OPPOSED: dict[str, set[SourceStance]] = {"for": {"refutes", "no effect", "lacking"}, "against": {"supports"}}
+
+
+def opening_problem(opening: Claim, synthesis: Synthesis | None, numbers_by_doc: Mapping[int, str]) -> str | None:
+    """Why a draft's first sentence misleads against the synthesis: it cites only sources whose claim of missing
+    evidence an indexed source contradicts, or it takes the side opposite to the stance of the source the synthesis
+    leads with (without citing it)."""
+    if synthesis is None or not synthesis.sources:
+        return None
+    refuted = {c.doc_id: c for c in synthesis.contradicted}
+    docs = {numbers_by_doc.get(n) for n in opening.cited}
+    if docs and docs <= set(refuted):
+        by = sorted({n for d in docs for n in refuted[d or ""].evidence})
+        return f"cites only a source whose claim of missing evidence is contradicted by {_marks(by)}"
+    lead = synthesis.sources[0]
+    stance = stance_of(opening.body)
+    if stance in _OPPOSED and lead.stance in _OPPOSED[stance] and lead.doc_id not in docs:
+        return f"reads as '{stance}' where the strongest source ({lead.grade.label()}) takes the stance '{lead.stance}'"
+    return None
+
+
 def stance_problem(claim: Claim, cited: list[str]) -> str | None:
     """The claim's stance (for/against the treatment) disagrees with every cited passage."""
     stance = stance_of(claim.body)
@@ -234,8 +252,8 @@ def _unit(raw: str) -> str:
 def names_in(text: str, aliases: AliasTable) -> list[tuple[str, list[str]]]:
     """Drugs, diseases and abbreviations named in `text`, each with its corpus aliases."""
     found = aliases.expansions(text)
-    covered = {word.lower() for term, _ in found for word in term.split()} | _NOT_NAMES
-    for match in [*_DISEASE_OR_DRUG.finditer(text), *_ABBREVIATION.finditer(text)]:
+    covered = {word.lower() for term, _ in found for word in term.split()} | NOT_NAMES
+    for match in [*DISEASE_OR_DRUG.finditer(text), *_ABBREVIATION.finditer(text)]:
         word = match.group(0)
         if word.lower() not in covered:
             found.append((word, []))

@@ -20,6 +20,7 @@ StreamUpdate(text=<the draft so far>) while the model writes, then one last Stre
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,11 +34,12 @@ from ..index.load import Index
 from ..schema import Answer, AnswerMetadata, VerificationCounts
 from ..settings import LLMSettings
 from .compose import quoted
-from .verify import Claim, Verification, verify_draft
+from .verify import Claim, Verification, opening_problem, verify_draft
 
 EXTRACTIVE = "extractive"
 DEFAULT_URLS = {"openai": "https://api.openai.com/v1", "ollama": "http://127.0.0.1:11434"}
 _RETRYABLE_STATUS = {408, 409, 429}
+_NOTE_MARKER = re.compile(r"\[(\d+)\]")  # the citations a disagreement note names
 
 SYSTEM_PROMPT = """You answer questions about medical evidence using ONLY the numbered passages given.
 Rules:
@@ -46,6 +48,9 @@ Rules:
 - State only what the cited passage says. Copy numbers, doses and p values exactly.
 - Keep negatives: if a passage says a treatment is not recommended or lacks evidence, say so.
 - If passages disagree, say which passage says what.
+- Lead with the strongest evidence: the sources are listed strongest first, with their kind of evidence and stance.
+- Never open with a claim that evidence is missing when it is marked as contradicted; if you mention it, say that
+  the indexed source reports findings.
 - If the passages do not answer the question, reply only: Not covered by the indexed sources."""
 
 
@@ -140,7 +145,7 @@ def passages_for(answer: Answer, index: Index, context_chars: int) -> list[Passa
     """The extractive answer's citations as numbered passages, each with up to `context_chars` of its chunk around it."""
     wanted = {c.chunk_id for c in answer.citations}
     chunks = {c.chunk_id: c for c in index.chunks if c.chunk_id in wanted}
-    labels = {s.doc_id: s.profile.label() for s in answer.sources}
+    labels = {s.doc_id: f"{s.profile.label()}; evidence level {s.grade.level} of 9" for s in answer.sources}
     passages = []
     for cite in answer.citations:
         text = index.documents[cite.doc_id].text
@@ -163,13 +168,30 @@ def _squash(text: str, *, keep: str) -> str:
     return " ".join(words)
 
 
-def prompt_messages(question: str, passages: list[Passage]) -> list[BaseMessage]:
-    """System rules, then the numbered passages, then the question (last, where small models attend best)."""
+def weighing_lines(answer: Answer) -> list[str]:
+    """The synthesis as the LLM reads it: each source strongest first (kind of evidence, stance, its findings' numbers)
+    and each contradicted claim of missing evidence."""
+    synthesis = answer.synthesis
+    if synthesis is None:
+        return []
+    titles = {s.doc_id: s.title for s in answer.sources}
+    lines = [
+        f"- {titles.get(v.doc_id, v.doc_id)}: {v.grade.label()}; stance: {v.stance}; findings {' '.join(f'[{n}]' for n in v.findings) or '(none)'}"
+        for v in synthesis.sources
+    ]
+    lines += [f"- [{c.claim}] claims evidence is lacking: CONTRADICTED by {' '.join(f'[{n}]' for n in c.evidence)}" for c in synthesis.contradicted]
+    return lines
+
+
+def prompt_messages(question: str, passages: list[Passage], weighing: list[str] | None = None) -> list[BaseMessage]:
+    """System rules, then the sources weighed (strongest first), the numbered passages, then the question (last,
+    where small models attend best)."""
     body = "\n".join(p.render() for p in passages)
+    sources = "Sources, strongest evidence first:\n" + "\n".join(weighing) + "\n\n" if weighing else ""
     return [
         SystemMessage(SYSTEM_PROMPT),
         HumanMessage(
-            f"Passages:\n{body}\n\nQuestion: {question}\n\n"
+            f"{sources}Passages:\n{body}\n\nQuestion: {question}\n\n"
             "Answer in short sentences, each ending with its passage number like [1]."
         ),
     ]
@@ -207,7 +229,8 @@ class Writer:
         if extractive.abstained or not extractive.citations:
             yield StreamUpdate(extractive.text, extractive)
             return
-        messages = prompt_messages(extractive.question, passages_for(extractive, index, self.settings.context_chars))
+        passages = passages_for(extractive, index, self.settings.context_chars)
+        messages = prompt_messages(extractive.question, passages, weighing_lines(extractive))
         started = time.perf_counter()
         draft = ""
         try:
@@ -260,8 +283,11 @@ class Writer:
             dropped_sentences=[d.to_dict() for d in verification.dropped],
             verification=VerificationCounts(verification.total, len(verification.kept), round(verification.kept_fraction, 3)),
         )
-        if not verification.kept or verification.kept_fraction < self.settings.min_kept_fraction:
-            fallback = with_notice(extractive, self._rejected(verification))
+        too_little = not verification.kept or verification.kept_fraction < self.settings.min_kept_fraction
+        docs = {c.number: c.doc_id for c in extractive.citations}
+        misleads = None if too_little else opening_problem(verification.kept[0], extractive.synthesis, docs)
+        if too_little or misleads:
+            fallback = with_notice(extractive, self._rejected(verification, misleads))
             fallback.metadata = metadata
             return fallback
         added = left_out(extractive, verification.kept) if self.settings.require_sources else []
@@ -273,11 +299,15 @@ class Writer:
             answer.metadata.added_sentences = [a.text for a in added]
         return answer
 
-    def _rejected(self, verification: Verification) -> str:
+    def _rejected(self, verification: Verification, misleads: str | None) -> str:
+        why = (
+            f"its opening {misleads}" if misleads else
+            f"{len(verification.kept)} of {verification.total} sentences were supported by the passages they cite "
+            f"(at least {self.settings.min_kept_fraction:.0%} must be)"
+        )
         return (
-            f"The LLM answer ({self.settings.model}) was not used: {len(verification.kept)} of {verification.total} "
-            f"sentences were supported by the passages they cite (at least {self.settings.min_kept_fraction:.0%} must be). "
-            "Showing the extractive answer; the removed sentences and reasons are in metadata.dropped_sentences."
+            f"The LLM answer ({self.settings.model}) was not used: {why}. Showing the extractive answer; the removed "
+            "sentences and reasons are in metadata.dropped_sentences."
         )
 
     def _kept_notice(self, verification: Verification) -> str:
@@ -308,15 +338,18 @@ def public_url(url: str) -> str:
 
 def left_out(extractive: Answer, kept: tuple[Claim, ...]) -> list[Claim]:
     """For each source the extractive bottom line or a disagreement note relies on that no kept sentence cites, its
-    first bottom-line sentence (else the sentence the note cites), verbatim and cited."""
+    first bottom-line sentence (else the sentence the note cites), verbatim and cited; a contradicted claim of missing
+    evidence with the label that says by which evidence."""
     by_number = {c.number: c for c in extractive.citations}
     relied = [*extractive.bottom_line, *(number for note in extractive.disagreements for number, _, _ in note.sides)]
     cited_docs = {by_number[n].doc_id for claim in kept for n in claim.cited if n in by_number}
+    refuted = {c.claim: c.evidence for c in extractive.synthesis.contradicted} if extractive.synthesis else {}
     added: dict[str, Claim] = {}
     for number in relied:
         citation = by_number.get(number)
         if citation and citation.doc_id not in cited_docs and citation.doc_id not in added:
-            added[citation.doc_id] = Claim(f"{quoted(citation.quote)} [{number}]", citation.quote, (number,))
+            label = f"*Contradicted by {' '.join(f'[{n}]' for n in refuted[number])}:* " if number in refuted else ""
+            added[citation.doc_id] = Claim(f"{label}{quoted(citation.quote)} [{number}]", citation.quote, (number,))
     return list(added.values())
 
 
@@ -331,7 +364,7 @@ def written_answer(
     cited = {n for c in written for n in c.cited}
     for note in extractive.disagreements:
         lines += ["", f"**Sources disagree.** {note.note}"]
-        cited |= {number for number, _, _ in note.sides}
+        cited |= {number for number, _, _ in note.sides} | {int(n) for n in _NOTE_MARKER.findall(note.note)}
     citations = [c for c in extractive.citations if c.number in cited]
     docs = {c.doc_id for c in citations}
     return dataclasses.replace(

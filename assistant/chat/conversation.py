@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from ..answer.compose import CitationRegistry
 from ..answer.question import ANSWER_TYPES
-from ..answer.understand import UNCOMMON_ZIPF, english_zipf
+from ..answer.understand import RARE_ZIPF, UNCOMMON_ZIPF, english_zipf
 from ..answer.write import StreamUpdate
 from ..schema import Answer
 from .answering import Answering
@@ -50,10 +50,16 @@ def entities_of(assistant: Answering, text: str) -> list[str]:
     rare = [
         c.label
         for c in ranked
-        if c.known and c.idf >= topical and c.label not in named and c.label not in named_stems
-        and c.label.lower() not in asked and not c.label.isdigit() and english_zipf(c.label) < UNCOMMON_ZIPF
-    ]  # "tofacitinib", "lung" name a topic; "done", "showed", "before" are rare in the corpus but not topics
+        if c.known and (c.idf >= topical or english_zipf(c.label) < RARE_ZIPF) and c.label not in named
+        and c.label not in named_stems and c.label.lower() not in asked and not c.label.isdigit() and english_zipf(c.label) < UNCOMMON_ZIPF
+    ]  # "tofacitinib", "lung" name a topic; "done", "showed", "before" are rare in the corpus but not topics; a word rare
+    # in English ("semaglutide") is a topic however often a small corpus repeats it
     return named + rare[: assistant.settings.conversation.rare_per_turn]
+
+
+def new_terms(assistant: Answering, text: str) -> list[str]:
+    """Specific words of `text` that no passage uses ("wibblitis"): a question naming one asks about something new."""
+    return [c.label for c in assistant.searcher.planner.plan(text).concepts if not c.known and c.specific and not c.label.isdigit()]
 
 
 def _rare_idf(assistant: Answering) -> float:
@@ -71,7 +77,7 @@ def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[
     own = entities_of(assistant, question)
     if not history:
         return question, tuple(own)
-    leans = bool(_ANAPHOR.search(question) or _ELLIPSIS.search(question)) or not own
+    leans = bool(_ANAPHOR.search(question) or _ELLIPSIS.search(question)) or not (own or new_terms(assistant, question))
     latest = next((t.entities for t in reversed(history) if any(e not in own for e in t.entities)), ())
     if not leans or not latest:
         return question, tuple(own)

@@ -1,37 +1,64 @@
-"""Suggested follow-up questions, drawn from retrieved evidence an answer did not use, each checked answerable."""
+"""Suggested follow-up questions, from what this answer's own sources hold and it did not quote: a specific term or
+outcome they report that the question did not name, what they leave open, another source's findings. Each is
+checked answerable (its probe cites a passage this answer did not)."""
 
 from __future__ import annotations
 
-from ..answer.cues import FOLLOW_UP_CUES
-from ..answer.question import DRUG_STEM
+import re
+
+from ..answer.cues import LIMITATION
+from ..answer.question import ADVERSE, DISEASE_OR_DRUG, NOT_NAMES
 from ..schema import Answer
 from .answering import Answering
 
 _MAX_PROBES = 5  # proposals probed per answer (each one extractive answer, ~30 ms): a latency bound of the UI, not a tuned number
+_MEDICAL = re.compile(f"{DISEASE_OR_DRUG.pattern}|{ADVERSE.specific.pattern if ADVERSE.specific else ''}", re.I)
+_TERMS_PER_SENTENCE = 1  # the sentence's most specific new term; more would crowd out other sentences' terms
 
 
 def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
     """Up to `limit` questions whose answers cite passages this answer did not."""
-    if not entities:
+    if not entities or answer.abstained:
         return []
     main = entities[0]
-    main_group = {t.lower() for term, others in assistant.index.aliases.expansions(main) for t in (term, *others)} | {main.lower()}
     cited = {(c.doc_id, c.start, c.end) for c in answer.citations}
-    result = assistant.searcher.search(answer.searched_for, 12)
+    asked = _named(assistant, f"{answer.searched_for} {' '.join(entities)}")
+    sources = {s.doc_id for s in answer.sources}
     proposals: list[str] = []
-    for hit in result.hits:
+    for hit in assistant.searcher.search(answer.searched_for, 12).hits:
+        if hit.doc_id not in sources:
+            continue  # what this answer's sources hold, not what the corpus happens to say elsewhere
         for start, end in hit.chunk.sentences:
             if (hit.doc_id, start, end) in cited:
                 continue
-            sentence = hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start]
-            others = [t for t, _ in assistant.index.aliases.expansions(sentence) if t.lower() not in main_group and DRUG_STEM.search(t)]
-            for cue, template in FOLLOW_UP_CUES:
-                if not cue.search(sentence) or ("{other}" in template and not others):
-                    continue
-                question = template.format(main=main, other=others[0] if others else "")
-                if question not in proposals:
-                    proposals.append(question)
-    return _answerable(assistant, proposals, cited, limit)
+            sentence = hit.chunk.source[start:end]
+            if LIMITATION.search(sentence):
+                proposals.append(f"What do the sources leave open about {main}?")
+            proposals += [f"What was reported about {term} with {main}?" for term in _new_terms(assistant, sentence, asked)]
+    if answer.synthesis and len(answer.synthesis.sources) > 1:
+        kinds = [v.grade.kind for v in answer.synthesis.sources[1:]]
+        proposals += [f"What did the {kind} find about {main}?" for kind in kinds]
+    return _answerable(assistant, list(dict.fromkeys(proposals)), cited, limit)
+
+
+def _named(assistant: Answering, text: str) -> set[str]:
+    """Every way the concepts of `text` are named (labels and their corpus aliases), lower-cased."""
+    plan = assistant.searcher.planner.plan(text)
+    names = {c.label.lower() for c in plan.concepts}
+    return names | {o.lower() for _, others in plan.expansions for o in others}
+
+
+def _new_terms(assistant: Answering, sentence: str, asked: set[str]) -> list[str]:
+    """The sentence's most specific medical terms the question did not name: a named thing with other names in the
+    corpus ("interstitial lung disease"), a drug or disease by its ending, or a named harm ("acne")."""
+    plan = assistant.searcher.planner.plan(sentence)
+    others = {term: {o.lower() for o in names} for term, names in plan.expansions}
+    fresh = [
+        c for c in plan.concepts
+        if c.known and c.label.lower() not in asked and not (others.get(c.label, set()) & asked)
+        and (c.label in others or _MEDICAL.fullmatch(c.label) and c.label.lower() not in NOT_NAMES)
+    ]
+    return [c.label for c in sorted(fresh, key=lambda c: -c.idf)[:_TERMS_PER_SENTENCE]]
 
 
 def _answerable(assistant: Answering, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:

@@ -215,6 +215,12 @@ class Lexicon:
         bounds = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=self.n_docs))])
         return bounds, terms[order], data[order].astype(np.float32)
 
+    def rows_with(self, term_id: int) -> np.ndarray:
+        """The chunk rows that hold a term, in order (its postings)."""
+        matrix = self._bm25.scores
+        indptr = matrix["indptr"]
+        return np.asarray(matrix["indices"][indptr[term_id] : indptr[term_id + 1]], dtype=np.int64)
+
     def scores(self, term_ids: list[int]) -> np.ndarray:
         """BM25 score of every chunk for the given terms."""
         if not term_ids:

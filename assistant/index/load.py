@@ -67,6 +67,8 @@ class Index:
     leads: dict[str, Leads] = field(init=False)
     doc_rows: dict[str, int] = field(init=False)  # a document's place among `doc_starts`
     doc_starts: np.ndarray = field(init=False)  # the row of each chunked document's first chunk (chunks are by document)
+    title_stems: dict[str, frozenset[str]] = field(init=False)  # a document's title is part of what it mentions
+    title_vocabulary: frozenset[str] = field(init=False)  # every title's stems: words the corpus mentions in no chunk
 
     def __post_init__(self) -> None:
         self.sentence_offsets = sentence_offsets(self.chunks)
@@ -75,6 +77,22 @@ class Index:
         firsts = [row for row, c in enumerate(self.chunks) if row == 0 or self.chunks[row - 1].doc_id != c.doc_id]
         self.doc_starts = np.array(firsts, np.int64)
         self.doc_rows = {self.chunks[row].doc_id: place for place, row in enumerate(firsts)}
+        self.title_stems = {doc_id: frozenset(self.lexicon.stems(doc.title)) for doc_id, doc in self.documents.items()}
+        self.title_vocabulary = frozenset().union(*self.title_stems.values())
+
+    def documents_with(self, alternatives: tuple[frozenset[str], ...], *, titles: bool = True) -> set[str]:
+        """The documents that mention a concept: one of its `alternatives` (stem sets) has every stem in one chunk,
+        or (`titles`) in the document's title."""
+        found = {doc_id for doc_id, stems in self.title_stems.items() if titles and any(alt and alt <= stems for alt in alternatives)}
+        for alt in alternatives:
+            ids = self.lexicon.stem_ids(alt)
+            if not alt or len(ids) < len(alt):
+                continue
+            rows = self.lexicon.rows_with(ids[0])
+            for term in ids[1:]:
+                rows = np.intersect1d(rows, self.lexicon.rows_with(term), assume_unique=True)
+            found.update(self.chunks[row].doc_id for row in rows.tolist())
+        return found
 
     def per_document_max(self, values: np.ndarray) -> np.ndarray:
         """The largest of a per-chunk array within each document, in `doc_starts` order."""

@@ -48,7 +48,7 @@ class RetrievalSet:
     suffix: str = ".txt"
 
 
-def _data_file(data_dir: Path, relative: Path) -> Path:
+def data_file(data_dir: Path, relative: Path) -> Path:
     path = data_dir / relative
     if not path.is_file():
         raise ConfigError(
@@ -67,10 +67,15 @@ def _key(name: str, checksum: str, passages: dict[str, str]) -> str:
     return f"{name}-{checksum}-{len(passages)}"
 
 
+def pubmedqa_records(data_dir: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+    """PubMedQA's labelled items by PMID (QUESTION, CONTEXTS, LABELS, YEAR, final_decision, LONG_ANSWER)."""
+    return json.loads(data_file(data_dir, PUBMEDQA_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     """The first `limit` PMIDs (sorted): each abstract's CONTEXTS joined, title-less; doc_id = PMID."""
-    path = _data_file(data_dir, PUBMEDQA_FILE)
-    records = json.loads(path.read_text(encoding="utf-8"))
+    path = data_file(data_dir, PUBMEDQA_FILE)
+    records = pubmedqa_records(data_dir)
     pmids = sorted(records)[:limit] if limit is not None else sorted(records)
     passages = {pmid: "\n\n".join(records[pmid]["CONTEXTS"]) for pmid in pmids}
     queries = [
@@ -82,7 +87,7 @@ def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
 def load_medquad(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     """Distinct answer passages (a fixed, collection-spanning slice: the first `limit` by content hash),
     and every question whose answer is among them."""
-    path = _data_file(data_dir, MEDQUAD_FILE)
+    path = data_file(data_dir, MEDQUAD_FILE)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     by_text = {row["answer"].strip(): "mq-" + hashlib.sha256(row["answer"].strip().encode()).hexdigest()[:16] for row in rows}
     chosen = sorted(by_text.items(), key=lambda item: item[1])
@@ -100,7 +105,7 @@ def load_medquad(data_dir: Path, limit: int | None = None) -> RetrievalSet:
 def load_covidqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     """Every paper (the first `limit` by id) as Markdown with its title in front matter, and every question on it with
     its gold span. doc_id = "covidqa-<document_id>"."""
-    path = _data_file(data_dir, COVIDQA_FILE)
+    path = data_file(data_dir, COVIDQA_FILE)
     papers = sorted(
         (p for entry in json.loads(path.read_text(encoding="utf-8"))["data"] for p in entry["paragraphs"]),
         key=lambda p: int(p["document_id"]),

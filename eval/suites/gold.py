@@ -28,14 +28,14 @@ MIN_PAIRS = 20
 MIN_PAIRS_PER_LABEL = 5
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_Model = TypeVar("_Model", bound=_Strict)
+_Model = TypeVar("_Model", bound=Strict)
 
 
-def _compiles(patterns: list[str]) -> list[str]:
+def compiles(patterns: list[str]) -> list[str]:
     for pattern in patterns:
         try:
             re.compile(pattern)
@@ -44,7 +44,7 @@ def _compiles(patterns: list[str]) -> list[str]:
     return patterns
 
 
-class Fact(_Strict):
+class Fact(Strict):
     """One statement of one document, the questions that should surface it, and how to recognise it."""
 
     id: str
@@ -52,10 +52,10 @@ class Fact(_Strict):
     questions: list[str] = Field(min_length=1)
     patterns: list[str] = Field(min_length=1, description="Regexes (case-insensitive) that must all appear.")
 
-    _check_patterns = field_validator("patterns")(_compiles)
+    _check_patterns = field_validator("patterns")(compiles)
 
 
-class Turn(_Strict):
+class Turn(Strict):
     """One turn of a conversation: the facts it must surface, or an expected abstention."""
 
     question: str
@@ -69,12 +69,12 @@ class Turn(_Strict):
         return self
 
 
-class Conversation(_Strict):
+class Conversation(Strict):
     id: str
     turns: list[Turn] = Field(min_length=2, max_length=4)
 
 
-class Unanswerable(_Strict):
+class Unanswerable(Strict):
     """A question the corpus cannot answer; `forbidden` patterns would be invented answers."""
 
     id: str
@@ -82,10 +82,10 @@ class Unanswerable(_Strict):
     question: str
     forbidden: list[str] = Field(default_factory=list)
 
-    _check_patterns = field_validator("forbidden")(_compiles)
+    _check_patterns = field_validator("forbidden")(compiles)
 
 
-class Seed(_Strict):
+class Seed(Strict):
     """The founding question: facts from every document in one answer, and a disagreement between them."""
 
     question: str
@@ -93,7 +93,7 @@ class Seed(_Strict):
     disagreement_docs: list[str] = Field(min_length=2)
 
 
-class GoldSet(_Strict):
+class GoldSet(Strict):
     documents: dict[str, str]
     facts: list[Fact]
     conversations: list[Conversation]
@@ -131,7 +131,7 @@ class GoldSet(_Strict):
 PairLabel = Literal["disagree", "agree", "talk_past"]
 
 
-class DisagreementPair(_Strict):
+class DisagreementPair(Strict):
     """Two documents and a question; `disagree` when they take opposite positions on its core claim."""
 
     id: str
@@ -146,7 +146,7 @@ class DisagreementPair(_Strict):
         return self.label == "disagree"
 
 
-class DisagreementSet(_Strict):
+class DisagreementSet(Strict):
     pairs: list[DisagreementPair]
 
     @model_validator(mode="after")
@@ -162,7 +162,7 @@ class DisagreementSet(_Strict):
         return self
 
 
-def _load(model: type[_Model], path: Path, what: str) -> _Model:
+def load_yaml(model: type[_Model], path: Path, what: str) -> _Model:
     """Read and validate a YAML file; a broken one raises ConfigError naming the problem."""
     try:
         return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -174,9 +174,9 @@ def _load(model: type[_Model], path: Path, what: str) -> _Model:
 
 def load_gold(path: Path = GOLD_PATH) -> GoldSet:
     """Read and validate a gold file; a broken one raises ConfigError naming the problem."""
-    return _load(GoldSet, path, "gold set")
+    return load_yaml(GoldSet, path, "gold set")
 
 
 def load_disagreements(path: Path = DISAGREEMENTS_PATH) -> DisagreementSet:
     """Read and validate a disagreement pairs file; a broken one raises ConfigError naming the problem."""
-    return _load(DisagreementSet, path, "disagreement pairs")
+    return load_yaml(DisagreementSet, path, "disagreement pairs")

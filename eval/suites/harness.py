@@ -21,7 +21,7 @@ from assistant.index.embed import Embedder, default_embedder
 
 from ..training.splits import SPLITS, Splits, load_splits
 from .answers import Scored, answer_metrics, ask_all, latency, spread, stock_baseline
-from .datasets import Query, RetrievalSet, load_covidqa, load_medquad, load_pubmedqa, write_corpus
+from .datasets import Query, RetrievalSet, load_covidqa, load_medquad, load_pubmedqa, pubmedqa_records, write_corpus
 from .gold import (
     DISAGREEMENTS_PATH,
     GOLD_PATH,
@@ -49,6 +49,8 @@ from .metrics import (
     score_citations,
 )
 from .records import CaseResult, EvalRun, SuiteResult
+from .synthesis import SYNTHESIS_METRICS, run_synthesis
+from .weighing import WEIGHING_PATH, WeighingSet, load_weighing, run_weighing
 
 EVAL_DIR = Path(__file__).resolve().parents[1]  # eval/: thresholds, gold set, splits, reports
 THRESHOLDS_PATH = EVAL_DIR / "thresholds.yaml"
@@ -62,7 +64,7 @@ SPANS = {"covidqa"}  # datasets whose gold answer is a span to find in a quote (
 # Datasets whose asked questions are also put to the pool without their own documents: another abstract rarely answers
 # a PubMedQA question, so "not covered" is the right answer there (COVID-QA's papers overlap too much for that).
 HOLDOUT = {"pubmedqa"}
-SUITES = ("gold", *DATASETS)
+SUITES = ("gold", *DATASETS, "synthesis")
 # Retriever configurations of the ablation: (mode, alias expansion).
 RETRIEVERS: dict[str, tuple[Mode, bool]] = {
     "bm25": ("bm25", False),
@@ -86,6 +88,7 @@ GOLD_METRICS = (
     "seed_disagreement",
     "disagreement_precision",
     "disagreement_recall",
+    "weighing_accuracy",
 )
 SUITE_METRICS: dict[str, tuple[str, ...]] = {
     "gold": GOLD_METRICS,
@@ -98,6 +101,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
         )
         for name in DATASETS
     },
+    "synthesis": SYNTHESIS_METRICS,
 }
 
 
@@ -157,9 +161,9 @@ def _share(cases: Iterable[CaseResult]) -> float:
     return ratio(sum(c.passed for c in cases), len(cases))
 
 
-def run_gold(assistant: Assistant, gold: GoldSet, pairs: DisagreementSet, check: CitationCheck) -> SuiteResult:
+def run_gold(assistant: Assistant, gold: GoldSet, pairs: DisagreementSet, check: CitationCheck, weighing: WeighingSet) -> SuiteResult:
     """Ask every gold question on the real index and score facts, citations, absences and retrieval;
-    then disagreement detection over the pairs (each its own tiny index) and the seed answer."""
+    then disagreement detection over the pairs (each its own tiny index), the seed answer and the weighing cases."""
     started = time.perf_counter()
     tally = _GoldTally(check, assistant.index.documents)
     cases: list[CaseResult] = []
@@ -190,6 +194,7 @@ def run_gold(assistant: Assistant, gold: GoldSet, pairs: DisagreementSet, check:
     flagging = [_flagging("seed", "disagree", seed), *run_disagreements(assistant, pairs.pairs)]
     cases += [f.case for f in flagging]
     detected = detection((f.expected, f.flagged) for f in flagging)
+    cases += run_weighing(assistant, weighing)
     paired = time.perf_counter() - started
     started = time.perf_counter()
     queries = gold_queries(assistant, gold)
@@ -202,7 +207,7 @@ def run_gold(assistant: Assistant, gold: GoldSet, pairs: DisagreementSet, check:
         "citations checked": tally.citations,
         "disagreement cases": f"{len(flagging)} ({', '.join(f'{k} {v}' for k, v in detected.counts().items())})",
         "answering s": round(asked, 1),
-        "disagreement pairs s": round(paired, 1),
+        "disagreement pairs and weighing s": round(paired, 1),
         "ablation s": round(time.perf_counter() - started, 1),
     }
     notes = [f"Citation failure: {b}" for b in tally.bad_citations]
@@ -228,6 +233,7 @@ def _gold_metrics(gold: GoldSet, cases: list[CaseResult], tally: _GoldTally, det
         "seed_disagreement": _share(c for c in cases if c.kind == "seed-disagreement"),
         "disagreement_precision": detected.precision,
         "disagreement_recall": detected.recall,
+        "weighing_accuracy": _share(c for c in cases if c.kind == "weighing"),
     }
 
 
@@ -497,6 +503,7 @@ def run_eval(
     scope: AnswerScope = AnswerScope(),
     gold_path: Path = GOLD_PATH,
     disagreements_path: Path = DISAGREEMENTS_PATH,
+    weighing_path: Path = WEIGHING_PATH,
     thresholds_path: Path = THRESHOLDS_PATH,
     gate: str = "target",
     console: Console | None = None,
@@ -513,20 +520,26 @@ def run_eval(
     check = citation_check(citation_mode)
     gold = load_gold(gold_path) if "gold" in names else None
     pairs = load_disagreements(disagreements_path) if "gold" in names else None
+    weighing = load_weighing(weighing_path) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
+    need_data = datasets + [n for n in names if n == "synthesis"]
     if scope.split not in SPLITS:
         raise ConfigError(f"Unknown split {scope.split!r}. Valid: {', '.join(SPLITS)}.")
-    if datasets and data_dir is None:
-        raise ConfigError(f"The {', '.join(datasets)} suite(s) need the data folder: pass --data PATH.")
+    if need_data and data_dir is None:
+        raise ConfigError(f"The {', '.join(need_data)} suite(s) need the data folder: pass --data PATH.")
     loaded = {n: DATASETS[n](data_dir, limit) for n in datasets}  # type: ignore[arg-type]  # fail fast, before the model loads
     settings = settings or Settings()
     embedder = embedder or (assistant.embedder if assistant else default_embedder(settings.embed))
     results = []
     for name in names:
-        if gold is not None and pairs is not None and name == "gold":
+        if gold is not None and pairs is not None and weighing is not None and name == "gold":
             with console.status("[bold]gold[/bold]: indexing the corpus and asking the gold questions"):
                 gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
-                results.append(run_gold(gold_assistant, gold, pairs, check))
+                results.append(run_gold(gold_assistant, gold, pairs, check, weighing))
+        elif name == "synthesis":
+            records = pubmedqa_records(data_dir)  # type: ignore[arg-type]
+            pooled = load_pubmedqa(data_dir, limit)  # type: ignore[arg-type]
+            results.append(run_synthesis(pooled, records, settings, embedder, cache_dir, console, split=scope.split, questions=scope.questions))
         else:
             results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation, scope=scope))
     measured = {r.name: r.metrics for r in results}

@@ -19,7 +19,7 @@ DEFINITIONS: dict[str, str] = {
     "citation_precision": "share of citations that pass the citation check (extractive: quote is non-empty and equals "
     "documents[doc_id].text[start:end]; grounded: that, plus the numbers and most key terms of each claim citing it "
     "occur in the quote); a [n] marker with no citation counts as a failure",
-    "false_absence_rate": "gold: share of answerable questions (fact questions, conversation turns, seed) whose answer "
+    "false_absence_rate": "synthesis: as for the datasets; gold: share of answerable questions (fact questions, conversation turns, seed) whose answer "
     "abstains, or says in its own words (outside quotes) that the sources do not cover something while missing an "
     "expected fact; datasets: share of asked questions (all answerable: their own document is indexed) whose answer "
     "abstains or says in its own words that the sources do not cover something",
@@ -37,10 +37,13 @@ DEFINITIONS: dict[str, str] = {
     "disagree; cases: the synthetic pairs of eval/disagreements.yaml (disagree / agree / talk_past, each pair indexed "
     "on its own and asked with Assistant.ask) plus the seed question on the corpus (disagree); 0 when nothing is flagged",
     "disagreement_recall": "share of cases labelled disagree whose answer flags a disagreement",
+    "weighing_accuracy": "share of the turns of eval/weighing.yaml (small corpora indexed on their own, the seed corpus "
+    "among them) whose answer meets every expectation: the document it opens with, findings in and apparatus out of "
+    "the bottom line, refuted claims of missing evidence named, disagreements flagged, abstentions",
     "recall@k": "share of questions with a chunk of their own passage (doc) or a gold chunk (chunk: one containing "
     "the fact's patterns) among the top k results of Assistant.search",
     "mrr": "mean of 1/rank of the first relevant result within the top 10 (0 when absent)",
-    "opens_with_own_document": "datasets: share of asked questions whose bottom line's first quote comes from the "
+    "opens_with_own_document": "datasets and synthesis: share of asked questions whose bottom line's first quote comes from the "
     "question's own document (paper, abstract, passage), every document of the dataset pooled in one index",
     "own_document_citation_share": "datasets: of all citations whose [n] appears in the answers, the share from each "
     "question's own document",
@@ -49,6 +52,11 @@ DEFINITIONS: dict[str, str] = {
     "span_in_answer": "COVID-QA: share of questions with such a sentence quoted anywhere in the answer",
     "abstains_without_own_document": "PubMedQA: share of the asked questions answered 'not covered' (abstained, or an "
     "absence stated in the assistant's own words) by an index of every other abstract: nothing there answers them",
+    "opens_with_evidence": "synthesis: share of questions whose bottom line's first quote comes from an abstract, not "
+    "from the unreviewed page that claims the evidence is lacking (eval/suites/synthesis.py)",
+    "page_leads": "synthesis: share of questions whose bottom line's first quote comes from the unreviewed page",
+    "claim_flagged": "synthesis: share of questions whose answer names the page's claim of missing evidence as "
+    "contradicted by an indexed source (Answer.synthesis.contradicted)",
     "long_answer_recall": "PubMedQA: mean share of the LONG_ANSWER's content words found in the bottom line's quotes "
     "from the question's own abstract (the conclusion itself is not indexed); reported, no threshold",
 }

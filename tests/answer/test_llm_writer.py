@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from assistant import Answer, Assistant, ConfigError
 from assistant.answer.verify import llm_citation_precision, split_claims
-from assistant.answer.write import Writer, make_writer, passages_for, prompt_messages
+from assistant.answer.write import Writer, make_writer, passages_for, prompt_messages, weighing_lines
 from assistant.cli import app
 from assistant.settings import LLMSettings
 
@@ -51,6 +51,9 @@ def n(extractive: Answer) -> dict[str, int]:
     }
 
 
+LEAD = "In a case series, upadacitinib improves cutaneous disease in refractory DM [{improves}]."  # the strongest source's finding
+
+
 def written(assistant: Assistant, extractive: Answer, draft: str, **changes: Any) -> Answer:
     writer = Writer(FakeListChatModel(responses=[draft]), SETTINGS.model_copy(update=changes))
     return writer.answer(extractive, assistant.index)
@@ -64,9 +67,9 @@ def dropped_reason(answer: Answer, fragment: str) -> str:
 
 def test_a_correct_answer_is_kept_whole_with_only_its_citations(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
     draft = (
-        f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]. "
         f"In a case series, CDASI improved from 10.5 to 2.5 (p value = 0.014) [{n['cdasi']}]. "
-        f"One of the two patients on intravenous IG was able to discontinue it after starting upadacitinib [{n['ivig']}]."
+        f"One of the two patients on intravenous IG was able to discontinue it after starting upadacitinib [{n['ivig']}]. "
+        f"Another source says Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
     )
     answer = written(assistant, extractive, draft)
     assert answer.metadata.dropped_sentences == []
@@ -83,10 +86,10 @@ def test_a_correct_answer_is_kept_whole_with_only_its_citations(assistant: Assis
 
 def test_an_invented_number_is_dropped(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
     invented = f"CDASI improved in 80% of patients, from 10.5 to 2.5 [{n['cdasi']}]."
-    answer = written(assistant, extractive, f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]. {invented}")
+    answer = written(assistant, extractive, f"{LEAD.format(**n)} {invented}")
     assert "80%" not in answer.text
     assert "80%" in dropped_reason(answer, "80%")
-    assert "not currently recommended" in answer.text
+    assert answer.text.startswith(LEAD.format(**n))
 
 
 def test_a_wrong_dose_unit_is_dropped(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
@@ -100,14 +103,14 @@ def test_a_citation_index_that_does_not_exist_or_does_not_hold_the_fact_is_dropp
 ) -> None:
     missing = max(c.number for c in extractive.citations) + 7
     draft = (
-        f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]. "
+        f"{LEAD.format(**n)} "
         f"Upadacitinib lowered CDASI from 10.5 to 2.5 [{missing}]. "
         f"CDASI fell from 10.5 to 2.5 (p value = 0.014) [{n['ivig']}]."
     )
     answer = written(assistant, extractive, draft, min_kept_fraction=0.3)
     assert f"[{missing}]" in dropped_reason(answer, f"[{missing}]") and "not among the passages" in dropped_reason(answer, f"[{missing}]")
     assert f"states 10.5, which [{n['ivig']}] does not" == dropped_reason(answer, "0.014"), "a real fact, in another passage"
-    assert answer.metadata.llm_sentences == [f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]."]
+    assert answer.metadata.llm_sentences == [LEAD.format(**n)]
     assert missing not in {c.number for c in answer.citations}
 
 
@@ -187,17 +190,38 @@ def test_a_draft_citing_one_of_two_disagreeing_sources_gets_the_other_added(
     assistant: Assistant, extractive: Answer, n: dict[str, int]
 ) -> None:
     assert extractive.disagreements, "the seed answer flags the disagreement"
-    draft = f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
+    draft = LEAD.format(**n)
     answer = written(assistant, extractive, draft)
     assert answer.text.startswith(draft), "the model's sentence first"
     added = answer.metadata.added_sentences
-    assert len(added) == 1 and case_series_cited(assistant, answer)
+    assert len(added) == 1
     number = int(re.search(r"\[(\d+)\]$", added[0]).group(1))
     quote = next(c.quote for c in answer.citations if c.number == number)
-    assert added[0] == f"“{quote}” [{number}]" and number in extractive.bottom_line, "the bottom line's sentence, verbatim"
-    assert any("left out" in notice and "case series" in notice for notice in answer.notices)
+    (claim,) = extractive.synthesis.contradicted  # type: ignore[union-attr]
+    assert number == claim.claim in extractive.bottom_line, "the bottom line's sentence of the left-out source"
+    assert added[0] == f"*Contradicted by {' '.join(f'[{e}]' for e in claim.evidence)}:* “{quote}” [{number}]", "verbatim, with its label"
+    assert any("left out" in notice and "Rinvoq" in notice for notice in answer.notices)
     unchecked = written(assistant, extractive, draft, require_sources=False)
     assert not unchecked.metadata.added_sentences and unchecked.text.startswith(draft), "off: the draft as verified"
+
+
+def test_a_draft_that_opens_with_the_contradicted_claim_is_rejected(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
+    """Every sentence is supported by its passage, but the opening leads with the claim the case series refutes."""
+    draft = f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]. {LEAD.format(**n)}"
+    answer = written(assistant, extractive, draft)
+    assert answer.metadata.dropped_sentences == [], "no sentence is unsupported"
+    assert answer.text == extractive.text, "the extractive answer instead"
+    assert any("its opening cites only a source whose claim of missing evidence is contradicted" in notice for notice in answer.notices)
+    assert written(assistant, extractive, f"{LEAD.format(**n)} {draft.split('. ')[0]}.").text.startswith(LEAD.format(**n)), "the same, led by the finding, is kept"
+
+
+def test_a_draft_that_opens_against_the_strongest_source_is_rejected(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
+    """An opening that reads 'against' while the case series, which the synthesis leads with, supports it."""
+    assert extractive.synthesis is not None and extractive.synthesis.sources[0].stance == "supports"
+    conclusion = number_of(extractive, r"insufficient evidence to recommend")
+    draft = f"There is currently insufficient evidence to recommend Rinvoq for dermatomyositis in patients receiving IVIG [{conclusion}]. {LEAD.format(**n)}"
+    answer = written(assistant, extractive, draft)
+    assert answer.text == extractive.text and any("its opening" in notice for notice in answer.notices)
 
 
 def test_marker_first_fragments_are_not_an_answer(assistant: Assistant, extractive: Answer, n: dict[str, int]) -> None:
@@ -246,12 +270,22 @@ def test_the_prompt_numbers_the_extractive_passages_with_context(assistant: Assi
         assert f"[{cite.number}] {cite.quote}\n" in human
 
 
+def test_the_prompt_gives_grades_stances_and_the_contradicted_claim(assistant: Assistant, extractive: Answer) -> None:
+    human = prompt_messages(SEED_QUESTION, passages_for(extractive, assistant.index, 160), weighing_lines(extractive))[1].text
+    sources = human.split("Passages:", 1)[0]
+    assert sources.startswith("Sources, strongest evidence first:")
+    assert sources.index("peer-reviewed case series (10 patients, 2024); stance: supports") < sources.index("stance: lacking")
+    (claim,) = extractive.synthesis.contradicted  # type: ignore[union-attr]
+    assert f"[{claim.claim}] claims evidence is lacking: CONTRADICTED by" in sources
+    assert "evidence level 5 of 9" in human and "evidence level 9 of 9" in human
+
+
 # ---------------------------------------------------------------- API, streaming, conversation
 
 def test_ask_with_a_writer_and_streaming_agree(assistant: Assistant, n: dict[str, int]) -> None:
     draft = (
-        f"Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]. "
-        f"CDASI improved from 10.5 to 2.5 (p value = 0.014) [{n['cdasi']}]."
+        f"CDASI improved from 10.5 to 2.5 (p value = 0.014) [{n['cdasi']}]. "
+        f"Another source says Rinvoq is not currently recommended for dermatomyositis in patients already on IVIG [{n['position']}]."
     )
     asked = assistant.ask(SEED_QUESTION, writer=Writer(FakeListChatModel(responses=[draft]), SETTINGS))
     chat = GenericFakeChatModel(messages=iter([draft]))
@@ -266,7 +300,7 @@ def test_ask_with_a_writer_and_streaming_agree(assistant: Assistant, n: dict[str
 
 def test_conversation_streams_and_records_the_turn(assistant: Assistant, n: dict[str, int]) -> None:
     conversation = assistant.conversation()
-    draft = f"Rinvoq is not currently recommended for dermatomyositis [{n['position']}]."
+    draft = LEAD.format(**n)
     assistant_writer, assistant.writer = assistant.writer, Writer(FakeListChatModel(responses=[draft]), SETTINGS)
     try:
         updates = list(conversation.stream_answer(SEED_QUESTION))

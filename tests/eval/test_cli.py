@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import eval.suites.harness
 import pytest
 from typer.testing import CliRunner
 
+import eval.suites.harness
 from assistant.cli import app as assistant_app
 from eval.__main__ import app
 from eval.suites.harness import EvalRun, SuiteResult

@@ -1,0 +1,206 @@
+"""Synthesis: the bottom line weighs its sources instead of only matching them.
+
+Every source of an answer has a grade (documents/grade.py) and a stance on the question (stance.source_stance).
+The sources that answer comparably well (best evidence at least `lead_share` of the best) are quoted strongest grade
+first, then the others by relevance; each source's best finding first, then further findings while room is left.
+A claim that evidence is missing is checked against the other sources: when one at least as strong reports
+findings on the question, the claim is named as contradicted and quoted after that evidence, never first. The
+opening line counts the sources by stance and grade, in templated words that claim nothing medical.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..schema import ContradictedClaim, EvidenceGrade, Source, SourceStance, SourceVerdict, Synthesis
+from .stance import ABSENCE_CLAIM
+
+Key = tuple[str, int, int]
+
+
+class Sentence(Protocol):
+    """What synthesis reads of a quoted sentence (compose.Candidate)."""
+
+    text: str
+    evidence: float
+    role: str
+
+    @property
+    def key(self) -> Key: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Weighed:
+    """One source of the answer, its sentences in the answer (best evidence first) and its stance. `results_first`:
+    the question asks for a verdict, so the source's results and conclusions come before its background and methods."""
+
+    source: Source
+    sentences: tuple[Sentence, ...]
+    stance: SourceStance
+    results_first: bool = False
+
+    @property
+    def relevance(self) -> float:
+        return max((s.evidence for s in self.sentences), default=0.0)
+
+    @property
+    def findings(self) -> list[Sentence]:
+        """Sentences that may stand in the bottom line: no apparatus, no claim that evidence is missing."""
+        found = [s for s in self.sentences if s.role != "apparatus" and not ABSENCE_CLAIM.search(s.text)]
+        return sorted(found, key=lambda s: s.role != "finding") if self.results_first else found
+
+    @property
+    def claims(self) -> list[Sentence]:
+        """Its quoted claims that evidence on the question is missing."""
+        return [s for s in self.sentences if s.role != "apparatus" and ABSENCE_CLAIM.search(s.text)]
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A bottom-line sentence; `refuted_by` names the documents whose findings contradict it (a claim of absence)."""
+
+    sentence: Sentence
+    refuted_by: tuple[str, ...] = ()
+
+
+def refutations(weighed: Sequence[Weighed]) -> dict[str, tuple[str, ...]]:
+    """Each source whose stance is that evidence is lacking → the sources at least as strong that report findings
+    on the question (a source never refutes itself; a claim is checked only against what the index holds)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for claimant in (w for w in weighed if w.stance == "lacking" and w.claims):
+        found = tuple(
+            w.source.doc_id for w in weighed
+            if w is not claimant and w.stance != "lacking" and w.findings and _as_strong(w.source.grade, claimant.source.grade)
+        )
+        if found:
+            out[claimant.source.doc_id] = found
+    return out
+
+
+def _as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
+    """`a` is at least as strong as `b`: reviewed where `b` is not, or no lower in the hierarchy."""
+    return (a.reviewed and not b.reviewed) or (a.reviewed == b.reviewed and a.level <= b.level)
+
+
+def source_order(weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]]) -> list[Weighed]:
+    """The sources that answer comparably well by grade, the rest by relevance; a refuted source right after the
+    last source that refutes it."""
+    best = max((w.relevance for w in weighed), default=0.0)
+    head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=lambda w: (w.source.grade.rank(), -w.relevance))
+    order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: -w.relevance)
+    for doc_id, by in refuted.items():
+        moved = next(w for w in order if w.source.doc_id == doc_id)
+        order.remove(moved)
+        last = max(i for i, w in enumerate(order) if w.source.doc_id in by)
+        order.insert(last + 1, moved)
+    return order
+
+
+def bottom_line(order: Sequence[Weighed], refuted: Mapping[str, tuple[str, ...]], slots: int, per_source: int, share: float) -> list[Pick]:
+    """Each source's best finding in order (a source saying evidence is lacking: its claim, labelled when refuted),
+    while it has `share` of the first one's evidence; then further findings of the same sources while `slots` are
+    left, at most `per_source` from one. Grouped by source in the end."""
+    firsts: list[Pick] = []
+    for w in order:
+        if w.stance == "lacking":  # its point is the claim, labelled when an indexed source refutes it
+            firsts.append(Pick(w.claims[0], refuted.get(w.source.doc_id, ())))
+        elif w.findings:
+            firsts.append(Pick(w.findings[0]))
+    top = next((p.sentence.evidence for p in firsts if not p.refuted_by), 0.0)
+    picked = [p for p in firsts if p.refuted_by or p.sentence.evidence >= share * top][:slots]
+    for w in (w for w in order if w.stance != "lacking"):
+        more = [s for s in w.findings[1:per_source] if s.evidence >= share * top]
+        picked += [Pick(s) for s in more[: max(0, slots - len(picked))]]
+    rank = {w.source.doc_id: i for i, w in enumerate(order)}
+    return sorted(picked, key=lambda p: rank[p.sentence.key[0]])
+
+
+_STANCE_WORDS: dict[SourceStance, tuple[str, str]] = {  # (one source, several)
+    "supports": ("supports it", "support it"),
+    "refutes": ("argues against it", "argue against it"),
+    "no effect": ("finds no effect", "find no effect"),
+    "mixed": ("reports mixed findings", "report mixed findings"),
+    "lacking": ("says evidence is lacking", "say evidence is lacking"),
+    "reports": ("reports on it", "report on it"),
+}
+_PLURALS = (
+    ("meta-analysis", "meta-analyses"), ("review", "reviews"), ("guideline", "guidelines"), ("trial", "trials"),
+    ("study", "studies"), ("report", "reports"), ("answer", "answers"), ("page", "pages"), ("opinion", "opinions"),
+    ("document", "documents"), ("preprint", "preprints"),
+)
+
+
+def _plural(kind: str) -> str:
+    """'peer-reviewed randomised trial' → '… trials'; a case series stays a case series."""
+    for one, many in _PLURALS:
+        plural, found = re.subn(rf"\b{one}\b", many, kind, count=1)
+        if found:
+            return plural
+    return kind
+
+
+def synthesis(
+    order: Sequence[Weighed], picks: Sequence[Pick], numbers: Mapping[Key, int], refuted: Mapping[str, tuple[str, ...]]
+) -> Synthesis:
+    """The record and opening line of an answer's synthesis, once citation numbers are known."""
+    verdicts = tuple(
+        SourceVerdict(w.source.doc_id, w.source.grade, w.stance, tuple(numbers[p.sentence.key] for p in picks if p.sentence.key[0] == w.source.doc_id))
+        for w in order
+    )
+    contradicted = tuple(_contradiction(w, order, picks, numbers, refuted[w.source.doc_id]) for w in order if w.source.doc_id in refuted)
+    return Synthesis(_line(order, verdicts, contradicted), verdicts, contradicted)
+
+
+def _line(order: Sequence[Weighed], verdicts: Sequence[SourceVerdict], contradicted: Sequence[ContradictedClaim]) -> str:
+    """"1 peer-reviewed case series (10 patients, 2024) supports it; 1 unreviewed AI-generated answer (2025) says
+    evidence is lacking, contradicted by [9]." Sources of one kind and stance are counted together."""
+    groups: dict[tuple[str, SourceStance], list[Weighed]] = {}
+    for w in order:
+        groups.setdefault((w.source.grade.kind, w.stance), []).append(w)
+    by_doc = {c.doc_id: c for c in contradicted}
+    parts = []
+    for (kind, stance), members in groups.items():
+        one = len(members) == 1
+        label = members[0].source.grade.label() if one else f"{len(members)} {_plural(kind)}"
+        part = f"{'1 ' if one else ''}{label} {_STANCE_WORDS[stance][0 if one else 1]}"
+        refuting = sorted({n for w in members if w.source.doc_id in by_doc for n in by_doc[w.source.doc_id].evidence})
+        if refuting:
+            part += ", contradicted by " + ", ".join(f"[{n}]" for n in refuting)
+        parts.append(part)
+    return "; ".join(parts) + "."
+
+
+def _contradiction(
+    claimant: Weighed, order: Sequence[Weighed], picks: Sequence[Pick], numbers: Mapping[Key, int], by: tuple[str, ...]
+) -> ContradictedClaim:
+    """The templated note: which claim says evidence is lacking (quoted in the bottom line under its number), which
+    indexed source reports findings (its bottom-line findings, else its best one), and how their dates relate (a
+    claim dated after the evidence missed it)."""
+    claim_n = numbers[claimant.claims[0].key]
+    evidence = [w for w in order if w.source.doc_id in by]
+    shown = [p.sentence for p in picks if p.sentence.key[0] in by and not p.refuted_by] or [evidence[0].findings[0]]
+    cited = tuple(numbers[s.key] for s in shown)
+    first = evidence[0].source
+    note = (
+        f"[{claim_n}], {_a(claimant.source.grade.label())}, says evidence is lacking; the indexed "
+        f"{first.grade.label()} reports findings on this question {_cite_list(cited)}."
+    )
+    a_date, b_date = claimant.source.profile.date, first.profile.date
+    missed = bool(a_date and b_date and a_date > b_date)
+    if missed:
+        note += f" [{claim_n}] is dated {a_date}, after that evidence ({b_date}), and missed it."
+    elif a_date and b_date and a_date < b_date:
+        note += f" [{claim_n}] ({a_date}) predates that evidence ({b_date})."
+    return ContradictedClaim(claim_n, claimant.source.doc_id, cited, by, missed, note)
+
+
+def _a(phrase: str) -> str:
+    """The phrase with its indefinite article."""
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+
+
+def _cite_list(numbers: Sequence[int]) -> str:
+    return ", ".join(f"[{n}]" for n in numbers)

@@ -1,0 +1,108 @@
+"""The synthesis core (assistant/answer/synthesis.py) on hand-built sources: order by grade among the comparably
+relevant, a claim of missing evidence refuted by a stronger source, the bottom line's picks and its opening line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.answer.stance import source_stance
+from assistant.answer.synthesis import Weighed, bottom_line, refutations, source_order, synthesis
+from assistant.documents.grade import grade_of
+from assistant.schema import EvidenceProfile, Source, SourceStance
+
+
+@dataclass(frozen=True)
+class Line:
+    doc: str
+    start: int
+    text: str
+    evidence: float
+    role: str = "finding"
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.doc, self.start, self.start + len(self.text))
+
+
+def source(doc_id: str, doc_type: str, peer: bool | None, date: str, sample: int | None = None) -> Source:
+    profile = EvidenceProfile(doc_type, peer, date, "published", sample, None, None, None)
+    return Source(doc_id, doc_id, profile, None, grade_of(profile))
+
+
+def weighed(src: Source, *lines: tuple[str, float, str], stance: SourceStance | None = None) -> Weighed:
+    sentences = tuple(Line(src.doc_id, i * 100, text, evidence, role) for i, (text, evidence, role) in enumerate(lines))
+    ranked = tuple(sorted(sentences, key=lambda s: -s.evidence))
+    return Weighed(src, ranked, stance or source_stance([s.text for s in ranked if s.role != "apparatus"]))
+
+
+SERIES = source("series", "peer-reviewed retrospective case series", True, "2024-01-03", 10)
+PAGE = source("page", "AI-generated answer", False, "2025-09-23")
+TRIAL = source("trial", "randomised controlled trial", True, "2021-11-15", 4745)
+SMALL_TRIAL = source("small", "randomised controlled trial", True, "2023-02-01", 120)
+
+CLAIM = ("There are no published clinical trials supporting the use of upadacitinib for dermatomyositis.", 0.9, "finding")
+FINDING = ("Upadacitinib offered clinically and statistically significant cutaneous improvement.", 0.5, "finding")
+CAPTION = ("Photos at assessment pre tofacitinib (A) and post upadacitinib (C).", 0.8, "apparatus")
+IVIG = ("Of the two patients reliant on IVIG at baseline, one was able to discontinue IVIG.", 0.3, "finding")
+
+
+def test_a_claim_of_missing_evidence_is_refuted_by_a_stronger_source_with_findings() -> None:
+    page, series = weighed(PAGE, CLAIM), weighed(SERIES, FINDING, IVIG)
+    assert page.stance == "lacking" and series.stance == "supports"
+    assert refutations([page, series]) == {"page": ("series",)}
+    blog = weighed(source("blog", "health blog post", False, "2020-01-01"), FINDING)
+    assert refutations([weighed(PAGE, CLAIM), blog]) == {"page": ("blog",)}, "a source of the same grade with findings refutes"
+
+
+def test_a_weaker_source_never_refutes_a_stronger_ones_claim() -> None:
+    review = weighed(source("review", "systematic review", True, "2022-01-01"), CLAIM)
+    assert refutations([review, weighed(SERIES, FINDING)]) == {}
+
+
+def test_the_refuted_claim_never_leads_and_follows_its_evidence() -> None:
+    page, series = weighed(PAGE, CLAIM), weighed(SERIES, FINDING, IVIG)
+    refuted = refutations([page, series])
+    order = source_order([page, series], lead_share=0.5, refuted=refuted)
+    assert [w.source.doc_id for w in order] == ["series", "page"]
+    picks = bottom_line(order, refuted, slots=3, per_source=3, share=0.3)
+    assert [p.sentence.text for p in picks] == [FINDING[0], IVIG[0], CLAIM[0]]
+    assert picks[-1].refuted_by == ("series",)
+
+
+def test_apparatus_never_stands_in_the_bottom_line() -> None:
+    series = weighed(SERIES, CAPTION, FINDING)
+    picks = bottom_line([series], {}, slots=3, per_source=3, share=0.3)
+    assert CAPTION[0] not in [p.sentence.text for p in picks] and picks[0].sentence.text == FINDING[0]
+
+
+def test_among_comparably_relevant_sources_the_stronger_grade_leads() -> None:
+    small = weighed(SMALL_TRIAL, ("The small trial found fewer events with colchicine.", 0.8, "finding"))
+    large = weighed(TRIAL, ("The large trial found fewer events with colchicine.", 0.6, "finding"))
+    assert [w.source.doc_id for w in source_order([small, large], 0.5, {})] == ["trial", "small"]
+    assert [w.source.doc_id for w in source_order([small, large], 0.9, {})] == ["small", "trial"], "0.6 < 0.9 × 0.8: relevance decides"
+
+
+def test_the_opening_line_counts_sources_by_stance_and_grade_and_names_the_contradiction() -> None:
+    page, series = weighed(PAGE, CLAIM), weighed(SERIES, FINDING, IVIG)
+    refuted = refutations([page, series])
+    order = source_order([page, series], 0.5, refuted)
+    picks = bottom_line(order, refuted, 3, 3, 0.3)
+    numbers = {p.sentence.key: n for n, p in enumerate(picks, start=1)}
+    summary = synthesis(order, picks, numbers, refuted)
+    assert summary.line == (
+        "1 peer-reviewed case series (10 patients, 2024) supports it; "
+        "1 unreviewed AI-generated answer (2025) says evidence is lacking, contradicted by [1], [2]."
+    )
+    (claim,) = summary.contradicted
+    assert (claim.claim, claim.evidence, claim.missed) == (3, (1, 2), True)
+    assert "missed it" in claim.note and "newer" not in claim.note
+    assert [v.findings for v in summary.sources] == [(1, 2), (3,)]
+
+
+def test_sources_of_one_kind_and_stance_are_counted_together() -> None:
+    one = weighed(TRIAL, ("Colchicine led to a significantly lower risk of events.", 0.6, "finding"))
+    two = weighed(SMALL_TRIAL, ("Colchicine reduced the risk of events.", 0.5, "finding"))
+    order = source_order([one, two], 0.5, {})
+    picks = bottom_line(order, {}, 3, 3, 0.3)
+    summary = synthesis(order, picks, {p.sentence.key: n for n, p in enumerate(picks, 1)}, {})
+    assert summary.line == "2 peer-reviewed randomised trials support it."

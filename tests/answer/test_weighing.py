@@ -1,0 +1,101 @@
+"""Issue 28 on the real model and real indexes: the bottom line weighs its sources. A source that does not address
+the question never enters the answer; a claim of missing evidence is named as contradicted; documents without a
+profile, with contradictory front matter, or made only of captions get a clear answer or abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from checks import assert_verbatim
+from samples import SEED_QUESTION
+
+from assistant import Answer, Assistant
+
+NOTES = {
+    "zebrafinch.md": "# Zebrafinch syndrome\n\nZebrafinch syndrome is treated with quuxamab 10 mg every four weeks.\n",
+    "frobnosis.md": "# Frobnosis\n\nFrobnosis is a rare inflammatory disorder of the inner ear.\nIt is treated with snorfacitinib 2 mg.\n",
+    "glorbitis.md": "# Glorbitis\n\nGlorbitis is treated with blarnizumab given once a month.\n",
+}
+
+
+def build(tmp: Path, embedder, files: dict[str, str]) -> Assistant:  # type: ignore[no-untyped-def]
+    corpus = tmp / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return Assistant.build(corpus, tmp / "index", embedder=embedder)
+
+
+def bottom_docs(answer: Answer) -> list[str]:
+    by_number = {c.number: c.doc_id for c in answer.citations}
+    return [by_number[n] for n in answer.bottom_line]
+
+
+def test_a_note_sharing_only_a_common_word_never_enters_the_answer(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    answer = build(tmp_path, embedder, NOTES).ask("What is glorbitis treated with?")
+    assert not answer.abstained and bottom_docs(answer)[0] == "glorbitis"
+    assert {s.doc_id for s in answer.sources} == {"glorbitis"}, "frobnosis shares only 'treated'"
+    assert "snorfacitinib" not in answer.text and "quuxamab" not in answer.text
+
+
+def test_the_seed_answer_leads_with_the_case_series_and_names_the_refuted_claim(assistant: Assistant) -> None:
+    answer = assistant.ask(SEED_QUESTION)
+    assert_verbatim(assistant, answer)
+    assert answer.synthesis is not None
+    assert bottom_docs(answer)[0] == "beckett-2024-upadacitinib-myositis-case-series"
+    (claim,) = answer.synthesis.contradicted
+    assert claim.doc_id == "dr-oracle-rinvoq-dermatomyositis-ivig" and claim.missed
+    assert claim.claim in answer.bottom_line and answer.bottom_line[0] != claim.claim, "quoted, never first"
+    opening = answer.text.split("**Bottom line.**", 1)[1].split("“", 1)[0]
+    assert "peer-reviewed case series (10 patients, 2024) supports it" in opening
+    assert "says evidence is lacking, contradicted by" in opening
+    grades = {s.doc_id: s.grade.level for s in answer.sources}
+    assert grades == {"beckett-2024-upadacitinib-myositis-case-series": 5, "dr-oracle-rinvoq-dermatomyositis-ivig": 9}
+    assert "newer" not in answer.text and "more recent" not in answer.text, "an unreviewed page is no newer evidence"
+
+
+def test_synthesis_is_data_in_the_json(assistant: Assistant) -> None:
+    data = assistant.ask(SEED_QUESTION).to_dict()
+    synthesis = data["synthesis"]
+    assert {v["stance"] for v in synthesis["sources"]} == {"supports", "lacking"}
+    assert all(v["grade"]["kind"] and v["grade"]["level"] for v in synthesis["sources"])
+    assert synthesis["contradicted"][0]["evidence"], "the claim names the citations that refute it"
+    assert all("grade" in s for s in data["sources"])
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bare.txt", "Wibblomab reduced flare frequency by half in 40 patients with glorbitis over one year.\n"),
+        (
+            "contradictory.md",
+            "---\ndoc_type: AI-generated answer\npeer_reviewed: true\ndate: '2025-01-01'\n---\n\n"
+            "Wibblomab reduced flare frequency by half in 40 patients with glorbitis over one year.\n",
+        ),
+    ],
+)
+def test_documents_without_a_profile_or_with_contradictory_front_matter_are_answered(tmp_path: Path, embedder, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    assistant = build(tmp_path, embedder, {name: text})
+    answer = assistant.ask("Does wibblomab reduce flares in glorbitis?")
+    assert not answer.abstained and answer.citations
+    assert_verbatim(assistant, answer)
+    (source,) = answer.sources
+    if name == "contradictory.md":
+        assert source.grade.level == 9 and source.grade.conflicts, "the weaker reading, and the conflict said"
+    else:
+        assert source.grade.level == 7 and source.grade.extracted
+
+
+def test_a_document_of_captions_only_gets_an_answer_or_an_abstention_never_a_caption_as_finding(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    captions = (
+        "<html><body><figure><img src='a.png'><figcaption>Figure 1. Glorbitis lesions before and after wibblomab (A, B).</figcaption></figure>"
+        "<figure><img src='b.png'><figcaption>Figure 2. Flare counts by month in patients with glorbitis.</figcaption></figure>"
+        "<table><caption>Table 1. Baseline characteristics of patients with glorbitis</caption><tr><th>Age</th></tr><tr><td>41</td></tr></table>"
+        "</body></html>"
+    )
+    assistant = build(tmp_path, embedder, {"captions.html": captions})
+    answer = assistant.ask("Does wibblomab help glorbitis?")
+    quotes = [c.quote for c in answer.citations if c.number in answer.bottom_line]
+    assert answer.abstained or not any(q.startswith(("Figure", "Table 1.")) for q in quotes)
+    assert len(assistant.index.documents) == 1, "nothing lost"
