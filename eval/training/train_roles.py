@@ -215,6 +215,12 @@ def _scores(name: str, m: dict[str, object]) -> list[str]:
     return [*lines, ""]
 
 
+def _described(design: str) -> str:
+    vector = "the 384-d all-MiniLM-L6-v2 sentence vector the index holds"
+    cue_list = f"{len(CUES)} lexical cues ({', '.join(CUES)}; assistant/answer/roles.py)"
+    return {"vector": vector, "cues": cue_list, "both": f"{vector} and {cue_list}"}[design]
+
+
 def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, object]], flags: list[str], counts: dict[str, dict[str, int]]) -> None:
     """CARD.md: data, split, features, the designs compared on dev, test metrics, size, latency, licence."""
     chosen = meta["design"]
@@ -222,9 +228,7 @@ def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, o
     lines = [
         "# Sentence roles",
         "",
-        f"Version {meta['version']}. Multinomial logistic regression over {chosen['features']} "
-        f"({'the 384-d all-MiniLM-L6-v2 sentence vector the index holds, and ' if chosen['features'] != 'cues' else ''}"
-        f"{len(CUES)} lexical cues: {', '.join(CUES)}; assistant/answer/roles.py). Output: the probabilities of "
+        f"Version {meta['version']}. Multinomial logistic regression over {_described(str(chosen['features']))}. Output: the probabilities of "
         f"{', '.join(CLASSES)}. L2 {chosen['l2']:g}, class weights {'balanced' if chosen['balanced'] else 'none'}. "
         f"Trained by `{RETRAIN}` (deterministic: L-BFGS from zeros). Apparatus (captions, headings, bylines, …) is "
         "found by rules before the model is asked (apparatus.apparatus_reasons), and a sentence its own document labels (a \"Results\" heading, a \"Conclusion:\" run-in label) keeps the role the label names (roles.sentence_roles).",
