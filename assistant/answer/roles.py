@@ -1,0 +1,232 @@
+"""Stage 5c, roles: what each candidate sentence is — a finding (a result or a conclusion), background, method, or
+apparatus (apparatus.py: captions, headings, bylines, a question restated, …).
+
+Prose is told apart by a learned model (`RoleModel`): a multinomial logistic regression over the sentence's MiniLM
+vector, which the index already holds, and a few lexical cues (`CUES`), trained by `python -m eval.training.train_roles`
+on PubMedQA's train-split abstracts, whose sections are labelled (the card beside the weights has its test figures).
+Where a document labels its own sentences — a "Results" heading, a "Conclusion:" run-in label — the label's role is
+kept, mapped by the same words (`section_role`) that labelled the training data. The composer calls `sentence_roles`
+once per answer, so that the bottom line quotes findings and never apparatus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ..errors import ModelError
+from .apparatus import Joined, Place, apparatus_reasons
+
+Role = Literal["finding", "background", "method", "apparatus"]
+CLASSES: tuple[Role, ...] = ("background", "method", "finding")  # the model's columns, in order
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "roles"
+RETRAIN = "python -m eval.training.train_roles --data ../shared/data"
+
+# A section label's role is the role its words name: PubMedQA's 140 label strings ("PATIENTS AND METHODS", "DESIGN,
+# SETTING, AND PARTICIPANTS", "BACKGROUND AND PURPOSE") and papers' headings are written from these words. A label that
+# names two roles ("METHODS AND RESULTS") or none ("Discussion", "LIMITATIONS", "Case report") names no role; "OUTCOME"
+# alone names none ("MAIN OUTCOME MEASURES" is a method through "MEASURES"). The model learns the roles these labels
+# give PubMedQA's sentences; a sentence whose own document labels it keeps the label's role (sentence_roles).
+LABEL_WORDS: dict[Role, re.Pattern[str]] = {
+    "finding": re.compile(r"^(?:RESULTS?|FINDINGS|SYNTHESIS|OBSERVATIONS?|CONCLUSIONS?|INTERPRETATION)$"),
+    "method": re.compile(
+        r"^(?:METHODS?|METHODOLOGY|MATERIALS?|DESIGN|SETTINGS?|PATIENTS?|PARTICIPANTS?|SUBJECTS|POPULATION|SAMPLE|"
+        r"INTERVENTIONS?|MEASURES?|MEASUREMENTS?|MEASURED|SOURCES?|EXTRACTION|SELECTION|LOCATION|COLLECTION|PROBANDS|"
+        r"VARIABLES|DEFINITION|POINT)$"
+    ),
+    "background": re.compile(r"^(?:BACKGROUND|INTRODUCTION|OBJECTIVES?|OBJECT|PURPOSES?|AIMS?|CONTEXT|RATIONALE|HYPOTHES[IE]S|GOAL)$"),
+}
+
+
+_LINKS = frozenset("AND OR OF THE FOR IN ON TO WITH A AN".split())
+
+
+@cache
+def section_role(label: str) -> Role | None:
+    """The role a section label or heading names (see LABEL_WORDS), or None when it names none or several, or says
+    more than a label does: beside its role words and links, at most two other words ("SUMMARY OF BACKGROUND DATA",
+    "Study population"; not "Management Recommendations for Patients on IVIG for Dermatomyositis")."""
+    words = re.findall(r"[A-Za-z]+", label.upper())
+    named = {role for word in words for role, pattern in LABEL_WORDS.items() if pattern.match(word)}
+    others = [w for w in words if w not in _LINKS and not any(p.match(w) for p in LABEL_WORDS.values())]
+    return named.pop() if len(named) == 1 and len(others) <= 2 else None
+
+
+def labelled_role(place: Place) -> tuple[Role | None, str]:
+    """The role the document's own labels give a sentence, and the label: its paragraph's run-in label if that names
+    a role, else the innermost heading above it that names one ("Methods > Statistical analysis" is a method)."""
+    for label in (place.label, *reversed(place.section)):
+        role = section_role(label) if label else None
+        if role:
+            return role, label
+    return None, ""
+
+
+CUES: tuple[str, ...] = (
+    "digit", "percent", "p_value", "interval", "ratio", "significant", "suggest", "hedge", "aim", "we", "method_verb",
+    "past", "present", "change", "compared", "concluding", "question", "log_words",
+)
+# Each cue: a pattern over the sentences' words (apparatus.Joined.words: lower case, punctuation as spaces, " " before
+# every word) and, for abbreviations whose case matters ("OR", "CI"), one over the sentences as written.
+_W = " "  # a word starts here
+_CUE_PATTERNS: dict[str, tuple[str, str]] = {
+    "digit": (r"\d", ""),
+    "percent": (r"\d\s*%|per ?cent\b", ""),
+    "p_value": (rf"{_W}p\s*(?:[<=>≤≥]|value)|not significant|{_W}n\.?s\.", ""),
+    "interval": (r"95\s*%|confidence interval|interquartile|±|range\b", r"(?<![A-Za-z])(?:CI|IQR|SD)\b"),
+    "ratio": (r"(?:odds|hazard|risk|rate) ratio", r"(?<![A-Za-z])(?:OR|HR|RR|AUC|aOR|aHR)\b"),
+    "significant": (r"significan", ""),
+    "suggest": (r"suggest|indicat|conclu|support|confirm|demonstrat|show|reveal|provid", ""),
+    "hedge": (rf"{_W}(?:may|might|could|appears?|seems?|likely|potential(?:ly)?|should)\b", ""),
+    "aim": (rf"{_W}(?:aim|objective|purpose|goal|hypothes)|{_W}to (?:investigate|evaluate|assess|determine|examine|compare|explore|describe|identify|test)\b", ""),
+    "we": (rf"{_W}(?:we|our|us)\b", ""),
+    "method_verb": (
+        r"(?:were|was) (?:[a-z]+ly )?(?:included|enrolled|randomi[sz]ed|recruited|assigned|selected|reviewed|collected|"
+        r"measured|assessed|evaluated|analy[sz]ed|performed|obtained|used|divided|allocated|studied|followed|identified|"
+        rf"examined|compared|recorded|calculated|defined|administered|treated|surveyed|interviewed|asked)\b|{_W}(?:using|underwent)\b",
+        "",
+    ),
+    "past": (rf"{_W}(?:was|were|had|did)\b", ""),
+    "present": (rf"{_W}(?:is|are|has|have|remains?|represents?)\b", ""),
+    "change": (r"increas|decreas|higher|lower|reduc|improv|wors|greater|fewer|associat|correlat|differ|predict", ""),
+    "compared": (rf"compared\b|versus\b|{_W}(?:vs|than)\b", ""),
+    "concluding": (r"\0 (?:in conclusion|in summary|overall|thus|therefore|taken together|these (?:results|findings|data)|our (?:results|findings|data))\b", ""),
+    "question": (r"\?[\s\"'”’)\]]*$", ""),
+}
+_CUE_RE = [
+    (re.compile(words, re.M), re.compile(cased) if cased else None) for words, cased in (_CUE_PATTERNS[name] for name in CUES[:-1])
+]
+
+
+def cues(texts: Sequence[str], joined: Joined | None = None) -> np.ndarray:
+    """One row of CUES per sentence, float32: 0/1 for each pattern (one scan over all sentences: Joined, or `joined`
+    when the texts are joined already), and the log of the word count."""
+    joined = joined or Joined(texts)
+    rows = np.zeros((len(texts), len(CUES)), np.float32)
+    for column, (words, cased) in enumerate(_CUE_RE):
+        rows[:, column] = joined.hits(words, "words") | (joined.hits(cased) if cased else False)
+    rows[:, -1] = [math.log1p(len(text.split())) for text in joined.texts]
+    return rows
+
+
+@cache
+def shipped_roles() -> RoleModel:
+    """The role model in assistant/answer/models/roles/, read once per process (read-only, shared)."""
+    return RoleModel()
+
+
+class RoleModel:
+    """The trained role model: weights over [sentence vector, CUES] (weights.npz, no pickle), with its card's metadata."""
+
+    def __init__(self, folder: Path = MODEL_DIR) -> None:
+        self.folder = folder
+
+    def _damaged(self, problem: object) -> ModelError:
+        return ModelError(
+            f"The sentence-role model in {self.folder} is missing or damaged ({problem}). Restore "
+            f"assistant/answer/models/roles/ from git, or train it again: {RETRAIN}"
+        )
+
+    @cached_property
+    def meta(self) -> dict[str, object]:
+        """The card's machine-readable part (version, classes, cues, vector size), checked against this code."""
+        try:
+            meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise self._damaged(exc) from exc
+        if tuple(meta.get("cues", ())) != CUES or tuple(meta.get("classes", ())) != CLASSES:
+            raise ModelError(f"The sentence-role model in {self.folder} was trained on other cues or classes than this code has. Train it again: {RETRAIN}")
+        return dict(meta)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The weights (vector columns first, then CUES), the bias, and the vector size (0: a model without vectors);
+        np.load refuses pickled arrays."""
+        dim = int(self.meta.get("vector_dim", -1))  # type: ignore[call-overload]
+        try:
+            with np.load(self.folder / "weights.npz", allow_pickle=False) as f:
+                weights, bias = np.asarray(f["W"], np.float32), np.asarray(f["b"], np.float32)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise self._damaged(exc) from exc
+        if dim < 0 or weights.shape != (dim + len(CUES), len(CLASSES)) or bias.shape != (len(CLASSES),):
+            raise self._damaged(f"weights of shape {weights.shape} for {dim}-d vectors and {len(CUES)} cues")
+        if hashlib.sha256(weights.tobytes() + bias.tobytes()).hexdigest()[:12] != self.version:
+            raise self._damaged("its weights are not the ones meta.json's version names")
+        return weights, bias, dim
+
+    def predict(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Probabilities of CLASSES (background, method, finding), one row per sentence; `vectors` are the sentences'
+        MiniLM vectors (the index's), one row per text."""
+        if not len(texts):
+            return np.zeros((0, len(CLASSES)), np.float32)
+        return self.probabilities(np.asarray(vectors, np.float32).reshape(len(texts), -1), cues(texts))
+
+    def probabilities(self, vectors: np.ndarray, cue_rows: np.ndarray) -> np.ndarray:
+        """`predict` from the sentences' vectors and their CUES rows."""
+        weights, bias, dim = self._weights
+        if vectors.shape[1] != dim:
+            raise ModelError(
+                f"The sentence-role model reads {dim}-d sentence vectors (all-MiniLM-L6-v2), not {vectors.shape[1]}-d: "
+                f"index with that model, or train the role model for yours: {RETRAIN}"
+            )
+        logits = vectors @ weights[:dim] + cue_rows @ weights[dim:] + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        odds = np.exp(logits)
+        return odds / odds.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """Each sentence's role; why it is apparatus (None for prose); the label of its own document that gave its role
+    ("" where the model did); and the model's probabilities (rows of CLASSES; zero for apparatus)."""
+
+    roles: tuple[Role, ...]
+    reasons: tuple[str | None, ...]
+    labels: tuple[str, ...]
+    probabilities: np.ndarray
+
+    @property
+    def finding(self) -> np.ndarray:
+        """How sure it is that each sentence reports a finding: 1 or 0 where the document's label decided, the
+        model's probability elsewhere, 0 for apparatus."""
+        found = self.probabilities[:, CLASSES.index("finding")].copy()
+        for i, (label, role) in enumerate(zip(self.labels, self.roles, strict=True)):
+            if label or role == "apparatus":
+                found[i] = float(role == "finding")
+        return found
+
+
+def sentence_roles(
+    texts: Sequence[str], vectors: np.ndarray, places: Sequence[Place], titles: Sequence[str], model: RoleModel | None = None
+) -> Roles:
+    """The role of each sentence: apparatus by the rules; else the role its document's own label names (a "Results"
+    heading, a "Conclusion:" run-in label); else the model's most probable class. `vectors`: the sentences' vectors
+    from the index (Index.sentence_vectors); `places`: where they sit (apparatus.place_of); `titles`: their
+    documents' titles; `model`: the shipped one unless given."""
+    joined = Joined(texts)
+    reasons = apparatus_reasons(texts, places, titles, joined)
+    probabilities = np.zeros((len(texts), len(CLASSES)), np.float32)
+    prose = [i for i, reason in enumerate(reasons) if reason is None]
+    if prose:
+        rows = np.asarray(vectors, np.float32).reshape(len(texts), -1)[prose]
+        probabilities[prose] = (model or shipped_roles()).probabilities(rows, cues(texts, joined)[prose])
+    labelled = [labelled_role(place) if reason is None else (None, "") for place, reason in zip(places, reasons, strict=True)]
+    roles: tuple[Role, ...] = tuple(
+        "apparatus" if reason else (by_label or CLASSES[int(row.argmax())])
+        for reason, (by_label, _), row in zip(reasons, labelled, probabilities, strict=True)
+    )
+    return Roles(roles, tuple(reasons), tuple(label for _, label in labelled), probabilities)
