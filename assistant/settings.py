@@ -537,6 +537,17 @@ class AuditSettings(_Section):
     path: Path | None = Field(default=None, description="The log file; None puts audit.sqlite3 in the index folder.")
 
 
+class VerdictSettings(_Section):
+    """How a source's verdict on a yes/no question (assistant/answer/verdict.py) is read."""
+
+    min_probability: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="A verdict is decided only when its probability reaches this; below it the source is undecided.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything the assistant can be told; unknown keys are rejected. Environment variables ASSISTANT_<FIELD>, nested
     with '__' (ASSISTANT_STORE__QDRANT_URL), fill what the caller does not pass."""
@@ -557,6 +568,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    verdict: VerdictSettings = Field(default_factory=VerdictSettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def, override]
