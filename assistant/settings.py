@@ -544,7 +544,11 @@ class VerdictSettings(_Section):
         default=0.6,
         ge=0,
         le=1,
-        description="A verdict is decided only when its probability reaches this; below it the source is undecided.",
+        description=(
+            "A source's verdict (yes / no / maybe) counts only when its probability reaches this; below it the source is "
+            "undecided. PubMedQA dev (100 abstracts, verdict version 62fb0b4e33dd): 0.6 decides 47% of them at accuracy "
+            "0.638 (0.550 over all); 0.5 decides 81% at 0.568, 0.7 decides 18% at 0.722."
+        ),
     )
 
 

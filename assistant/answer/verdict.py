@@ -58,7 +58,7 @@ def _lowercase_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
 _STANCE_CUES = {"for": _lowercase_twin(FOR), "against": _lowercase_twin(AGAINST), "hedge": _lowercase_twin(HEDGE)}
 # Text any match of these must hold: a text without it is not scanned (a substring test costs a hundredth of a scan).
 _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
-    _SIGNIFICANCE: ("significan",), _INSIGNIFICANT: ("insignifican", "n.s.", "(ns)"), _INTERVAL: ("95",), _P_VALUE: ("p",),
+    _SIGNIFICANCE: ("significan",), _INSIGNIFICANT: ("insignifican", "n.s.", "(ns)"), _INTERVAL: ("95",),
 }
 
 

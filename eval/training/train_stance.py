@@ -56,7 +56,8 @@ ERRORS = """## What the gap is made of (the 45 dev errors of version 62fb0b4e33d
   outcomes or subgroups ("no statistically significant difference between the groups" beside "significant
   prognostic factor"): which result answers the question is not known to pooled cue counts.
 - The question's form turns results around: "is oophorectomy necessary?", "is it safe?", "should we continue to
-  offer …?", "are we getting the same information?" (a 'similar' result means 'no' for the first three).
+  offer …?", "are we getting the same information?" (the same "similar outcomes" result answers "is X necessary?"
+  with no and "is X as good?" with yes; the question-form crosses did not learn it from 400 items).
 - 9 'maybe' (8 read as 'yes'): the model never predicts maybe (11% of train); maybe needs mixed results or
   conclusions the context leaves open, which counts of hedges do not carry.
 - 7 'yes' read as 'no': a secondary outcome's "no significant difference" pulled the verdict down.

@@ -23,6 +23,7 @@ from assistant.answer.verdict import (
     cue_counts,
     decide,
     feature_names,
+    shipped_verdict,
 )
 from assistant.documents.chunk import split_sentences
 from assistant.settings import VerdictSettings
@@ -56,7 +57,8 @@ def question_vector(embedder) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def model() -> VerdictModel:
-    return VerdictModel()
+    assert shipped_verdict() is shipped_verdict(), "read once per process"
+    return shipped_verdict()
 
 
 def _label(p: np.ndarray) -> str:
