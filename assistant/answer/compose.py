@@ -24,6 +24,7 @@ from ..index.embed import one_blas_thread
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, Hit, SearchReport, Source, Synthesis
 from ..settings import ComposeSettings
+from .apparatus import place_of
 from .cues import ADDRESSED_TO_A_MODEL, LIMITATION
 from .question import (
     ANSWER_TYPES,
@@ -39,6 +40,7 @@ from .question import (
     states_dose_of,
 )
 from .retrieve import SearchResult
+from .roles import sentence_roles
 from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
 from .stance import find_disagreements, source_stance
 from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
@@ -132,16 +134,24 @@ class Composer:
         concepts = result.plan.concepts
         total = sum(c.idf for c in concepts) or 1.0
         in_titles = self._title_only(concepts, {key[0] for key in keys})
+        roles = self._roles(keys, vectors)
         out = []
-        for key, score, aspect_row in zip(keys, dense, aspect, strict=True):
+        for key, score, aspect_row, role in zip(keys, dense, aspect, roles, strict=True):
             text = self.index.documents[key[0]].text[key[1] : key[2]]
             lead = self.index.leads[key[0]].of(key[1])
             own = tuple(self.index.lexicon.stems(text))
             stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
             matched = frozenset(c.label for c in concepts if c.matches(stems)) | in_titles.get(key[0], frozenset())
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
-            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own))
+            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role))
         return out
+
+    def _roles(self, keys: list[tuple[str, int, int]], vectors: np.ndarray) -> tuple[str, ...]:
+        """Each sentence's role in its document (roles.py): finding, background, method or apparatus."""
+        documents = [self.index.documents[doc_id] for doc_id, _, _ in keys]
+        texts = [doc.text[start:end] for doc, (_, start, end) in zip(documents, keys, strict=True)]
+        places = [place_of(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
+        return sentence_roles(texts, vectors, places, [doc.title for doc in documents]).roles
 
     def _title_only(self, concepts: tuple[Concept, ...], doc_ids: set[str]) -> dict[str, frozenset[str]]:
         """Per document, the concepts only its title names: its every sentence is about them ("Colchicine after
@@ -184,10 +194,14 @@ class Composer:
         reason = self._abstain_reason(result, candidates)
         if reason:
             return self._abstention(question, result, reason, report)
-        admitted = self._admitted(candidates, result.aspects, result.plan)
-        chosen = self._select(candidates, admitted, result.aspects, result.plan.concepts)
+        prose = [c for c in candidates if c.role != "apparatus"]  # captions, bylines, headings: never quoted
+        admitted = [c for c in self._admitted(candidates, result.aspects, result.plan) if c.role != "apparatus"]
+        if not admitted:
+            reason = "The passages closest to this question are captions, headings or bylines; none states an answer."
+            return self._abstention(question, result, reason, report)
+        chosen = self._select(prose, admitted, result.aspects, result.plan.concepts)
         missing = self._unstated(result.plan, admitted) if self.settings.state_unstated else None
-        return self._answer(question, result, chosen, candidates, registry, report, missing)
+        return self._answer(question, result, chosen, prose, registry, report, missing)
 
     def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...], plan: QueryPlan) -> list[Candidate]:
         """The candidates of documents that earn their place: their best sentence has `document_evidence`, or at least
@@ -210,13 +224,18 @@ class Composer:
             docs = (docs & self._on_topic(plan)) or docs  # when none mentions a topic, the gate decides nothing
         return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c.key in stating)]
 
-    def _on_topic(self, plan: QueryPlan) -> set[str]:
-        """The documents that mention one of the question's specific topics (every document when it names none): a
-        named thing with other names in the corpus, or a word the corpus knows that is uncommon in English."""
-        topics = [
+    def _topics(self, plan: QueryPlan) -> list[Concept]:
+        """The question's specific topics: named things with other names in the corpus, or words the corpus knows that
+        are uncommon in English; not the words that say what kind of answer is wanted."""
+        return [
             c for c in plan.concepts
-            if c.known and (len(c.alternatives) > 1 or english_zipf(c.label) < UNCOMMON_ZIPF) and not any(t.asks.search(c.label) for t in ANSWER_TYPES)
+            if c.known and (len(c.alternatives) > 1 or english_zipf(c.label) < UNCOMMON_ZIPF)
+            and not any(t.asks.search(c.label) for t in ANSWER_TYPES)
         ]
+
+    def _on_topic(self, plan: QueryPlan) -> set[str]:
+        """The documents that mention one of the question's specific topics (every document when it names none)."""
+        topics = self._topics(plan)
         if not topics:
             return set(self.index.documents)
         return set().union(*(self.index.documents_with(c.alternatives) for c in topics))
@@ -334,7 +353,8 @@ class Composer:
         refuted = refutations(weighed)
         order = source_order(weighed, self.settings.lead_share, refuted)
         s = self.settings
-        picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share)
+        topics = frozenset(c.label for c in self._topics(result.plan))
+        picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics)
         bottom = [p.sentence for p in picks]
         numbers = {c.key: registry.number(c.key) for c in bottom}
         numbers.update({c.key: registry.number(c.key) for w in order for c in w.sentences if c.key not in numbers})

@@ -27,6 +27,7 @@ class Sentence(Protocol):
     text: str
     evidence: float
     role: str
+    matched: frozenset[str]  # the question's concepts it names
 
     @property
     def key(self) -> Key: ...
@@ -99,10 +100,14 @@ def source_order(weighed: Sequence[Weighed], lead_share: float, refuted: Mapping
     return order
 
 
-def bottom_line(order: Sequence[Weighed], refuted: Mapping[str, tuple[str, ...]], slots: int, per_source: int, share: float) -> list[Pick]:
+def bottom_line(
+    order: Sequence[Weighed], refuted: Mapping[str, tuple[str, ...]], slots: int, per_source: int, share: float,
+    topics: frozenset[str] = frozenset(),
+) -> list[Pick]:
     """Each source's best finding in order (a source saying evidence is lacking: its claim, labelled when refuted),
-    while it has `share` of the first one's evidence; then further findings of the same sources while `slots` are
-    left, at most `per_source` from one. Grouped by source in the end."""
+    while it has `share` of the first one's evidence; then, while `slots` are left (at most `per_source` from one
+    source), each of the question's `topics` no pick names yet, by the first source with a finding that names it;
+    then further findings by evidence. Grouped by source in the end."""
     firsts: list[Pick] = []
     for w in order:
         if w.stance == "lacking":  # its point is the claim, labelled when an indexed source refutes it
@@ -111,11 +116,29 @@ def bottom_line(order: Sequence[Weighed], refuted: Mapping[str, tuple[str, ...]]
             firsts.append(Pick(w.findings[0]))
     top = next((p.sentence.evidence for p in firsts if not p.refuted_by), 0.0)
     picked = [p for p in firsts if p.refuted_by or p.sentence.evidence >= share * top][:slots]
-    for w in (w for w in order if w.stance != "lacking"):
-        more = [s for s in w.findings[1:per_source] if s.evidence >= share * top]
-        picked += [Pick(s) for s in more[: max(0, slots - len(picked))]]
+    open_sources = [w for w in order if w.stance != "lacking"]
+    covered = {t for p in picked if p.sentence.key[0] in {w.source.doc_id for w in open_sources} for t in p.sentence.matched}
+    for topic in sorted(topics - covered):  # what a claim of missing evidence names is not covered by it
+        found = next((s for w in open_sources if _room(w, picked, per_source) for s in w.findings if topic in s.matched and _new(s, picked)), None)
+        if found is not None and len(picked) < slots:
+            picked.append(Pick(found))
+    for w in open_sources:
+        more = [s for s in w.findings if _new(s, picked) and s.evidence >= share * top]
+        picked += [Pick(s) for s in more[: max(0, min(slots - len(picked), per_source - _count(w, picked)))]]
     rank = {w.source.doc_id: i for i, w in enumerate(order)}
     return sorted(picked, key=lambda p: rank[p.sentence.key[0]])
+
+
+def _new(sentence: Sentence, picked: Sequence[Pick]) -> bool:
+    return all(p.sentence.key != sentence.key for p in picked)
+
+
+def _count(w: Weighed, picked: Sequence[Pick]) -> int:
+    return sum(p.sentence.key[0] == w.source.doc_id for p in picked)
+
+
+def _room(w: Weighed, picked: Sequence[Pick], per_source: int) -> bool:
+    return _count(w, picked) < per_source
 
 
 _STANCE_WORDS: dict[SourceStance, tuple[str, str]] = {  # (one source, several)

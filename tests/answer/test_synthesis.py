@@ -18,6 +18,7 @@ class Line:
     text: str
     evidence: float
     role: str = "finding"
+    matched: frozenset[str] = frozenset()
 
     @property
     def key(self) -> tuple[str, int, int]:
