@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from .answer.compose import CitationRegistry, Composer
 from .answer.retrieve import HybridRetriever, Mode, Searcher
+from .answer.roles import shipped_roles
 from .answer.scorer import EvidenceModel, shipped_scorer
+from .answer.verdict import shipped_verdict
 from .answer.write import StreamUpdate, Writer, make_writer
 from .chat.audit import AuditLog
 from .chat.conversation import Conversation
@@ -56,8 +58,14 @@ class Assistant:
     def _install(self, index: Index) -> None:
         """Switch to a new index version: one reference swap, so a call that took the old pipeline finishes on it."""
         searcher = Searcher(index, self.embedder, self.settings.retrieve)
-        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer)
+        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer, self.settings.verdict)
         self._pipeline = Pipeline(index, searcher, composer)
+
+    def check_models(self) -> None:
+        """A missing, damaged or stale shipped model (evidence scorer, sentence roles, verdict) fails here, at load, with
+        the command that rebuilds it, not at the first question."""
+        for model in (self.scorer, shipped_roles(), shipped_verdict()):
+            model.meta  # noqa: B018
 
     @property
     def index(self) -> Index:
@@ -91,7 +99,7 @@ class Assistant:
                 except IndexMissing as exc:
                     raise AssistantError("Could not build an index: " + " ".join(report.errors)) from exc
         assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
-        assistant.scorer.meta  # noqa: B018 - a missing or stale evidence scorer fails here, not at the first question
+        assistant.check_models()
         assistant.last_report = report
         return assistant
 
@@ -113,7 +121,7 @@ class Assistant:
         if report.version is None and report.errors:
             raise AssistantError("Could not build an index: " + " ".join(report.errors))
         assistant = cls(load_index(settings.index_dir, embedder, settings), embedder, settings, writer)
-        assistant.scorer.meta  # noqa: B018 - fail before the first question
+        assistant.check_models()
         assistant.last_report = report
         return assistant
 

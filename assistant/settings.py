@@ -338,6 +338,14 @@ class ComposeSettings(_Section):
             "among them the strongest grade is quoted first (synthesis.py); the others follow by relevance."
         ),
     )
+    verdict_model: bool = Field(
+        default=True,
+        description=(
+            "For a question that asks for a verdict, read each source's stance with the learned verdict model "
+            "(answer/verdict.py) where it is sure (VerdictSettings.min_probability), the cue rules elsewhere; off: the "
+            "cue rules alone (stance.source_stance)."
+        ),
+    )
     topic_gate: bool = Field(
         default=True,
         description=(

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import cast
 
 import numpy as np
 
 from ..documents.grade import grade_of
 from ..documents.profile import profile_for
-from ..index.embed import one_blas_thread
 from ..index.load import Index
-from ..schema import Answer, Citation, Disagreement, Hit, SearchReport, Source, Synthesis
-from ..settings import ComposeSettings
-from .apparatus import place_of
-from .cues import ADDRESSED_TO_A_MODEL, LIMITATION
+from ..schema import Answer, Citation, Disagreement, SearchReport, Source, SourceStance, Synthesis
+from ..settings import ComposeSettings, VerdictSettings
+from .cues import LIMITATION
 from .question import (
     ANSWER_TYPES,
     DOSE,
@@ -40,35 +38,12 @@ from .question import (
     states_dose_of,
 )
 from .retrieve import SearchResult
-from .roles import sentence_roles
-from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
+from .scorer import EvidenceModel
+from .sentences import Candidate, SentenceReader
 from .stance import find_disagreements, source_stance
 from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
 from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A sentence of a retrieved chunk, with the signals the evidence scorer reads and its verdict."""
-
-    hit: Hit
-    start: int
-    end: int
-    text: str
-    dense: float
-    coverage: float
-    matched: frozenset[str]
-    aspect: tuple[float, ...] = ()
-    lead: str = ""  # what the sentence sits under in its list (chunk.Leads), "" outside lists
-    stems: tuple[str, ...] = ()  # the sentence's content words, stemmed, in order
-    evidence: float = 0.0  # the scorer's probability that the sentence answers the question
-    rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
-    role: str = "finding"  # what the sentence is in its document: finding, background, method or apparatus (roles.py)
-
-    @property
-    def key(self) -> tuple[str, int, int]:
-        return (self.hit.doc_id, self.start, self.end)
-
+from .verdict import decide, shipped_verdict
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
 
@@ -93,100 +68,19 @@ class CitationRegistry:
 class Composer:
     """Chooses, orders and cites sentences; decides when to abstain."""
 
-    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel) -> None:
+    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel, verdict: VerdictSettings) -> None:
         self.index = index
         self.settings = settings
+        self.verdict = verdict
         self.min_similarity = min_similarity
         self.scorer = scorer
+        self.sentences = SentenceReader(index, settings, scorer)
         self._sources: dict[str, Source] = {}
-        self._titles: dict[str, frozenset[str]] = {}
-
-    # ------------------------------------------------------------ scoring
-
-    @one_blas_thread
-    def candidates(self, result: SearchResult) -> list[Candidate]:
-        """Every sentence of the retrieved chunks, with its signals (similarity of the sentence vector made at index
-        time, question concepts matched) and the evidence scorer's probability that it answers; best first by the
-        fusion of the scorer's ranking with the v1 rule's (`fusion_k`)."""
-        found = self.signals(result)
-        if not found:
-            return []
-        rows = features(found, self.evidence_context(result))
-        scores = self.scorer.predict(rows)
-        rule = rule_scores(rows, self.settings)
-        order = fused_order(scores, rule, self.settings.fusion_k)
-        return [replace(found[i], evidence=float(scores[i]), rule=float(rule[i])) for i in order]
-
-    def signals(self, result: SearchResult) -> list[Candidate]:
-        """Every sentence of the retrieved chunks with the signals the scorer reads (not yet scored), in retrieval order."""
-        spans: dict[tuple[str, int, int], tuple[Hit, np.ndarray]] = {}
-        for hit in (h for h in result.hits if h.chunk.kind != "apparatus"):
-            for (start, end), vector in zip(hit.chunk.sentences, self.index.sentence_vectors(hit.chunk), strict=True):
-                sentence = self.index.documents[hit.doc_id].text[start:end]
-                if len(sentence.split()) >= 3 and not sentence.endswith(":") and not ADDRESSED_TO_A_MODEL.match(sentence):
-                    spans.setdefault((hit.doc_id, start, end), (hit, vector))  # lead-ins and instructions claim nothing
-        if not spans:
-            return []
-        keys = list(spans)
-        vectors = np.vstack([vector for _, vector in spans.values()])
-        dense = (vectors @ result.query_vectors.T).max(axis=1)
-        aspect = vectors @ result.aspect_vectors.T if result.aspect_vectors is not None else np.zeros((len(keys), 0))
-        concepts = result.plan.concepts
-        total = sum(c.idf for c in concepts) or 1.0
-        in_titles = self._title_only(concepts, {key[0] for key in keys})
-        roles = self._roles(keys, vectors)
-        out = []
-        for key, score, aspect_row, role in zip(keys, dense, aspect, roles, strict=True):
-            text = self.index.documents[key[0]].text[key[1] : key[2]]
-            lead = self.index.leads[key[0]].of(key[1])
-            own = tuple(self.index.lexicon.stems(text))
-            stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
-            matched = frozenset(c.label for c in concepts if c.matches(stems)) | in_titles.get(key[0], frozenset())
-            coverage = sum(c.idf for c in concepts if c.label in matched) / total
-            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role))
-        return out
-
-    def _roles(self, keys: list[tuple[str, int, int]], vectors: np.ndarray) -> tuple[str, ...]:
-        """Each sentence's role in its document (roles.py): finding, background, method or apparatus."""
-        documents = [self.index.documents[doc_id] for doc_id, _, _ in keys]
-        texts = [doc.text[start:end] for doc, (_, start, end) in zip(documents, keys, strict=True)]
-        places = [place_of(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
-        return sentence_roles(texts, vectors, places, [doc.title for doc in documents]).roles
-
-    def _title_only(self, concepts: tuple[Concept, ...], doc_ids: set[str]) -> dict[str, frozenset[str]]:
-        """Per document, the concepts only its title names: its every sentence is about them ("Colchicine after
-        myocardial infarction" over a text that never repeats "myocardial infarction")."""
-        titled = [c for c in concepts if c.known and any(c.matches(set(self.index.title_stems[d])) for d in doc_ids)]
-        out: dict[str, frozenset[str]] = {}
-        for concept in titled:
-            in_text = self.index.documents_with(concept.alternatives, titles=False)
-            for doc_id in doc_ids - in_text:
-                if concept.matches(set(self.index.title_stems[doc_id])):
-                    out[doc_id] = out.get(doc_id, frozenset()) | {concept.label}
-        return out
-
-    def evidence_context(self, result: SearchResult) -> Context:
-        """What the evidence scorer reads besides the candidates (title stems cached per document)."""
-        titles = {}
-        for doc_id in dict.fromkeys(h.doc_id for h in result.hits):
-            if doc_id not in self._titles:
-                self._titles[doc_id] = frozenset(self.index.lexicon.stems(self.index.documents[doc_id].title))
-            titles[doc_id] = self._titles[doc_id]
-        lengths = {doc_id: len(self.index.documents[doc_id].text) for doc_id in titles}
-        places = [self.index.doc_rows[d] for d in titles]
-        dense: dict[str, float] = {}
-        lexical: dict[str, float] = {}
-        if len(result.dense):
-            dense = dict(zip(titles, self.index.per_document_max(result.dense)[places].tolist(), strict=True))
-        if len(result.lexical):
-            lexical = dict(zip(titles, self.index.per_document_max(result.lexical)[places].tolist(), strict=True))
-        stems = tuple(self.index.lexicon.stems(result.plan.question))
-        return Context(result.plan, stems, titles, lengths, dense, lexical)
 
     # ------------------------------------------------------------ composing
 
     def compose(self, question: str, result: SearchResult, registry: CitationRegistry) -> Answer:
-        return self.answer(question, result, self.candidates(result), registry)
+        return self.answer(question, result, self.sentences.candidates(result), registry)
 
     def answer(self, question: str, result: SearchResult, candidates: list[Candidate], registry: CitationRegistry) -> Answer:
         """The answer from already scored candidates (`candidates`, best first)."""
@@ -349,7 +243,7 @@ class Composer:
         report: SearchReport,
         missing: str | None,
     ) -> Answer:
-        weighed = self._weighed(chosen, result.plan)
+        weighed = self._weighed(chosen, result.plan, result.query_vectors[0])
         refuted = refutations(weighed)
         order = source_order(weighed, self.settings.lead_share, refuted)
         s = self.settings
@@ -391,7 +285,7 @@ class Composer:
             synthesis=summary,
         )
 
-    def _weighed(self, chosen: list[Candidate], plan: QueryPlan) -> list[Weighed]:
+    def _weighed(self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray) -> list[Weighed]:
         """The chosen sentences by source (best first; for a question asking another name of something, those giving
         both names first; for one asking for harms, those naming one first), each source with its grade and stance
         (no verdict asked: only whether it says evidence is lacking)."""
@@ -407,8 +301,22 @@ class Composer:
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), -c.evidence)
             )
             stance = source_stance([c.text for c in sorted(mine, key=lambda c: -c.evidence) if c.role != "apparatus"])
+            if verdict and stance != "lacking" and self.settings.verdict_model:
+                stance = self._learned_stance(mine, plan, question_vector, stance)
             out.append(Weighed(self._source(doc_id), tuple(ranked), stance if verdict or stance == "lacking" else "reports", verdict))
         return out
+
+    def _learned_stance(self, mine: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, rules: SourceStance) -> SourceStance:
+        """The verdict model's reading of a source (verdict.py: its quoted sentences in document order) where it is sure
+        enough (`VerdictSettings.min_probability`); the cue rules' stance where it is not."""
+        ordered = sorted((c for c in mine if c.role != "apparatus" and c.vector is not None), key=lambda c: c.start)
+        if not ordered:
+            return rules
+        vectors = np.vstack([c.vector for c in ordered])
+        decided = decide(shipped_verdict().predict(plan.question, question_vector, [c.text for c in ordered], vectors), self.verdict)
+        if decided is None:
+            return rules
+        return {"yes": "supports", "no": "no effect" if rules == "no effect" else "refutes", "maybe": "mixed"}[decided]
 
     def _disagreements(self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis) -> list[Disagreement]:
         """Pairs of sources with opposite stances; where one side is a claim of missing evidence that the other

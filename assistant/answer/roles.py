@@ -168,6 +168,10 @@ class RoleModel:
             raise self._damaged("its weights are not the ones meta.json's version names")
         return weights, bias, dim
 
+    def reads(self, dimension: int) -> bool:
+        """Whether the model reads sentence vectors of this size (an index built with another embedding model: not)."""
+        return self._weights[2] == dimension
+
     def predict(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Probabilities of CLASSES (background, method, finding), one row per sentence; `vectors` are the sentences'
         MiniLM vectors (the index's), one row per text."""
@@ -211,17 +215,20 @@ class Roles:
 
 
 def sentence_roles(
-    texts: Sequence[str], vectors: np.ndarray, places: Sequence[Place], titles: Sequence[str], model: RoleModel | None = None
+    texts: Sequence[str], vectors: np.ndarray, places: Sequence[Place], titles: Sequence[str], model: RoleModel | None = None,
+    *, learned: bool = True,
 ) -> Roles:
     """The role of each sentence: apparatus by the rules; else the role its document's own label names (a "Results"
-    heading, a "Conclusion:" run-in label); else the model's most probable class. `vectors`: the sentences' vectors
-    from the index (Index.sentence_vectors); `places`: where they sit (apparatus.place_of); `titles`: their
-    documents' titles; `model`: the shipped one unless given."""
+    heading, a "Conclusion:" run-in label); else the model's most probable class (`learned` off, as for an index of
+    another embedding model than the one the model reads: "finding"). `vectors`: the sentences' vectors from the index
+    (Index.sentence_vectors); `places`: where they sit (apparatus.place_of); `titles`: their documents' titles;
+    `model`: the shipped one unless given."""
     joined = Joined(texts)
     reasons = apparatus_reasons(texts, places, titles, joined)
     probabilities = np.zeros((len(texts), len(CLASSES)), np.float32)
+    probabilities[:, CLASSES.index("finding")] = 1.0  # where the model does not read: every prose sentence may answer
     prose = [i for i, reason in enumerate(reasons) if reason is None]
-    if prose:
+    if prose and learned:
         rows = np.asarray(vectors, np.float32).reshape(len(texts), -1)[prose]
         probabilities[prose] = (model or shipped_roles()).probabilities(rows, cues(texts, joined)[prose])
     labelled = [labelled_role(place) if reason is None else (None, "") for place, reason in zip(places, reasons, strict=True)]

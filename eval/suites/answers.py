@@ -62,6 +62,12 @@ class Scored:
     ms: float
     first_doc: str
     excerpt: str
+    own_stance: str = ""  # the answer's stance of the own document (Answer.synthesis), "" when it is not a source
+
+
+VERDICT_OF: dict[str, str] = {  # a source's stance, read as a yes / no / maybe answer to a yes/no question
+    "supports": "yes", "refutes": "no", "no effect": "no", "lacking": "no", "mixed": "maybe", "reports": "maybe",
+}
 
 
 def cited(answer: Answer) -> list[Citation]:
@@ -92,6 +98,7 @@ def score_answer(query: Query, answer: Answer, ms: float, *, spans: bool) -> Sco
         ms=ms,
         first_doc=bottom[0].doc_id if bottom else "",
         excerpt=answer.text[:300],
+        own_stance=next((v.stance for v in answer.synthesis.sources if v.doc_id in query.relevant_docs), "") if answer.synthesis else "",
     )
 
 
@@ -117,7 +124,21 @@ def answer_metrics(scored: Sequence[Scored], *, spans: bool) -> dict[str, float]
         metrics["span_in_answer"] = ratio(sum(s.span_in_answer for s in scored), n)
     else:
         metrics["long_answer_recall"] = statistics.fmean(s.long_answer_recall for s in scored) if scored else 0.0
+    if any(s.query.verdict for s in scored):
+        metrics.update(stance_metrics(scored))
     return metrics
+
+
+def stance_metrics(scored: Sequence[Scored]) -> dict[str, float]:
+    """The own document's stance in each answer (read as yes / no / maybe; "maybe" when it is not a source) against
+    the dataset's label: accuracy and macro-F1 over the three labels."""
+    pairs = [(VERDICT_OF.get(s.own_stance, "maybe"), s.query.verdict) for s in scored if s.query.verdict]
+    f1s = []
+    for label in ("yes", "no", "maybe"):
+        hits = sum(p == t == label for p, t in pairs)
+        predicted, actual = sum(p == label for p, _ in pairs), sum(t == label for _, t in pairs)
+        f1s.append(ratio(2 * hits, predicted + actual))
+    return {"stance_accuracy": ratio(sum(p == t for p, t in pairs), len(pairs)), "stance_macro_f1": statistics.fmean(f1s)}
 
 
 def latency(scored: Sequence[Scored]) -> dict[str, float]:

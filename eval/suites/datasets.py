@@ -34,6 +34,7 @@ class Query:
     relevant_chunks: frozenset[str] | None = None
     answer: str = ""
     group: str = ""
+    verdict: str = ""  # PubMedQA's final_decision (yes / no / maybe): the own document's expected stance
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,8 @@ def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     pmids = sorted(records)[:limit] if limit is not None else sorted(records)
     passages = {pmid: "\n\n".join(records[pmid]["CONTEXTS"]) for pmid in pmids}
     queries = [
-        Query(pmid, records[pmid]["QUESTION"], frozenset({pmid}), answer=records[pmid]["LONG_ANSWER"], group=pmid) for pmid in pmids
+        Query(pmid, records[pmid]["QUESTION"], frozenset({pmid}), answer=records[pmid]["LONG_ANSWER"], group=pmid, verdict=records[pmid].get("final_decision", ""))
+        for pmid in pmids
     ]
     return RetrievalSet("pubmedqa", passages, queries, _key("pubmedqa", _checksum(path), passages))
 

@@ -29,7 +29,6 @@ import numpy as np
 import typer
 
 from assistant import Assistant, Settings
-from assistant.answer.compose import Candidate
 from assistant.answer.scorer import (
     FEATURES,
     MODEL_DIR,
@@ -38,6 +37,7 @@ from assistant.answer.scorer import (
     fused_order,
     rule_scores,
 )
+from assistant.answer.sentences import Candidate
 from assistant.index.build import build_index
 from assistant.index.embed import Embedder, default_embedder
 from assistant.index.load import load_index
@@ -112,10 +112,10 @@ def extract(assistant: Assistant, dataset: str, queries: Sequence[Query]) -> Row
     parts_X, parts_y, parts_q, parts_own = [], [], [], []
     for n, query in enumerate(queries):
         result = assistant.searcher.search(query.text)
-        candidates = assistant.composer.signals(result)
+        candidates = assistant.composer.sentences.signals(result)
         if not candidates:
             continue
-        parts_X.append(features(candidates, assistant.composer.evidence_context(result)))
+        parts_X.append(features(candidates, assistant.composer.sentences.evidence_context(result)))
         parts_y.append(label(dataset, query, candidates))
         parts_q.append(np.full(len(candidates), n))
         parts_own.append(np.array([c.hit.doc_id in query.relevant_docs for c in candidates], np.int8))

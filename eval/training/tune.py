@@ -18,8 +18,9 @@ from typing import Annotated
 import typer
 
 from assistant import Assistant, Settings
-from assistant.answer.compose import Candidate, CitationRegistry, Composer
+from assistant.answer.compose import CitationRegistry, Composer
 from assistant.answer.retrieve import SearchResult
+from assistant.answer.sentences import Candidate
 from assistant.index.embed import default_embedder
 from assistant.settings import ComposeSettings
 
@@ -66,7 +67,7 @@ def searched(assistant: Assistant, pool: str, queries: Sequence[Query]) -> list[
     out = []
     for q in queries:
         result = assistant.searcher.search(q.text)
-        out.append(Asked(pool, q, result, assistant.composer.candidates(result)))
+        out.append(Asked(pool, q, result, assistant.composer.sentences.candidates(result)))
     return out
 
 
@@ -75,7 +76,7 @@ def figures(assistants: dict[str, Assistant], asked: Sequence[Asked], compose: C
     counts as an absence)."""
     out: dict[str, float] = {}
     for pool, assistant in assistants.items():
-        composer = Composer(assistant.index, compose, assistant.settings.retrieve.min_similarity, assistant.scorer)
+        composer = Composer(assistant.index, compose, assistant.settings.retrieve.min_similarity, assistant.scorer, assistant.settings.verdict)
         answers = [(a.query, composer.answer(a.query.text, a.result, a.candidates, CitationRegistry())) for a in asked if a.pool == pool]
         if pool.endswith(WITHOUT_OWN):
             out[pool] = ratio(sum(is_absent(answer) for _, answer in answers), len(answers))

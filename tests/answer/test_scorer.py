@@ -13,7 +13,6 @@ import pytest
 from samples import copy_corpus
 
 from assistant import Assistant, ModelError, Settings
-from assistant.answer.compose import Candidate
 from assistant.answer.scorer import (
     FEATURES,
     MODEL_DIR,
@@ -21,6 +20,7 @@ from assistant.answer.scorer import (
     EvidenceModel,
     features,
 )
+from assistant.answer.sentences import Candidate
 from assistant.answer.understand import Concept, QueryPlan
 from assistant.schema import Chunk, Hit
 
@@ -80,8 +80,8 @@ def test_the_numpy_trees_give_lightgbms_probabilities(assistant: Assistant) -> N
 
     booster = lightgbm.Booster(model_file=str(MODEL_DIR / "model.txt"))
     result = assistant.searcher.search("Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?")
-    found = assistant.composer.signals(result)
-    real = features(found, assistant.composer.evidence_context(result))
+    found = assistant.composer.sentences.signals(result)
+    real = features(found, assistant.composer.sentences.evidence_context(result))
     rng = np.random.default_rng(14)
     noisy = real[rng.integers(0, len(real), 400)] * rng.uniform(0.5, 1.5, (400, len(FEATURES))).astype(np.float32)
     noisy[rng.random(noisy.shape) < 0.05] = np.nan  # missing values follow LightGBM's rule for each split
