@@ -1,8 +1,10 @@
 """The HTTP API, served on the same FastAPI app as the chat UI: cited answers (`POST /v1/answer`), search
 (`POST /v1/search`) and the OpenAI chat-completions protocol (`POST /v1/chat/completions`, streaming included), so an
-OpenAI client library pointed at `<server>/v1` gets cited answers. OpenAPI schema at /docs.
+OpenAI client library pointed at `<server>/v1` gets cited answers; the original file of an indexed document by its id
+(`GET /v1/documents/{doc_id}/file`, never by path: serve/files.py). OpenAPI schema at /docs.
 
-A bearer token guards every /v1 route when settings.service.api_token is set; `check_sign_in` refuses to serve beyond
+A bearer token guards every /v1 route when settings.service.api_token is set (a document's file also opens for a
+signed-in user of the UI, whose page links to it); `check_sign_in` refuses to serve beyond
 loopback without one (and without UI credentials). Tokens are compared in constant time and never logged.
 """
 
@@ -15,12 +17,13 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,8 +31,11 @@ from ..api import Assistant
 from ..chat.audit import caller
 from ..chat.conversation import Conversation
 from ..documents.chunk import split_sentences
-from ..errors import AssistantError, ConfigError, IndexError_, QuestionError
+from ..errors import AssistantError, ConfigError, IndexError_, NotFound, QuestionError
 from ..settings import ServiceSettings
+from .files import original_file
+
+SignedIn = Callable[[Request], bool]  # whether a request carries a signed-in UI session (the page's own links)
 
 MODEL_NAME = "medevidence-assistant"  # what /v1/models lists; any model name a client sends is accepted
 
@@ -121,8 +127,9 @@ def check_sign_in(settings: ServiceSettings, host: str, share: bool) -> None:
         )
 
 
-def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
-    """The /v1 routes over one assistant (see the module docstring)."""
+def create_api(assistant: Assistant, settings: ServiceSettings, ui_session: SignedIn | None = None) -> FastAPI:
+    """The /v1 routes over one assistant (see the module docstring). `ui_session` lets the UI's signed-in users open
+    what the page links to (a document's file) without the API token."""
     api = FastAPI(
         title="Medical evidence assistant",
         description="Cited answers over your documents. Every sentence carries [n] markers; citations are verbatim slices.",
@@ -130,6 +137,7 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
     )
     conversations = Conversations(assistant, settings.conversations)
     guard = _guard(settings)
+    _document_routes(api, assistant, _guard(settings, ui_session))
 
     @api.post("/v1/answer", dependencies=[Depends(guard)], summary="A cited answer (optionally within a conversation)")
     def answer(request: AnswerRequest, http: Request) -> dict[str, Any]:
@@ -171,8 +179,27 @@ def create_api(assistant: Assistant, settings: ServiceSettings) -> FastAPI:
     return api
 
 
+def _document_routes(api: FastAPI, assistant: Assistant, reader: Callable[..., None]) -> None:
+    """The original files of indexed documents, by id (serve/files.py), for the API's callers and the UI's users."""
+
+    @api.get(
+        "/v1/documents/{doc_id}/file", dependencies=[Depends(reader)], response_class=Response,
+        summary="The original file of an indexed document (a PDF opens in the browser; add #page=N)",
+    )
+    def document_file(doc_id: str) -> Response:
+        found = original_file(assistant.index, doc_id, assistant.settings.corpus_dir)
+        headers = {
+            "Content-Disposition": f"{'inline' if found.inline else 'attachment'}; filename*=UTF-8''{quote(found.name)}",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+        }
+        if not found.inline:
+            headers["Content-Security-Policy"] = "sandbox"  # never rendered as a page of this site (an HTML document)
+        return Response(found.data, media_type=found.media_type, headers=headers)
+
+
 def _error_handlers(api: FastAPI) -> None:
-    """Our errors as OpenAI-style JSON errors: 401 (token), 400 (question, request), 503 (no index), 500 (the rest)."""
+    """Our errors as OpenAI-style JSON errors: 401 (token), 400 (question, request), 404 (no such document), 503 (no
+    index), 500 (the rest)."""
 
     @api.exception_handler(_Unauthorized)
     def unauthorized(_: Request, __: _Unauthorized) -> JSONResponse:
@@ -183,6 +210,10 @@ def _error_handlers(api: FastAPI) -> None:
     @api.exception_handler(QuestionError)
     def bad_question(_: Request, exc: QuestionError) -> JSONResponse:
         return _error(400, str(exc), "invalid_request_error")
+
+    @api.exception_handler(NotFound)
+    def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc), "not_found")
 
     @api.exception_handler(IndexError_)
     def no_index(_: Request, exc: IndexError_) -> JSONResponse:
@@ -203,15 +234,19 @@ def _client(http: Request) -> str:
     return http.client.host if http.client else "unknown"
 
 
-def _guard(settings: ServiceSettings):  # type: ignore[no-untyped-def]
+def _guard(settings: ServiceSettings, ui_session: SignedIn | None = None):  # type: ignore[no-untyped-def]
+    """A dependency that refuses a request without the bearer token (or, where `ui_session` is given, without a
+    signed-in UI session either)."""
     bearer = HTTPBearer(auto_error=False, description="The server's service.api_token")
 
-    def check(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    def check(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         token = settings.api_token.get_secret_value() if settings.api_token else None
         if token is None:
             return
         given = credentials.credentials if credentials else ""
-        if not secrets.compare_digest(given.encode(), token.encode()):
+        if secrets.compare_digest(given.encode(), token.encode()):
+            return
+        if ui_session is None or not ui_session(request):
             raise _Unauthorized
 
     return check

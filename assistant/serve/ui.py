@@ -9,16 +9,17 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import gradio as gr
+from fastapi import FastAPI, Request
+from starlette.routing import Mount
 
 from ..api import Assistant
 from ..chat.audit import caller
 from ..documents.ingest import LOADERS
 from ..errors import AssistantError
-from ..schema import Document
 from ..settings import Settings
+from .files import pdf_url
 from .present import (
     AUDIENCES,
     DISCLAIMER,
@@ -97,9 +98,10 @@ CSS = """
 """
 
 
-def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The chat page over one assistant; each browser session gets its own conversation."""
-    page = _Handlers(assistant, settings)
+def build_app(assistant: Assistant, settings: Settings, *, file_links: bool = True) -> gr.Blocks:
+    """The chat page over one assistant; each browser session gets its own conversation. `file_links`: cited PDF
+    pages link to the file the HTTP API serves (server_app), which a UI served alone (a share link) lacks."""
+    page = _Handlers(assistant, settings, file_links)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         widgets = _layout(page)
         _wire(app, page, widgets)
@@ -110,9 +112,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
 class _Handlers:
     """The page's event handlers over one assistant; a browser session's ChatSession lives in its gr.State."""
 
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings, file_links: bool) -> None:
         self.assistant = assistant
         self.settings = settings
+        self.file_links = file_links
         self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
         atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
 
@@ -149,7 +152,7 @@ class _Handlers:
         if not found:
             return PASSAGE_PLACEHOLDER
         document = self.assistant.index.documents.get(found[0].doc_id)
-        url = pdf_url(document, self.settings) if document else None
+        url = pdf_url(document, self.settings.corpus_dir) if document and self.file_links else None
         return passage_html(self.assistant.index, *found, audience, file_url=url)
 
     def library_markdown(self) -> str:
@@ -336,25 +339,55 @@ def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
     app.load(page.library_view, None, [w.library, w.to_remove], **hidden)
 
 
-def pdf_url(document: Document, settings: Settings) -> str | None:
-    """Where the page serves a library PDF (launch() allows the corpus folder); None for other files."""
-    path = Path(document.source_path).resolve()
-    if path.suffix.lower() != ".pdf" or not path.is_relative_to(settings.corpus_dir.resolve()):
-        return None
-    return f"/gradio_api/file={quote(str(path))}"
-
-
 API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores
 
 
 def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            block: bool = True, auth: list[tuple[str, str]] | None = None) -> None:
-    """Serve the UI alone on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
+    """Serve the UI alone on host:port (a share link); `block=False` returns once it is up. No folder is served:
+    the corpus and index folders are blocked outright (documents are served by id, through server_app)."""
     app.queue().launch(
         server_name=host, server_port=port, share=share, auth=auth, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
-        allowed_paths=[str(settings.corpus_dir.resolve())],  # library PDFs open at the cited page (pdf_url)
-        prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
+        blocked_paths=_private_folders(settings), prevent_thread_lock=not block, quiet=not block, footer_links=["api"],
+        show_error=True,
     )
+
+
+def _private_folders(settings: Settings) -> list[str]:
+    """Folders Gradio must never serve from, whatever else it allows: the corpus (drafts and notes live there) and the
+    index (every document's text, the audit log)."""
+    return [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
+
+
+class _UiSessions:
+    """Whether a request carries a signed-in session of the mounted Gradio UI (its cookie), so that what the page links
+    to (a document's file) opens for its users without the API token. Everyone is signed in to a UI without users."""
+
+    def __init__(self) -> None:
+        self.ui: Any = None  # gradio.routes.App, set once mounted
+
+    def __call__(self, request: Request) -> bool:
+        ui = self.ui
+        if ui is None:
+            return False
+        if ui.auth is None:
+            return True
+        cookie = request.cookies.get(f"access-token-{ui.cookie_id}") or request.cookies.get(f"access-token-unsecure-{ui.cookie_id}")
+        return cookie is not None and cookie in ui.tokens
+
+
+def server_app(assistant: Assistant, settings: Settings) -> FastAPI:
+    """The chat UI mounted on the HTTP API: one app on one port, what `assistant serve` runs."""
+    blocks = build_app(assistant, settings)
+    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+    sessions = _UiSessions()
+    app = gr.mount_gradio_app(
+        create_api(assistant, settings.service, ui_session=sessions), blocks.queue(), path="/", auth=users, css=CSS,
+        footer_links=["api"], max_file_size=int(settings.max_file_mb * 1024 * 1024), blocked_paths=_private_folders(settings),
+        show_error=True,
+    )
+    sessions.ui = next(route.app for route in app.routes if isinstance(route, Mount) and route.app is not app)
+    return app
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
@@ -362,15 +395,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: 
     one port until stopped. Beyond loopback, or with a share link, sign-in is required (service.check_sign_in)."""
     check_sign_in(settings.service, host, share)
     assistant = Assistant.load(settings)
-    blocks = build_app(assistant, settings)
-    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
     if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
-        launch(blocks, settings, host=host, port=port, share=True, auth=users)
+        users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+        launch(build_app(assistant, settings, file_links=False), settings, host=host, port=port, share=True, auth=users)
         return
-    app = gr.mount_gradio_app(
-        create_api(assistant, settings.service), blocks.queue(), path="/", auth=users, css=CSS, footer_links=["api"],
-        max_file_size=int(settings.max_file_mb * 1024 * 1024), allowed_paths=[str(settings.corpus_dir.resolve())], show_error=True,
-    )
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(server_app(assistant, settings), host=host, port=port, log_level="warning")

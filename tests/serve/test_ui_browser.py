@@ -1,4 +1,5 @@
-"""The chat UI in a real Chromium (Playwright), served in-process on 127.0.0.1 over a temporary corpus and index.
+"""The chat UI in a real Chromium (Playwright), served as `assistant serve` serves it (the UI on the HTTP API, one port)
+in-process on 127.0.0.1 over a temporary corpus and index.
 
 Expected values come from the same assistant in-process (same index, same questions), never hard-coded answers.
 Screenshots go to test-artifacts/.
@@ -7,8 +8,7 @@ Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from samples import XSS_HTML, XSS_QUESTION, copy_corpus, trial_pdf
 from assistant import Answer, Assistant, Settings
 from assistant.chat.audit import read_log
 from assistant.serve.present import PATIENT_NOTICE, abbreviations_in, passage_context
-from assistant.serve.ui import build_app, launch
+from assistant.serve.ui import server_app
 from assistant.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
@@ -46,24 +46,14 @@ class Live:
     settings: Settings
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, embedder) -> Iterator[Live]:
+def live(tmp_path_factory, embedder, serve_app: Callable[[object], str]) -> Live:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("ui")
     corpus = copy_corpus(root / "corpus", {"quixotinib-safety.html": XSS_HTML})
     (corpus / "trial.pdf").write_bytes(trial_pdf().data)
     settings = Settings(corpus_dir=corpus, index_dir=root / "idx")
     assistant = Assistant.build(corpus, root / "idx", settings, embedder=embedder)
-    app = build_app(assistant, settings)
-    port = free_port()
-    launch(app, settings, host="127.0.0.1", port=port, block=False)
-    yield Live(f"http://127.0.0.1:{port}/", assistant, settings)
-    app.close()
+    return Live(serve_app(server_app(assistant, settings)) + "/", assistant, settings)
 
 
 @pytest.fixture(scope="module")
@@ -293,9 +283,10 @@ def test_pdf_citation_shows_its_page_and_opens_the_pdf_there(page: Page, live: L
     link = open_citation(page, cited.number).locator(".passage-page a")
     expect(link).to_have_text(f"p. {cited.page}")
     href = link.get_attribute("href") or ""
-    assert href.endswith(f"#page={cited.page}")
+    assert href == f"/v1/documents/trial/file#page={cited.page}", "served by document id, opened at the cited page"
     served = page.request.get(live.url.rstrip("/") + href.split("#")[0])
     assert served.ok and served.body() == (live.settings.corpus_dir / "trial.pdf").read_bytes(), "the link serves the PDF"
+    assert served.headers["content-type"] == "application/pdf"
     shot(page, "ui-7-pdf-page")
 
 
