@@ -149,7 +149,7 @@ def ask(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default; beyond it sign-in is required).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     share: Annotated[bool, typer.Option("--share", help="Create a public Gradio share link.")] = False,
     store: StoreOpt = None,
@@ -158,11 +158,15 @@ def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Start the chat UI in the browser."""
-    from .serve.ui import serve as run_server
+    """Serve the chat UI and the HTTP API on one port; prints the URL once the model and index are loaded."""
+    from .serve.signin import check_sign_in
 
     try:
-        run_server(_settings(corpus, index, (store, qdrant_url, qdrant_path)), host=host, port=port, share=share)
+        settings = _settings(corpus, index, (store, qdrant_url, qdrant_path))
+        check_sign_in(settings.service, host, share)  # before the UI is imported or the model loaded: a refusal is quick
+        from .serve.ui import serve as run_server
+
+        run_server(settings, host=host, port=port, share=share, announce=typer.echo)
     except AssistantError as exc:
         _fail(exc)
 

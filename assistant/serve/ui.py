@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import socket
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,8 @@ from .present import (
     passage_html,
     transcript_markdown,
 )
-from .service import check_sign_in, create_api
+from .service import create_api
+from .signin import check_sign_in
 from .upload import add_to_library
 
 TITLE = "Medical evidence assistant"
@@ -346,11 +349,16 @@ def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port:
            block: bool = True, auth: list[tuple[str, str]] | None = None) -> None:
     """Serve the UI alone on host:port (a share link); `block=False` returns once it is up. No folder is served:
     the corpus and index folders are blocked outright (documents are served by id, through server_app)."""
-    app.queue().launch(
+    _queued(app, settings).launch(
         server_name=host, server_port=port, share=share, auth=auth, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
         blocked_paths=_private_folders(settings), prevent_thread_lock=not block, quiet=not block, footer_links=["api"],
         show_error=True,
     )
+
+
+def _queued(blocks: gr.Blocks, settings: Settings) -> gr.Blocks:
+    """The page's events answer service.answer_threads people at once (Gradio's default is one at a time)."""
+    return blocks.queue(default_concurrency_limit=settings.service.answer_threads)
 
 
 def _private_folders(settings: Settings) -> list[str]:
@@ -379,26 +387,48 @@ class _UiSessions:
 def server_app(assistant: Assistant, settings: Settings) -> FastAPI:
     """The chat UI mounted on the HTTP API: one app on one port, what `assistant serve` runs."""
     blocks = build_app(assistant, settings)
-    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
     sessions = _UiSessions()
     app = gr.mount_gradio_app(
-        create_api(assistant, settings.service, ui_session=sessions), blocks.queue(), path="/", auth=users, css=CSS,
-        footer_links=["api"], max_file_size=int(settings.max_file_mb * 1024 * 1024), blocked_paths=_private_folders(settings),
-        show_error=True,
+        create_api(assistant, settings.service, ui_session=sessions), _queued(blocks, settings), path="/", auth=_users(settings),
+        css=CSS, footer_links=["api"], max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        blocked_paths=_private_folders(settings), show_error=True,
     )
-    sessions.ui = next(route.app for route in app.routes if isinstance(route, Mount) and route.app is not app)
+    sessions.ui = next(route.app for route in app.routes if isinstance(route, Mount) and isinstance(route.app, gr.routes.App))
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+def _users(settings: Settings) -> list[tuple[str, str]] | None:
+    return [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+
+
+def serving(settings: Settings) -> Settings:
+    """The settings a server process runs with: its embedder on service.embed_threads (see that field)."""
+    return settings.with_overrides(embed={**settings.embed.model_dump(), "threads": settings.service.embed_threads})
+
+
+def address(host: str, port: int) -> str:
+    """The URL to open for a server bound to host:port (any interface: this machine's name)."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+          announce: Callable[[str], None] = print) -> None:
     """Open the assistant (building or refreshing its index) and serve the chat UI and the HTTP API (/v1, /docs) on
-    one port until stopped. Beyond loopback, or with a share link, sign-in is required (service.check_sign_in)."""
+    one port until stopped, switching to any index version another process writes (Assistant.follow). Sign-in is
+    checked before anything loads (signin.check_sign_in)."""
     check_sign_in(settings.service, host, share)
+    settings = serving(settings)
     assistant = Assistant.load(settings)
+    assistant.follow(settings.service.reload_seconds)
+    index = assistant.index
     if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
-        users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
-        launch(build_app(assistant, settings, file_links=False), settings, host=host, port=port, share=True, auth=users)
+        launch(build_app(assistant, settings, file_links=False), settings, host=host, port=port, share=True, auth=_users(settings))
         return
     import uvicorn
 
-    uvicorn.run(server_app(assistant, settings), host=host, port=port, log_level="warning")
+    app = server_app(assistant, settings)
+    url = address(host, port)
+    announce(f"Serving {len(index.documents)} documents (index version {index.folder.name}) on {url} : the chat UI at /, "
+             f"the API at /v1, its docs at {url}docs. Ctrl+C stops it.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

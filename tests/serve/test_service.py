@@ -17,7 +17,8 @@ from samples import SEED_QUESTION
 
 from assistant import Assistant, Settings
 from assistant.errors import ConfigError
-from assistant.serve.service import check_sign_in, create_api
+from assistant.serve.service import create_api
+from assistant.serve.signin import check_sign_in
 from assistant.settings import ServiceSettings
 
 TOKEN = "test-token-7f3a"
