@@ -53,7 +53,7 @@ def bearer_guard(settings: ServiceSettings, ui_session: SignedIn | None = None) 
 
 class BodyLimit:
     """ASGI middleware: a /v1 request whose body runs past `limit` bytes gets a 413 before it is read in full (by its
-    Content-Length, or counted as it streams in)."""
+    Content-Length, or counted as it streams in; a body within the limit is handed on whole)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -66,27 +66,35 @@ class BodyLimit:
         if length.isdigit() and int(length) > self.limit:
             await self._refuse(scope, receive, send)
             return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        body, more = b"", True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)  # the client left: let the app see it
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         await error(413, f"The request body is over {self.limit // 1024} KB (service.max_body_kb); send a shorter one.")(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    """A streamed body ran past the limit."""
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A receive() that gives `messages` first, then waits on `then` (a disconnect, for a streaming reply)."""
+    queue = list(messages)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+
+    return receive
 
 
 def error_handlers(api: FastAPI) -> None:

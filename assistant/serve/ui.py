@@ -24,13 +24,14 @@ from ..settings import Settings
 from .files import pdf_url
 from .present import (
     AUDIENCES,
-    DISCLAIMER,
     PASSAGE_PLACEHOLDER,
     ChatSession,
     escape_markdown,
+    header_html,
     message_markdown,
     passage_html,
     transcript_markdown,
+    version_markdown,
 )
 from .service import create_api
 from .signin import check_sign_in
@@ -39,6 +40,7 @@ from .upload import add_to_library
 TITLE = "Medical evidence assistant"
 MAX_SUGGESTIONS = 3  # buttons laid out under an answer: the page's layout, not a setting
 LIBRARY_LISTED = 50  # titles listed under "Library and uploads" (layout, not a setting)
+VERSION_CHECK_S = 5  # how often an open page re-reads which index version answers (a line of text, no answer)
 SEED_EXAMPLE = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
 
 # Clicks on [n] markers anywhere in the page open passage n: one capturing listener, bound once.
@@ -187,7 +189,8 @@ class _Handlers:
                     session.ask(pending)
             except AssistantError as exc:
                 gr.Warning(str(exc))
-        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session))
+        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session),
+                self.version_line())
 
     def suggest(self, session: ChatSession | None) -> list[Any]:
         if session and session.answers:
@@ -200,35 +203,49 @@ class _Handlers:
             session.shown = number
         return session, self.panel(session, audience)
 
-    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
-        return self.chat_messages(session, audience), self.panel(session, audience)
+    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str, str]:
+        return self.chat_messages(session, audience), self.panel(session, audience), header_html(TITLE, audience)
 
     def new_conversation(self, session: ChatSession | None) -> tuple[Any, ...]:
         if session:
             session.discard()
         return (None, [], PASSAGE_PLACEHOLDER, *self.suggestion_updates(None), self.export_update(None))
 
-    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any]:
+    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any, str]:
         def indexing(stage: str, done: int, total: int) -> None:
             progress((done, total), desc=f"Indexing: {stage}")
 
         lines = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
         status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
-        return None, status, self.library_markdown(), self.removable()
+        return None, status, self.library_markdown(), self.removable(), self.version_line()
 
-    def remove_document(self, doc_id: str | None) -> tuple[str, str, Any]:
+    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, str, str]:
+        """The first click on Remove: name the document and what removing it does, and wait for a second click."""
+        documents = self.assistant.index.documents
+        if not doc_id or doc_id not in documents:
+            return gr.update(visible=False), "", "Choose a document to remove first."
+        document = documents[doc_id]
+        where = " and deletes its file from the corpus folder" if self.settings.corpus_dir.resolve() in Path(document.source_path).resolve().parents else ""
+        prompt = f"Remove **{escape_markdown(document.title)}**? This takes it out of the index{where}; it cannot be undone here."
+        return gr.update(visible=True), prompt, ""
+
+    def remove_document(self, doc_id: str | None) -> tuple[Any, str, str, Any, str]:
+        hidden = gr.update(visible=False)
         if not doc_id:
-            return "Choose a document to remove first.", self.library_markdown(), self.removable()
+            return hidden, "Choose a document to remove first.", self.library_markdown(), self.removable(), self.version_line()
         documents = self.assistant.index.documents
         title = documents[doc_id].title if doc_id in documents else doc_id
         try:
             self.assistant.remove([doc_id])
         except AssistantError as exc:
-            return escape_markdown(str(exc)), self.library_markdown(), self.removable()
-        return f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable()
+            return hidden, escape_markdown(str(exc)), self.library_markdown(), self.removable(), self.version_line()
+        return hidden, f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable(), self.version_line()
 
-    def library_view(self) -> tuple[str, Any]:
-        return self.library_markdown(), self.removable()
+    def library_view(self) -> tuple[str, Any, str]:
+        return self.library_markdown(), self.removable(), self.version_line()
+
+    def version_line(self) -> str:
+        return version_markdown(self.assistant.index)
 
     def ask_api(self, question: str) -> dict[str, Any]:
         """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
@@ -260,19 +277,26 @@ class _Widgets:
     upload_status: gr.Markdown
     to_remove: gr.Dropdown
     remove: gr.Button
+    confirm_row: gr.Row
+    confirm_text: gr.Markdown
+    confirm: gr.Button
+    cancel: gr.Button
+    header: gr.HTML
+    version: gr.Markdown
 
 
 def _layout(page: _Handlers) -> _Widgets:
     """The header, the conversation column and the side column (cited passage, library)."""
     session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
     pending = gr.State("")
-    gr.HTML(f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block")
+    header = gr.HTML(header_html(TITLE, "clinician"), elem_id="app-header-block")
+    version = gr.Markdown(version_markdown(page.assistant.index), elem_id="index-version", latex_delimiters=[])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=480):
             conversation = _conversation_column()
         with gr.Column(scale=2, min_width=360, elem_id="side"):
             side = _side_column(page)
-    return _Widgets(session=session, pending=pending, **conversation, **side)
+    return _Widgets(session=session, pending=pending, header=header, version=version, **conversation, **side)
 
 
 def _conversation_column() -> dict[str, Any]:
@@ -315,16 +339,21 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
         upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
         with gr.Row(equal_height=True):
             to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
-            remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
+            remove = gr.Button("Remove…", elem_id="remove-document", size="sm", variant="secondary", scale=1, min_width=90)
+        with gr.Row(equal_height=True, visible=False, elem_id="confirm-remove-row") as confirm_row:
+            confirm_text = gr.Markdown(elem_id="confirm-remove-text", latex_delimiters=[])
+            confirm = gr.Button("Yes, remove it", elem_id="confirm-remove", size="sm", variant="stop", min_width=90)
+            cancel = gr.Button("Cancel", elem_id="cancel-remove", size="sm", min_width=90)
     return {
         "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
-        "to_remove": to_remove, "remove": remove,
+        "to_remove": to_remove, "remove": remove, "confirm_row": confirm_row, "confirm_text": confirm_text,
+        "confirm": confirm, "cancel": cancel,
     }
 
 
 def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
     """Every event: asking (the box, the button, a suggested follow-up), citations, audience, library."""
-    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export]
+    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export, w.version]
     hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask (build_app)
     asks = [(w.question.submit, w.question), (w.ask.click, w.question)] + [(b.click, b) for b in w.suggestions]
     for trigger, text in asks:  # a suggestion button's value is its question
@@ -334,12 +363,16 @@ def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
             None, js=SCROLL_TO_LATEST_JS
         ).then(page.suggest, w.session, [w.suggestion_row, *w.suggestions], show_progress="hidden", **hidden)
     w.passage.click(page.show_passage, [w.session, w.audience], [w.session, w.passage], **hidden)
-    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage], **hidden)
+    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage, w.header], **hidden)
     new_outputs = [w.session, w.chat, w.passage, w.suggestion_row, *w.suggestions, w.export]
     w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
-    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, w.library, w.to_remove], show_progress_on=w.upload_status, **hidden)
-    w.remove.click(page.remove_document, w.to_remove, [w.upload_status, w.library, w.to_remove], **hidden)
-    app.load(page.library_view, None, [w.library, w.to_remove], **hidden)
+    library = [w.library, w.to_remove, w.version]
+    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, *library], show_progress_on=w.upload_status, **hidden)
+    w.remove.click(page.ask_to_remove, w.to_remove, [w.confirm_row, w.confirm_text, w.upload_status], **hidden)
+    w.cancel.click(lambda: gr.update(visible=False), None, w.confirm_row, **hidden)
+    w.confirm.click(page.remove_document, w.to_remove, [w.confirm_row, w.upload_status, *library], **hidden)
+    app.load(page.library_view, None, library, **hidden)
+    gr.Timer(VERSION_CHECK_S).tick(page.version_line, None, w.version, show_progress="hidden", **hidden)
 
 
 API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores

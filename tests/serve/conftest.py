@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
+
+from assistant.settings import PROJECT_ROOT
 
 STARTUP_S = 60
 
@@ -51,3 +57,17 @@ def serve_app() -> Iterator[Callable[[object], str]]:
     yield run
     for stop in stops:
         stop()
+
+
+def ingest_elsewhere(corpus: Path, index: Path, *paths: Path) -> None:
+    """`assistant ingest PATHS` in another process (its own model), as a person at a terminal runs it."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    command = [sys.executable, "-m", "assistant.cli", "ingest", *map(str, paths), "--corpus", str(corpus), "--index", str(index)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def other_process() -> Callable[..., None]:
+    """Ingest files from another process: ingest_elsewhere(corpus, index, *paths)."""
+    return ingest_elsewhere

@@ -18,7 +18,7 @@ from samples import XSS_HTML, XSS_QUESTION, copy_corpus, trial_pdf
 
 from assistant import Answer, Assistant, Settings
 from assistant.chat.audit import read_log
-from assistant.serve.present import PATIENT_NOTICE, abbreviations_in, passage_context
+from assistant.serve.present import DISCLAIMER, PATIENT_DISCLAIMER, PATIENT_NOTICE, abbreviations_in, passage_context
 from assistant.serve.ui import server_app
 from assistant.settings import PROJECT_ROOT
 
@@ -53,6 +53,7 @@ def live(tmp_path_factory, embedder, serve_app: Callable[[object], str]) -> Live
     (corpus / "trial.pdf").write_bytes(trial_pdf().data)
     settings = Settings(corpus_dir=corpus, index_dir=root / "idx")
     assistant = Assistant.build(corpus, root / "idx", settings, embedder=embedder)
+    assistant.follow(0.5)  # as `assistant serve` does: versions written by other processes go live
     return Live(serve_app(server_app(assistant, settings)) + "/", assistant, settings)
 
 
@@ -193,7 +194,10 @@ def test_audience_switch_adds_glossary_and_notice_only_for_patients(page: Page, 
     line = "Abbreviations: " + " · ".join(f"{short} ({long})" for short, long in pairs)
     bubble = ask(page, SEED, 1)
     expect(bubble).not_to_contain_text("Abbreviations:")
+    expect(page.locator("#app-header .disclaimer")).to_have_text(DISCLAIMER)
     page.get_by_label("Patient or carer").check()
+    expect(page.locator("#app-header .disclaimer")).to_have_text(PATIENT_DISCLAIMER)
+    expect(page.locator("#app-header")).not_to_contain_text("for health professionals,")
     expect(bubble).to_contain_text(PATIENT_NOTICE)
     expect(bubble).to_contain_text(line)
     shows_quotes(bubble, expected)
@@ -203,6 +207,7 @@ def test_audience_switch_adds_glossary_and_notice_only_for_patients(page: Page, 
     expect(panel.locator("mark")).to_have_text(citation.quote)
     shot(page, "ui-4-patient")
     page.get_by_label("Clinician").check()
+    expect(page.locator("#app-header .disclaimer")).to_have_text(DISCLAIMER)
     expect(bubble).not_to_contain_text("Abbreviations:")
     expect(bubble).not_to_contain_text(PATIENT_NOTICE)
     expect(panel.locator(".passage-glossary")).to_have_count(0)
@@ -245,7 +250,17 @@ def test_a_document_removed_in_the_library_stops_answering(browser: Browser, liv
         page.locator("#remove-choice input").fill("Glimmerase")
         page.get_by_role("option", name="Glimmerase in sunburn").click()
         page.click("#remove-document")
+        confirm = page.locator("#confirm-remove-row")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text("Remove Glimmerase in sunburn? This takes it out of the index and deletes its file")
+        page.click("#cancel-remove")
+        expect(confirm).to_be_hidden()
+        assert "glimmerase" in live.assistant.index.documents and note.exists(), "nothing is removed without the second click"
+        page.click("#remove-document")
+        page.click("#confirm-remove")
         expect(page.locator("#upload-status")).to_contain_text("Removed Glimmerase in sunburn.", timeout=ANSWER_TIMEOUT_MS)
+        expect(confirm).to_be_hidden()
+        expect(page.locator("#index-version")).to_contain_text(live.assistant.index.folder.name)
         expect(page.locator("#library-list")).not_to_contain_text("Glimmerase in sunburn")
         assert "glimmerase" not in live.assistant.index.documents and not note.exists()
         bubble = ask(page, question, 1)
@@ -254,6 +269,22 @@ def test_a_document_removed_in_the_library_stops_answering(browser: Browser, liv
         shot(page, "ui-8-remove")
     finally:
         page.context.close()
+
+
+def test_a_version_ingested_by_another_process_goes_live_in_the_page(page: Page, live: Live, other_process) -> None:  # type: ignore[no-untyped-def]
+    line = page.locator("#index-version")
+    before = live.assistant.index
+    expect(line).to_have_text(f"Answering from index version {before.folder.name} · {len(before.documents)} documents")
+    note = live.settings.corpus_dir / "quenchol.md"
+    note.write_text("# Quenchol for night sweats\n\nQuenchol reduced night sweats in 9 of 10 patients in a pilot study.\n", encoding="utf-8")
+    other_process(live.settings.corpus_dir, live.settings.index_dir, note)
+    expect(line).to_contain_text(f"· {len(before.documents) + 1} documents", timeout=30_000)  # the page re-reads it
+    now = live.assistant.index.folder.name
+    assert now != before.folder.name
+    expect(line).to_contain_text(now)
+    bubble = ask(page, "Does quenchol reduce night sweats?", 1)
+    expect(bubble).to_contain_text("Quenchol for night sweats")
+    shot(page, "ui-9-live-version")
 
 
 def test_hostile_document_renders_as_inert_text(page: Page, live: Live) -> None:

@@ -1,0 +1,128 @@
+"""Issue 30: what a team sees of a running server. `assistant serve` started as a person starts it prints its URL and
+refuses a public address without sign-in before loading anything; a version ingested by another process goes live
+within seconds, with no answer mixing two versions; `make serve PORT=… HOST=…` installs the runtime only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from samples import SEED_QUESTION, copy_corpus
+
+from assistant import Assistant, Settings
+from assistant.serve.ui import server_app
+from assistant.settings import PROJECT_ROOT
+from eval.benchmarks.concurrency import QUESTIONS
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+NOTE = (
+    "# Upadacitinib adverse events in a registry\n\n"
+    "In a registry of 40 patients with dermatomyositis, upadacitinib caused herpes zoster in three patients "
+    "and acne in five patients. No patient stopped upadacitinib because of adverse events.\n"
+)
+
+
+def test_the_cli_refuses_a_public_address_before_loading_anything() -> None:
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"], env=ENV,
+                          capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - start
+    assert done.returncode == 2 and "Refusing to serve on 0.0.0.0 without sign-in" in done.stderr
+    assert elapsed < 2.0, f"refused after {elapsed:.1f} s: it must not import the UI or load the model first"
+
+
+def test_serve_prints_the_url_it_answers_on(tmp_path: Path, seed_index: Path, corpus_copy: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--corpus", str(corpus_copy), "--index", str(seed_index)]
+    server = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + 300
+        while "Serving" not in line and time.monotonic() < deadline:
+            line = server.stdout.readline()  # type: ignore[union-attr]
+            assert line or server.poll() is None, "the server exited"
+        url = f"http://127.0.0.1:{port}/"
+        assert url in line and f"{url}docs" in line, line
+        for _ in range(100):
+            try:
+                if httpx.get(url + "v1/status", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert httpx.get(url, timeout=30).status_code == 200
+        assert httpx.post(url + "v1/answer", json={"question": SEED_QUESTION}, timeout=60).json()["citations"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_version_ingested_by_another_process_goes_live_unmixed(
+    tmp_path: Path, embedder, serve_app: Callable[[object], str], other_process  # type: ignore[no-untyped-def]
+) -> None:
+    """Four clients keep asking while a CLI ingest in another process adds a document: every answer is wholly the
+    version it names (its text equals that version's answer), and once the server has switched, answers come from
+    the new version."""
+    corpus = copy_corpus(tmp_path / "corpus")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assistant = Assistant.build(corpus, settings.index_dir, settings, embedder=embedder)
+    assistant.follow(0.5)
+    url = serve_app(server_app(assistant, settings))
+    question = QUESTIONS[1]
+    old = assistant.index.folder.name
+    expected = {old: assistant.ask(question).text}
+    seen: list[tuple[str, str]] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            while not stop.is_set():
+                data = http.post("/v1/answer", json={"question": question}).json()
+                seen.append((data["metadata"]["index_version"], data["text"]))
+
+    askers = [threading.Thread(target=keep_asking) for _ in range(4)]
+    for asker in askers:
+        asker.start()
+    try:
+        note = corpus / "registry.md"
+        note.write_text(NOTE, encoding="utf-8")
+        other_process(corpus, settings.index_dir, note)
+        deadline = time.monotonic() + 20
+        while httpx.get(url + "/v1/status", timeout=30).json()["index_version"] == old:
+            assert time.monotonic() < deadline, "the server did not notice the new version within 20 s"
+            time.sleep(0.2)
+        new = httpx.get(url + "/v1/status", timeout=30).json()
+        assert new["documents"] == len(assistant.index.documents) and "registry" in assistant.index.documents
+        time.sleep(2)
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join()
+    expected[new["index_version"]] = assistant.ask(question).text
+    assert expected[new["index_version"]] != expected[old], "the new document changes this answer"
+    assert {version for version, _ in seen} == {old, new["index_version"]}, "answers from both versions were seen"
+    for version, text in seen:
+        assert text == expected[version], f"an answer naming {version} is not that version's answer"
+    after = httpx.post(url + "/v1/answer", json={"question": question}, timeout=60).json()
+    assert after["metadata"]["index_version"] == new["index_version"] and "registry" in {c["doc_id"] for c in after["citations"]}
+
+
+def test_make_serve_takes_port_and_host_and_installs_the_runtime_only() -> None:
+    done = subprocess.run(["make", "-n", "-B", "serve", "PORT=8123", "HOST=127.0.0.2"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    plan = done.stdout
+    assert "serve --host 127.0.0.2 --port 8123" in plan
+    installs = [line for line in plan.splitlines() if "pip install" in line and "-e " in line]
+    assert installs and all("[" not in line.split("-e ", 1)[1] for line in installs), f"runtime only: {installs}"
+    assert "playwright" not in plan and "ray" not in plan.lower() and "chromium" not in plan
+    tests = subprocess.run(["make", "-n", "-B", "test"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+    assert "test" in tests and "-e '.[test" in tests, "make test still installs the test tools"
