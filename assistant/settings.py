@@ -540,6 +540,12 @@ class ServiceSettings(_Section):
         "requests already use the cores, and the ONNX Runtime pool of 2 threads per question spun against them: "
         "ask() took 89 ms of CPU with 2 threads, 44 ms with 1 (seed corpus, load average 10, 2 cores).",
     )
+    workers: int = Field(
+        default=1, ge=1,
+        description="Processes answering the API (`assistant serve --workers`): answering holds the GIL most of the time, "
+        "so one process answers on about one core. Each worker holds its own model and index (its resident memory is in "
+        "eval/BENCHMARK.md, 'Load on the HTTP server'); the UI stays in the first process.",
+    )
     max_body_kb: int = Field(default=256, ge=1, description="Largest /v1 request body; a larger one gets a 413 unread.")
     reload_seconds: float = Field(
         default=2.0, gt=0,

@@ -31,6 +31,7 @@ from ..settings import ServiceSettings
 from . import completions
 from .files import original_file
 from .guard import BodyLimit, SignedIn, bearer_guard, error, error_handlers
+from .workers import Dispatch, Workers, conversation_prefix
 
 _T = TypeVar("_T")
 
@@ -63,9 +64,10 @@ class SearchRequest(BaseModel):
 class Conversations:
     """Server-side conversations by id, the least recently used dropped beyond `limit`."""
 
-    def __init__(self, assistant: Assistant, limit: int) -> None:
+    def __init__(self, assistant: Assistant, limit: int, prefix: str = "") -> None:
         self.assistant = assistant
         self.limit = limit
+        self.prefix = prefix  # names the process holding a conversation when several answer (serve/workers.py)
         self._items: OrderedDict[str, Conversation] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -73,7 +75,7 @@ class Conversations:
         """The conversation with this id (NotFound if the server does not hold it), or a new one for None."""
         with self._lock:
             if conversation_id is None:
-                key, conversation = uuid.uuid4().hex, self.assistant.conversation()
+                key, conversation = self.prefix + uuid.uuid4().hex, self.assistant.conversation()
             elif conversation_id in self._items:
                 key, conversation = conversation_id, self._items.pop(conversation_id)
             else:
@@ -87,22 +89,28 @@ class Conversations:
             return key, conversation
 
 
-def create_api(assistant: Assistant, settings: ServiceSettings, ui_session: SignedIn | None = None) -> FastAPI:
+def create_api(
+    assistant: Assistant, settings: ServiceSettings, ui_session: SignedIn | None = None, *, worker: int = 0,
+    workers: Workers | None = None,
+) -> FastAPI:
     """The /v1 routes over one assistant (see the module docstring). `ui_session` lets the UI's signed-in users open
-    what the page links to (a document's file) without the API token."""
+    what the page links to (a document's file) without the API token. `workers`: the server's worker processes, to
+    which answering requests are handed (serve/workers.py); `worker`: this process's number when it is one of them."""
     api = FastAPIOffline(
         title="Medical evidence assistant",
         description="Cited answers over your documents. Every sentence carries [n] markers; citations are verbatim slices.",
         version="1",
     )
-    api.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)
+    if workers is not None:
+        api.add_middleware(Dispatch, workers=workers)
+    api.add_middleware(BodyLimit, limit=settings.max_body_kb * 1024)  # added last: it runs first
     pool = anyio.CapacityLimiter(settings.answer_threads)
 
     async def work(fn: Callable[[], _T]) -> _T:
         return await anyio.to_thread.run_sync(fn, limiter=pool)
 
     guard = Depends(bearer_guard(settings))
-    _answer_routes(api, assistant, Conversations(assistant, settings.conversations), work, guard)
+    _answer_routes(api, assistant, Conversations(assistant, settings.conversations, conversation_prefix(worker)), work, guard)
     _library_routes(api, assistant, work, guard, Depends(bearer_guard(settings, ui_session)))
     _completion_routes(api, assistant, work, guard)
 

@@ -36,6 +36,7 @@ from .present import (
 from .service import create_api
 from .signin import check_sign_in
 from .upload import add_to_library
+from .workers import Workers
 
 TITLE = "Medical evidence assistant"
 MAX_SUGGESTIONS = 3  # buttons laid out under an answer: the page's layout, not a setting
@@ -417,12 +418,14 @@ class _UiSessions:
         return cookie is not None and cookie in ui.tokens
 
 
-def server_app(assistant: Assistant, settings: Settings) -> FastAPI:
-    """The chat UI mounted on the HTTP API: one app on one port, what `assistant serve` runs."""
+def server_app(assistant: Assistant, settings: Settings, workers: Workers | None = None) -> FastAPI:
+    """The chat UI mounted on the HTTP API: one app on one port, what `assistant serve` runs (answering API requests
+    handed to `workers`, if any)."""
     blocks = build_app(assistant, settings)
     sessions = _UiSessions()
+    api = create_api(assistant, settings.service, ui_session=sessions, workers=workers)
     app = gr.mount_gradio_app(
-        create_api(assistant, settings.service, ui_session=sessions), _queued(blocks, settings), path="/", auth=_users(settings),
+        api, _queued(blocks, settings), path="/", auth=_users(settings),
         css=CSS, footer_links=["api"], max_file_size=int(settings.max_file_mb * 1024 * 1024),
         blocked_paths=_private_folders(settings), show_error=True,
     )
@@ -460,8 +463,26 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: 
         return
     import uvicorn
 
-    app = server_app(assistant, settings)
+    workers = Workers(settings, settings.service.workers) if settings.service.workers > 1 else None
+    if workers is not None:
+        workers.wait_ready()
+    app = server_app(assistant, settings, workers)
     url = address(host, port)
-    announce(f"Serving {len(index.documents)} documents (index version {index.folder.name}) on {url} : the chat UI at /, "
-             f"the API at /v1, its docs at {url}docs. Ctrl+C stops it.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    announce(f"Serving {len(index.documents)} documents (index version {index.folder.name}) on {url} with "
+             f"{settings.service.workers} answering process(es): the chat UI at /, the API at /v1, its docs at {url}docs. "
+             "Ctrl+C stops it.")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if workers is not None:
+            workers.stop()
+
+
+def serve_worker(settings: Settings, port: int, number: int) -> None:
+    """One worker process of a server (serve/workers.py): the API alone on 127.0.0.1:port over its own assistant; the
+    server built or refreshed the index before starting it."""
+    import uvicorn
+
+    assistant = Assistant.load(settings, refresh=False)
+    assistant.follow(settings.service.reload_seconds)
+    uvicorn.run(create_api(assistant, settings.service, worker=number), host="127.0.0.1", port=port, log_level="warning")

@@ -5,11 +5,14 @@ within seconds, with no answer mixing two versions; `make serve PORT=â€¦ HOST=â€
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -37,13 +40,13 @@ def test_the_cli_refuses_a_public_address_before_loading_anything() -> None:
     assert elapsed < 2.0, f"refused after {elapsed:.1f} s: it must not import the UI or load the model first"
 
 
-def test_serve_prints_the_url_it_answers_on(tmp_path: Path, seed_index: Path, corpus_copy: Path) -> None:
-    import socket
-
+@contextmanager
+def cli_server(corpus: Path, index: Path, *flags: str) -> Iterator[tuple[str, str]]:
+    """`assistant serve` in a subprocess, as a person starts it: its base URL and the line it printed on starting."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--corpus", str(corpus_copy), "--index", str(seed_index)]
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--corpus", str(corpus), "--index", str(index), *flags]
     server = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = ""
@@ -52,18 +55,45 @@ def test_serve_prints_the_url_it_answers_on(tmp_path: Path, seed_index: Path, co
             line = server.stdout.readline()  # type: ignore[union-attr]
             assert line or server.poll() is None, "the server exited"
         url = f"http://127.0.0.1:{port}/"
-        assert url in line and f"{url}docs" in line, line
         for _ in range(100):
             try:
                 if httpx.get(url + "v1/status", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        assert httpx.get(url, timeout=30).status_code == 200
-        assert httpx.post(url + "v1/answer", json={"question": SEED_QUESTION}, timeout=60).json()["citations"]
+        yield url, line
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_prints_the_url_it_answers_on(seed_index: Path, corpus_copy: Path) -> None:
+    with cli_server(corpus_copy, seed_index) as (url, line):
+        assert url in line and f"{url}docs" in line, line
+        assert httpx.get(url, timeout=30).status_code == 200
+        assert httpx.post(url + "v1/answer", json={"question": SEED_QUESTION}, timeout=60).json()["citations"]
+
+
+def test_worker_processes_answer_as_the_server_does(seed_index: Path, corpus_copy: Path, assistant: Assistant) -> None:
+    """`--workers 2`: requests at once are shared between the two processes, every answer is ask()'s, and a
+    conversation continues on the process that holds it."""
+    with cli_server(corpus_copy, seed_index, "--workers", "2") as (url, line):
+        assert "2 answering process(es)" in line
+        questions = QUESTIONS[:8]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(lambda q: httpx.post(url + "v1/answer", json={"question": q}, timeout=120).json(), questions))
+        for question, reply in zip(questions, replies, strict=True):
+            assert reply["text"] == assistant.ask(question).text
+        held = {reply["conversation_id"][:3] == "w1-" for reply in replies}
+        assert held == {True, False}, "both processes answered"
+        worker_held = next(r["conversation_id"] for r in replies if r["conversation_id"].startswith("w1-"))
+        follow = httpx.post(url + "v1/answer", json={"question": "What side effects were seen with it?", "conversation_id": worker_held}, timeout=120)
+        assert follow.status_code == 200 and follow.json()["metadata"]["turn"] == 2, "the follow-up found its conversation"
+        assert httpx.get(url + f"v1/conversations/{worker_held}/suggestions", timeout=120).json()["turn"] == 2
+        body = {"messages": [{"role": "user", "content": SEED_QUESTION}], "stream": True}
+        with ThreadPoolExecutor(max_workers=4) as pool:  # at once: some are relayed from a worker
+            streams = list(pool.map(lambda _: httpx.post(url + "v1/chat/completions", json=body, timeout=120).text, range(4)))
+        assert all(s.rstrip().endswith("data: [DONE]") for s in streams) and len({s.count("data:") for s in streams}) == 1
 
 
 def test_a_version_ingested_by_another_process_goes_live_unmixed(
