@@ -220,15 +220,16 @@ class _Handlers:
         status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
         return None, status, self.library_markdown(), self.removable(), self.version_line()
 
-    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, str, str]:
-        """The first click on Remove: name the document and what removing it does, and wait for a second click."""
+    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, str, str, str | None]:
+        """The first click on Remove: name the document and what removing it does, and hold it for the second click
+        (which removes the document named, whatever is chosen meanwhile)."""
         documents = self.assistant.index.documents
         if not doc_id or doc_id not in documents:
-            return gr.update(visible=False), "", "Choose a document to remove first."
+            return gr.update(visible=False), "", "Choose a document to remove first.", None
         document = documents[doc_id]
         where = " and deletes its file from the corpus folder" if self.settings.corpus_dir.resolve() in Path(document.source_path).resolve().parents else ""
         prompt = f"Remove **{escape_markdown(document.title)}**? This takes it out of the index{where}; it cannot be undone here."
-        return gr.update(visible=True), prompt, ""
+        return gr.update(visible=True), prompt, "", doc_id
 
     def remove_document(self, doc_id: str | None) -> tuple[Any, str, str, Any, str]:
         hidden = gr.update(visible=False)
@@ -279,6 +280,7 @@ class _Widgets:
     to_remove: gr.Dropdown
     remove: gr.Button
     confirm_row: gr.Row
+    removing: gr.State  # the document the confirmation names
     confirm_text: gr.Markdown
     confirm: gr.Button
     cancel: gr.Button
@@ -341,13 +343,14 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
         with gr.Row(equal_height=True):
             to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
             remove = gr.Button("Remove…", elem_id="remove-document", size="sm", variant="secondary", scale=1, min_width=90)
+        removing = gr.State(None)
         with gr.Row(equal_height=True, visible=False, elem_id="confirm-remove-row") as confirm_row:
             confirm_text = gr.Markdown(elem_id="confirm-remove-text", latex_delimiters=[])
             confirm = gr.Button("Yes, remove it", elem_id="confirm-remove", size="sm", variant="stop", min_width=90)
             cancel = gr.Button("Cancel", elem_id="cancel-remove", size="sm", min_width=90)
     return {
         "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
-        "to_remove": to_remove, "remove": remove, "confirm_row": confirm_row, "confirm_text": confirm_text,
+        "to_remove": to_remove, "remove": remove, "confirm_row": confirm_row, "removing": removing, "confirm_text": confirm_text,
         "confirm": confirm, "cancel": cancel,
     }
 
@@ -369,9 +372,9 @@ def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
     w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
     library = [w.library, w.to_remove, w.version]
     w.add.click(page.add_documents, w.files, [w.files, w.upload_status, *library], show_progress_on=w.upload_status, **hidden)
-    w.remove.click(page.ask_to_remove, w.to_remove, [w.confirm_row, w.confirm_text, w.upload_status], **hidden)
-    w.cancel.click(lambda: gr.update(visible=False), None, w.confirm_row, **hidden)
-    w.confirm.click(page.remove_document, w.to_remove, [w.confirm_row, w.upload_status, *library], **hidden)
+    w.remove.click(page.ask_to_remove, w.to_remove, [w.confirm_row, w.confirm_text, w.upload_status, w.removing], **hidden)
+    w.cancel.click(lambda: (gr.update(visible=False), None), None, [w.confirm_row, w.removing], **hidden)
+    w.confirm.click(page.remove_document, w.removing, [w.confirm_row, w.upload_status, *library], **hidden)
     app.load(page.library_view, None, library, **hidden)
     gr.Timer(VERSION_CHECK_S).tick(page.version_line, None, w.version, show_progress="hidden", **hidden)
 
