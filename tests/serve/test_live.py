@@ -31,13 +31,22 @@ NOTE = (
 )
 
 
+REFUSAL = """
+import sys
+from typer.testing import CliRunner
+from assistant.cli import app
+result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
+heavy = sorted(m for m in ("gradio", "torch", "onnxruntime", "faiss", "assistant.api") if m in sys.modules)
+print(result.exit_code, heavy, result.output.replace("\\n", " "))
+"""
+
+
 def test_the_cli_refuses_a_public_address_before_loading_anything() -> None:
-    start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"], env=ENV,
-                          capture_output=True, text=True, timeout=60)
-    elapsed = time.monotonic() - start
-    assert done.returncode == 2 and "Refusing to serve on 0.0.0.0 without sign-in" in done.stderr
-    assert elapsed < 2.0, f"refused after {elapsed:.1f} s: it must not import the UI or load the model first"
+    """The refusal comes before the UI is imported or the model loaded (it took 0.5 s here, against ~10 s before):
+    checked by what the process imported, not by a clock."""
+    done = subprocess.run([sys.executable, "-c", REFUSAL], env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("2 [] "), done.stdout + done.stderr
+    assert "Refusing to serve on 0.0.0.0 without sign-in" in done.stdout
 
 
 @contextmanager
