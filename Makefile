@@ -1,23 +1,32 @@
-# Two entry points (see README): `make serve` sets everything up and opens the chat UI on corpus/;
-# `make test` sets everything up and runs the tests and the evaluation gate.
+# Two entry points (see README): `make serve [PORT=7860] [HOST=127.0.0.1]` installs the runtime and opens the chat
+# UI and API on corpus/; `make test` installs the runtime and the test tools and runs the tests and the evaluation gate.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 7860
+HOST ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup serve test test-llm ingest eval browser-deps
+.PHONY: setup runtime serve test test-llm ingest eval browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# What serving needs, no more: the package and its runtime dependencies.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml
 	# torch first, pinned exactly: any other spec pulls gigabytes of CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Testing adds the test tools, the LLM writer's clients and the scale-out extras (Ray, Qdrant) the tests drive.
+$(VENV)/.installed: $(VENV)/.runtime
 	$(BIN)/pip install --quiet -e '.[test,llm,scale]'
 	touch $@
 
+runtime: $(VENV)/.runtime
 setup: $(VENV)/.installed
 
 browser-deps:
@@ -25,13 +34,14 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
-ingest: setup
+ingest: runtime
 	$(BIN)/assistant ingest
 
-# `assistant ingest` exits 1 when a file failed; the others are indexed and the UI still opens over them
-serve: setup
+# `assistant ingest` exits 1 when a file failed; the others are indexed and the UI still opens over them.
+# Beyond loopback (HOST=0.0.0.0) the server asks for sign-in: see docs/deployment.md.
+serve: runtime
 	-$(BIN)/assistant ingest
-	$(BIN)/assistant serve --host 127.0.0.1 --port 7860
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 test: setup browser-deps
 	$(BIN)/python -m pytest -q -m "not llm"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -25,10 +26,12 @@ from .documents.formats.markdown import plain_text
 from .errors import AssistantError, IndexMissing, QuestionError
 from .index.build import IngestReport, build_index, remove_documents
 from .index.embed import Embedder, default_embedder
-from .index.load import Index, load_index
+from .index.load import Index, current_version, load_index
 from .index.prepare import Progress
 from .schema import AbsenceAudit, Answer, Hit
 from .settings import RetrieveSettings, Settings
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class Assistant:
         self.scorer = scorer or shipped_scorer()
         self.audit = AuditLog(settings.audit_path()) if settings.audit.enabled else None
         self.last_report: IngestReport | None = None
+        self._switching = threading.Lock()  # one version switch at a time (an ingest here, or one seen on disk)
         self._install(index)
 
     def _install(self, index: Index) -> None:
@@ -66,6 +70,31 @@ class Assistant:
         the command that rebuilds it, not at the first question."""
         for model in (self.scorer, shipped_roles(), shipped_verdict()):
             model.meta  # noqa: B018
+
+    def refresh(self) -> bool:
+        """Switch to the version the index folder's CURRENT names, if another process (a CLI ingest, another server,
+        a Ray job) wrote a new one; True if it switched. Answers in progress finish on the version they took."""
+        with self._switching:
+            if current_version(self.settings.index_dir).name == self._pipeline.index.folder.name:
+                return False
+            self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
+            return True
+
+    def follow(self, every: float) -> threading.Event:
+        """Check for a new version every `every` seconds in a background thread (refresh) until the returned event is
+        set. A version that cannot be loaded (half pruned, damaged) is logged and the current one keeps answering."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(every):
+                try:
+                    if self.refresh():
+                        _LOG.warning("Now answering from index version %s.", self.index.folder.name)
+                except AssistantError as exc:
+                    _LOG.warning("Index version not switched: %s", exc)
+
+        threading.Thread(target=watch, name="index-follower", daemon=True).start()
+        return stop
 
     @property
     def index(self) -> Index:
@@ -129,13 +158,15 @@ class Assistant:
         """Add or update documents, then switch this assistant to the new index version."""
         report = build_index(paths, self.settings, self.embedder, sync=sync, rebuild=rebuild, progress=progress)
         if report.changed or rebuild:
-            self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
+            with self._switching:
+                self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
         return report
 
     def remove(self, doc_ids: list[str]) -> IngestReport:
         """Remove documents (index_dir gets a new version; their files leave the corpus folder), then switch to it."""
         report = remove_documents(doc_ids, self.settings, self.embedder)
-        self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
+        with self._switching:
+            self._install(load_index(self.settings.index_dir, self.embedder, self.settings))
         return report
 
     # ------------------------------------------------------------ questions

@@ -48,6 +48,7 @@ def _settings(  # type: ignore[no-untyped-def]
     store: tuple[str | None, str | None, Path | None] = (None, None, None),
     ingest: dict[str, object] | None = None,
     device: str | None = None,
+    service: dict[str, object] | None = None,
     **llm: str | None,
 ):
     """The effective settings: this command's flags over the environment, the config file and the defaults."""
@@ -57,7 +58,7 @@ def _settings(  # type: ignore[no-untyped-def]
     flags: dict[str, object] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
     if kind or url or path:  # a place given on the command line replaces the other one
         flags["store"] = {"kind": kind or "qdrant", "qdrant_url": url, "qdrant_path": path}
-    sections = {"ingest": ingest or {}, "embed": {"device": device}, "llm": llm}
+    sections = {"ingest": ingest or {}, "embed": {"device": device}, "llm": llm, "service": service or {}}
     flags.update({name: given for name, values in sections.items() if (given := {k: v for k, v in values.items() if v is not None})})
     return load_settings(_CONFIG["file"], **flags)
 
@@ -149,20 +150,42 @@ def ask(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default; beyond it sign-in is required).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     share: Annotated[bool, typer.Option("--share", help="Create a public Gradio share link.")] = False,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=1, help="Processes answering the API (each loads the model and index).")
+    ] = None,
     store: StoreOpt = None,
     qdrant_url: QdrantUrlOpt = None,
     qdrant_path: QdrantPathOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Start the chat UI in the browser."""
-    from .serve.ui import serve as run_server
+    """Serve the chat UI and the HTTP API on one port; prints the URL once the model and index are loaded."""
+    from .serve.signin import check_sign_in
 
     try:
-        run_server(_settings(corpus, index, (store, qdrant_url, qdrant_path)), host=host, port=port, share=share)
+        settings = _settings(corpus, index, (store, qdrant_url, qdrant_path), service={"workers": workers})
+        check_sign_in(settings.service, host, share)  # before the UI is imported or the model loaded: a refusal is quick
+        from .serve.ui import serve as run_server
+
+        run_server(settings, host=host, port=port, share=share, announce=typer.echo)
+    except AssistantError as exc:
+        _fail(exc)
+
+
+@app.command(hidden=True)
+def worker(
+    port: Annotated[int, typer.Argument(help="Loopback port to answer on.")],
+    number: Annotated[int, typer.Argument(help="This worker's number (1, 2, …).")],
+) -> None:
+    """One answering process of `assistant serve --workers N`, started by the server with its settings."""
+    from .serve.ui import serve_worker
+    from .serve.workers import worker_settings
+
+    try:
+        serve_worker(worker_settings(), port, number)
     except AssistantError as exc:
         _fail(exc)
 

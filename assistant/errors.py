@@ -10,6 +10,7 @@
     ├── StoreError             the vector store (a Qdrant server or folder) cannot be reached or used
     ├── IngestError            a distributed ingest (Ray) failed; the previous index stays live
     ├── QuestionError          a question that cannot be asked (empty, …)
+    ├── NotFound               a document or conversation a request names is not there (the server answers 404)
     └── ModelError             the embedding model (or an LLM backend) failed to load or run
 """
 
@@ -60,6 +61,10 @@ class IngestError(AssistantError):
 
 class QuestionError(AssistantError):
     """The question cannot be answered as asked (for example, it is empty)."""
+
+
+class NotFound(AssistantError):
+    """A request names a document or conversation this server does not hold; the message says where to look."""
 
 
 class ModelError(AssistantError):

@@ -552,6 +552,31 @@ class ServiceSettings(_Section):
         description="UI sign-in, user name -> password; required to serve beyond loopback (env ASSISTANT_SERVICE__USERS as JSON).",
     )
     conversations: int = Field(default=1000, ge=1, description="API conversations kept by id (least recently used dropped).")
+    answer_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Requests answered at once by one server process (default: the machine's cores); more wait in order. "
+        "Answering is CPU work that mostly holds the GIL, so threads beyond the cores only stretch every answer "
+        "(eval/BENCHMARK.md, 'Load on the HTTP server').",
+    )
+    embed_threads: int = Field(
+        default=1, ge=1,
+        description="Intra-op threads of the embedder in a server process (embed.threads elsewhere). One: concurrent "
+        "requests already use the cores, and the ONNX Runtime pool of 2 threads per question spun against them: "
+        "ask() took 84.5 ms of CPU with 2 threads, 48.3 ms with 1 (seed corpus, 2 cores under load; eval/BENCHMARK.md, "
+        "'Load on the HTTP server'). Answers are identical either way (136 gold and benchmark questions compared).",
+    )
+    workers: int = Field(
+        default=1, ge=1,
+        description="Processes answering the API (`assistant serve --workers`): answering holds the GIL most of the time, "
+        "so one process answers on about one core. Each worker holds its own model and index (its resident memory is in "
+        "eval/BENCHMARK.md, 'Load on the HTTP server'); the UI stays in the first process.",
+    )
+    max_body_kb: int = Field(default=256, ge=1, description="Largest /v1 request body; a larger one gets a 413 unread.")
+    reload_seconds: float = Field(
+        default=2.0, gt=0,
+        description="How often a server checks the index folder's CURRENT for a version written by another process "
+        "(a CLI ingest, another server) and switches to it.",
+    )
 
 
 class AuditSettings(_Section):

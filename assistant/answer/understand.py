@@ -153,13 +153,16 @@ class Planner:
     def spelled_out(self, plan: QueryPlan, hits: list[Hit]) -> QueryPlan:
         """An abbreviation of the question the corpus lacks ("HMO") is read as the words the retrieved passages
         spell it out in ("health maintenance organization"), the run of words found most often, when it has at
-        least `spelled_out_letters` letters (two-letter runs turn up by chance)."""
+        least `spelled_out_letters` letters (two-letter runs turn up by chance). Only passages that answer count: a
+        run in a passage unrelated to the question (below `min_similarity`: "RIM trial" read as the "refractory
+        inflammatory myositis" of a case series' title) is a chance match, and the abbreviation stays unknown."""
         concepts = list(plan.concepts)
+        answering = [h for h in hits if h.similarity >= self.settings.min_similarity and h.chunk.kind != "apparatus"]
         for i, concept in enumerate(concepts):
             letters = sum(ch.isalpha() for ch in concept.label)
             if concept.known or not is_short_form(concept.label) or letters < self.settings.spelled_out_letters:
                 continue
-            runs = Counter(run.lower() for hit in hits for run in spelled_out(concept.label, hit.chunk.text))
+            runs = Counter(run.lower() for hit in answering for run in spelled_out(concept.label, hit.chunk.text))
             if runs:
                 long = max(runs, key=lambda run: (runs[run], -len(run)))
                 alternatives = (*concept.alternatives, frozenset(self.index.lexicon.stems(long)))

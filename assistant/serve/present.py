@@ -29,6 +29,10 @@ DISCLAIMER = (
     "Information for health professionals, quoted from the indexed sources. Not medical advice: it does not "
     "replace clinical judgement or a consultation. Check every quote against its source."
 )
+PATIENT_DISCLAIMER = (
+    "Information quoted word for word from medical sources, which are written for health professionals. Not medical "
+    "advice: talk to your doctor or nurse before changing any treatment. Check every quote against its source."
+)
 PATIENT_NOTICE = (
     "Plain-language view: the answer quotes medical sources word for word, and they are written for health "
     "professionals. Abbreviations are spelled out below the answer. Talk to your doctor before changing any treatment."
@@ -43,12 +47,23 @@ class Audience:
     label: str
     notice: str | None
     glossary: bool
+    disclaimer: str  # the page header's line under the title
 
 
 AUDIENCES: dict[str, Audience] = {
-    "clinician": Audience("Clinician", None, False),
-    "patient": Audience("Patient or carer", PATIENT_NOTICE, True),
+    "clinician": Audience("Clinician", None, False, DISCLAIMER),
+    "patient": Audience("Patient or carer", PATIENT_NOTICE, True, PATIENT_DISCLAIMER),
 }
+
+
+def header_html(title: str, audience_name: str) -> str:
+    """The page header: the title and the disclaimer for this audience."""
+    return f'<div id="app-header"><h1>{html.escape(title)}</h1><p class="disclaimer">{html.escape(audience(audience_name).disclaimer)}</p></div>'
+
+
+def version_markdown(index: Index) -> str:
+    """Which index version answers, and how many documents it holds (it changes live when another process ingests)."""
+    return f"Answering from index version `{index.folder.name}` · {len(index.documents)} documents"
 
 
 def audience(name: str) -> Audience:

@@ -4,37 +4,44 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import socket
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import gradio as gr
+from fastapi import FastAPI, Request
+from starlette.routing import Mount
 
 from ..api import Assistant
 from ..chat.audit import caller
 from ..documents.ingest import LOADERS
 from ..errors import AssistantError
-from ..schema import Document
 from ..settings import Settings
+from .files import pdf_url
 from .present import (
     AUDIENCES,
-    DISCLAIMER,
     PASSAGE_PLACEHOLDER,
     ChatSession,
     escape_markdown,
+    header_html,
     message_markdown,
     passage_html,
     transcript_markdown,
+    version_markdown,
 )
-from .service import check_sign_in, create_api
+from .service import create_api
+from .signin import check_sign_in
 from .upload import add_to_library
+from .workers import Workers
 
 TITLE = "Medical evidence assistant"
 MAX_SUGGESTIONS = 3  # buttons laid out under an answer: the page's layout, not a setting
 LIBRARY_LISTED = 50  # titles listed under "Library and uploads" (layout, not a setting)
+VERSION_CHECK_S = 5  # how often an open page re-reads which index version answers (a line of text, no answer)
 SEED_EXAMPLE = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
 
 # Clicks on [n] markers anywhere in the page open passage n: one capturing listener, bound once.
@@ -97,9 +104,10 @@ CSS = """
 """
 
 
-def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The chat page over one assistant; each browser session gets its own conversation."""
-    page = _Handlers(assistant, settings)
+def build_app(assistant: Assistant, settings: Settings, *, file_links: bool = True) -> gr.Blocks:
+    """The chat page over one assistant; each browser session gets its own conversation. `file_links`: cited PDF
+    pages link to the file the HTTP API serves (server_app), which a UI served alone (a share link) lacks."""
+    page = _Handlers(assistant, settings, file_links)
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         widgets = _layout(page)
         _wire(app, page, widgets)
@@ -110,9 +118,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
 class _Handlers:
     """The page's event handlers over one assistant; a browser session's ChatSession lives in its gr.State."""
 
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings, file_links: bool) -> None:
         self.assistant = assistant
         self.settings = settings
+        self.file_links = file_links
         self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
         atexit.register(shutil.rmtree, self.exports, ignore_errors=True)
 
@@ -149,7 +158,7 @@ class _Handlers:
         if not found:
             return PASSAGE_PLACEHOLDER
         document = self.assistant.index.documents.get(found[0].doc_id)
-        url = pdf_url(document, self.settings) if document else None
+        url = pdf_url(document, self.settings.corpus_dir) if document and self.file_links else None
         return passage_html(self.assistant.index, *found, audience, file_url=url)
 
     def library_markdown(self) -> str:
@@ -181,7 +190,8 @@ class _Handlers:
                     session.ask(pending)
             except AssistantError as exc:
                 gr.Warning(str(exc))
-        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session))
+        return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session),
+                self.version_line())
 
     def suggest(self, session: ChatSession | None) -> list[Any]:
         if session and session.answers:
@@ -194,35 +204,50 @@ class _Handlers:
             session.shown = number
         return session, self.panel(session, audience)
 
-    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str]:
-        return self.chat_messages(session, audience), self.panel(session, audience)
+    def switch_audience(self, session: ChatSession | None, audience: str) -> tuple[list[dict[str, str]], str, str]:
+        return self.chat_messages(session, audience), self.panel(session, audience), header_html(TITLE, audience)
 
     def new_conversation(self, session: ChatSession | None) -> tuple[Any, ...]:
         if session:
             session.discard()
         return (None, [], PASSAGE_PLACEHOLDER, *self.suggestion_updates(None), self.export_update(None))
 
-    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any]:
+    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any, str]:
         def indexing(stage: str, done: int, total: int) -> None:
             progress((done, total), desc=f"Indexing: {stage}")
 
         lines = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
         status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
-        return None, status, self.library_markdown(), self.removable()
+        return None, status, self.library_markdown(), self.removable(), self.version_line()
 
-    def remove_document(self, doc_id: str | None) -> tuple[str, str, Any]:
+    def ask_to_remove(self, doc_id: str | None) -> tuple[Any, str, str, str | None]:
+        """The first click on Remove: name the document and what removing it does, and hold it for the second click
+        (which removes the document named, whatever is chosen meanwhile)."""
+        documents = self.assistant.index.documents
+        if not doc_id or doc_id not in documents:
+            return gr.update(visible=False), "", "Choose a document to remove first.", None
+        document = documents[doc_id]
+        where = " and deletes its file from the corpus folder" if self.settings.corpus_dir.resolve() in Path(document.source_path).resolve().parents else ""
+        prompt = f"Remove **{escape_markdown(document.title)}**? This takes it out of the index{where}; it cannot be undone here."
+        return gr.update(visible=True), prompt, "", doc_id
+
+    def remove_document(self, doc_id: str | None) -> tuple[Any, str, str, Any, str]:
+        hidden = gr.update(visible=False)
         if not doc_id:
-            return "Choose a document to remove first.", self.library_markdown(), self.removable()
+            return hidden, "Choose a document to remove first.", self.library_markdown(), self.removable(), self.version_line()
         documents = self.assistant.index.documents
         title = documents[doc_id].title if doc_id in documents else doc_id
         try:
             self.assistant.remove([doc_id])
         except AssistantError as exc:
-            return escape_markdown(str(exc)), self.library_markdown(), self.removable()
-        return f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable()
+            return hidden, escape_markdown(str(exc)), self.library_markdown(), self.removable(), self.version_line()
+        return hidden, f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable(), self.version_line()
 
-    def library_view(self) -> tuple[str, Any]:
-        return self.library_markdown(), self.removable()
+    def library_view(self) -> tuple[str, Any, str]:
+        return self.library_markdown(), self.removable(), self.version_line()
+
+    def version_line(self) -> str:
+        return version_markdown(self.assistant.index)
 
     def ask_api(self, question: str) -> dict[str, Any]:
         """One question, one cited answer: Answer.to_dict() (text with [n] markers, citations, sources, …)."""
@@ -254,19 +279,27 @@ class _Widgets:
     upload_status: gr.Markdown
     to_remove: gr.Dropdown
     remove: gr.Button
+    confirm_row: gr.Row
+    removing: gr.State  # the document the confirmation names
+    confirm_text: gr.Markdown
+    confirm: gr.Button
+    cancel: gr.Button
+    header: gr.HTML
+    version: gr.Markdown
 
 
 def _layout(page: _Handlers) -> _Widgets:
     """The header, the conversation column and the side column (cited passage, library)."""
     session = gr.State(None, delete_callback=lambda ended: ended.discard() if ended else None)
     pending = gr.State("")
-    gr.HTML(f'<div id="app-header"><h1>{TITLE}</h1><p class="disclaimer">{DISCLAIMER}</p></div>', elem_id="app-header-block")
+    header = gr.HTML(header_html(TITLE, "clinician"), elem_id="app-header-block")
+    version = gr.Markdown(version_markdown(page.assistant.index), elem_id="index-version", latex_delimiters=[])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=480):
             conversation = _conversation_column()
         with gr.Column(scale=2, min_width=360, elem_id="side"):
             side = _side_column(page)
-    return _Widgets(session=session, pending=pending, **conversation, **side)
+    return _Widgets(session=session, pending=pending, header=header, version=version, **conversation, **side)
 
 
 def _conversation_column() -> dict[str, Any]:
@@ -309,16 +342,22 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
         upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
         with gr.Row(equal_height=True):
             to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
-            remove = gr.Button("Remove", elem_id="remove-document", size="sm", variant="stop", scale=1, min_width=90)
+            remove = gr.Button("Remove…", elem_id="remove-document", size="sm", variant="secondary", scale=1, min_width=90)
+        removing = gr.State(None)
+        with gr.Row(equal_height=True, visible=False, elem_id="confirm-remove-row") as confirm_row:
+            confirm_text = gr.Markdown(elem_id="confirm-remove-text", latex_delimiters=[])
+            confirm = gr.Button("Yes, remove it", elem_id="confirm-remove", size="sm", variant="stop", min_width=90)
+            cancel = gr.Button("Cancel", elem_id="cancel-remove", size="sm", min_width=90)
     return {
         "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
-        "to_remove": to_remove, "remove": remove,
+        "to_remove": to_remove, "remove": remove, "confirm_row": confirm_row, "removing": removing, "confirm_text": confirm_text,
+        "confirm": confirm, "cancel": cancel,
     }
 
 
 def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
     """Every event: asking (the box, the button, a suggested follow-up), citations, audience, library."""
-    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export]
+    answered = [w.session, w.chat, w.suggestion_row, *w.suggestions, w.export, w.version]
     hidden = {"api_visibility": "private"}  # page events; the one public endpoint is /ask (build_app)
     asks = [(w.question.submit, w.question), (w.ask.click, w.question)] + [(b.click, b) for b in w.suggestions]
     for trigger, text in asks:  # a suggestion button's value is its question
@@ -328,20 +367,16 @@ def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
             None, js=SCROLL_TO_LATEST_JS
         ).then(page.suggest, w.session, [w.suggestion_row, *w.suggestions], show_progress="hidden", **hidden)
     w.passage.click(page.show_passage, [w.session, w.audience], [w.session, w.passage], **hidden)
-    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage], **hidden)
+    w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage, w.header], **hidden)
     new_outputs = [w.session, w.chat, w.passage, w.suggestion_row, *w.suggestions, w.export]
     w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
-    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, w.library, w.to_remove], show_progress_on=w.upload_status, **hidden)
-    w.remove.click(page.remove_document, w.to_remove, [w.upload_status, w.library, w.to_remove], **hidden)
-    app.load(page.library_view, None, [w.library, w.to_remove], **hidden)
-
-
-def pdf_url(document: Document, settings: Settings) -> str | None:
-    """Where the page serves a library PDF (launch() allows the corpus folder); None for other files."""
-    path = Path(document.source_path).resolve()
-    if path.suffix.lower() != ".pdf" or not path.is_relative_to(settings.corpus_dir.resolve()):
-        return None
-    return f"/gradio_api/file={quote(str(path))}"
+    library = [w.library, w.to_remove, w.version]
+    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, *library], show_progress_on=w.upload_status, **hidden)
+    w.remove.click(page.ask_to_remove, w.to_remove, [w.confirm_row, w.confirm_text, w.upload_status, w.removing], **hidden)
+    w.cancel.click(lambda: (gr.update(visible=False), None), None, [w.confirm_row, w.removing], **hidden)
+    w.confirm.click(page.remove_document, w.removing, [w.confirm_row, w.upload_status, *library], **hidden)
+    app.load(page.library_view, None, library, **hidden)
+    gr.Timer(VERSION_CHECK_S).tick(page.version_line, None, w.version, show_progress="hidden", **hidden)
 
 
 API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only queue on 2 cores
@@ -349,28 +384,108 @@ API_CONCURRENCY = 4  # the Assistant is thread-safe; more workers than this only
 
 def launch(app: gr.Blocks, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            block: bool = True, auth: list[tuple[str, str]] | None = None) -> None:
-    """Serve the UI alone on host:port (loopback unless told otherwise); `block=False` returns once it is up."""
-    app.queue().launch(
+    """Serve the UI alone on host:port (a share link); `block=False` returns once it is up. No folder is served:
+    the corpus and index folders are blocked outright (documents are served by id, through server_app)."""
+    _queued(app, settings).launch(
         server_name=host, server_port=port, share=share, auth=auth, css=CSS, max_file_size=int(settings.max_file_mb * 1024 * 1024),
-        allowed_paths=[str(settings.corpus_dir.resolve())],  # library PDFs open at the cited page (pdf_url)
-        prevent_thread_lock=not block, quiet=not block, footer_links=["api"], show_error=True,
+        blocked_paths=_private_folders(settings), prevent_thread_lock=not block, quiet=not block, footer_links=["api"],
+        show_error=True,
     )
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """Open the assistant (building or refreshing its index) and serve the chat UI and the HTTP API (/v1, /docs) on
-    one port until stopped. Beyond loopback, or with a share link, sign-in is required (service.check_sign_in)."""
-    check_sign_in(settings.service, host, share)
-    assistant = Assistant.load(settings)
+def _queued(blocks: gr.Blocks, settings: Settings) -> gr.Blocks:
+    """The page's events answer service.answer_threads people at once (Gradio's default is one at a time)."""
+    return blocks.queue(default_concurrency_limit=settings.service.answer_threads)
+
+
+def _private_folders(settings: Settings) -> list[str]:
+    """Folders Gradio must never serve from, whatever else it allows: the corpus (drafts and notes live there) and the
+    index (every document's text, the audit log)."""
+    return [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
+
+
+class _UiSessions:
+    """Whether a request carries a signed-in session of the mounted Gradio UI (its cookie), so that what the page links
+    to (a document's file) opens for its users without the API token. Everyone is signed in to a UI without users."""
+
+    def __init__(self) -> None:
+        self.ui: Any = None  # gradio.routes.App, set once mounted
+
+    def __call__(self, request: Request) -> bool:
+        ui = self.ui
+        if ui is None:
+            return False
+        if ui.auth is None:
+            return True
+        cookie = request.cookies.get(f"access-token-{ui.cookie_id}") or request.cookies.get(f"access-token-unsecure-{ui.cookie_id}")
+        return cookie is not None and cookie in ui.tokens
+
+
+def server_app(assistant: Assistant, settings: Settings, workers: Workers | None = None) -> FastAPI:
+    """The chat UI mounted on the HTTP API: one app on one port, what `assistant serve` runs (answering API requests
+    handed to `workers`, if any)."""
     blocks = build_app(assistant, settings)
-    users = [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
-    if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
-        launch(blocks, settings, host=host, port=port, share=True, auth=users)
-        return
+    sessions = _UiSessions()
+    api = create_api(assistant, settings.service, ui_session=sessions, workers=workers)
     app = gr.mount_gradio_app(
-        create_api(assistant, settings.service), blocks.queue(), path="/", auth=users, css=CSS, footer_links=["api"],
-        max_file_size=int(settings.max_file_mb * 1024 * 1024), allowed_paths=[str(settings.corpus_dir.resolve())], show_error=True,
+        api, _queued(blocks, settings), path="/", auth=_users(settings),
+        css=CSS, footer_links=["api"], max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        blocked_paths=_private_folders(settings), show_error=True,
     )
+    sessions.ui = next(route.app for route in app.routes if isinstance(route, Mount) and isinstance(route.app, gr.routes.App))
+    return app
+
+
+def _users(settings: Settings) -> list[tuple[str, str]] | None:
+    return [(name, password.get_secret_value()) for name, password in settings.service.users.items()] or None
+
+
+def serving(settings: Settings) -> Settings:
+    """The settings a server process runs with: its embedder on service.embed_threads (see that field)."""
+    return settings.with_overrides(embed={**settings.embed.model_dump(), "threads": settings.service.embed_threads})
+
+
+def address(host: str, port: int) -> str:
+    """The URL to open for a server bound to host:port (any interface: this machine's name)."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+          announce: Callable[[str], None] = print) -> None:
+    """Open the assistant (building or refreshing its index) and serve the chat UI and the HTTP API (/v1, /docs) on
+    one port until stopped, switching to any index version another process writes (Assistant.follow). Sign-in is
+    checked before anything loads (signin.check_sign_in)."""
+    check_sign_in(settings.service, host, share)
+    settings = serving(settings)
+    assistant = Assistant.load(settings)
+    assistant.follow(settings.service.reload_seconds)
+    index = assistant.index
+    if share:  # Gradio's share tunnel serves the UI only; the API stays on host:port
+        launch(build_app(assistant, settings, file_links=False), settings, host=host, port=port, share=True, auth=_users(settings))
+        return
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    workers = Workers(settings, settings.service.workers) if settings.service.workers > 1 else None
+    if workers is not None:
+        workers.wait_ready()
+    app = server_app(assistant, settings, workers)
+    url = address(host, port)
+    announce(f"Serving {len(index.documents)} documents (index version {index.folder.name}) on {url} with "
+             f"{settings.service.workers} answering process(es): the chat UI at /, the API at /v1, its docs at {url}docs. "
+             "Ctrl+C stops it.")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if workers is not None:
+            workers.stop()
+
+
+def serve_worker(settings: Settings, port: int, number: int) -> None:
+    """One worker process of a server (serve/workers.py): the API alone on 127.0.0.1:port over its own assistant; the
+    server built or refreshed the index before starting it."""
+    import uvicorn
+
+    assistant = Assistant.load(settings, refresh=False)
+    assistant.follow(settings.service.reload_seconds)
+    uvicorn.run(create_api(assistant, settings.service, worker=number), host="127.0.0.1", port=port, log_level="warning")

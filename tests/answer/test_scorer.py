@@ -147,6 +147,27 @@ def test_an_abbreviation_the_sources_only_spell_out_is_read_as_their_words(zebra
     assert "No indexed passage mentions" not in answer.text and "never mention" not in answer.text
 
 
+RIM_NOTES = (
+    "# Notes on the RIM trial\n\nThe RIM trial randomised 200 patients with refractory myositis to rituximab early or late; "
+    "the primary end point did not differ between the two arms, yet 83% of patients met the definition of improvement.\n"
+)
+
+
+def test_an_abbreviation_is_spelled_out_only_from_a_passage_that_answers(tmp_path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 30, item 5: once the notes on the RIM trial are removed, "RIM" is not read as the "refractory
+    inflammatory myositis" of an unrelated passage (a case series' title); the answer says no source mentions it."""
+    corpus = copy_corpus(tmp_path / "corpus", {"rim-notes.md": RIM_NOTES})
+    assistant = Assistant.build(corpus, tmp_path / "index", embedder=embedder)
+    question = "What did the RIM trial show?"
+    assert "rim-notes" in {c.doc_id for c in assistant.ask(question).citations}, "the notes answer while indexed"
+    assistant.remove(["rim-notes"])
+    answer = assistant.ask(question)
+    assert answer.search_report.variants == {}, "no spelled-out reading of RIM"
+    assert "as the sources write it" not in answer.text
+    assert answer.abstained and "never mention: RIM" in answer.text
+    assert not answer.citations, "no unrelated quotes, no table row"
+
+
 def test_a_typo_that_breaks_the_stemmers_suffix_is_still_corrected(assistant: Assistant) -> None:
     """'cutaneus' stems to itself, three edits from the corpus stem 'cutan', one from the word 'cutaneous'."""
     answer = assistant.ask("Did upadacitinib improve cutaneus disease?")

@@ -17,8 +17,8 @@ from assistant.documents.chunk import chunk_document, split_sentences
 from assistant.documents.ingest import load_document
 from assistant.index.embed import HashingEmbedder
 from assistant.schema import Document
+from assistant.serve.files import pdf_url
 from assistant.serve.present import passage_html, sources_markdown
-from assistant.serve.ui import pdf_url
 from assistant.settings import ChunkSettings
 
 Expected = list[tuple[str, tuple[str, ...], str]]  # (kind, section, text) of each block
@@ -301,12 +301,12 @@ def test_pdf_passage_panel_shows_the_page_and_links_to_it(pdf_assistant) -> None
     answer = assistant.ask("Was eGFR stable with drug X?")
     citation = next(c for c in answer.citations if c.doc_id == "trial")
     document = assistant.index.documents["trial"]
-    url = pdf_url(document, assistant.settings)
-    assert url is not None and url.startswith("/gradio_api/file=") and url.endswith("trial.pdf")
+    url = pdf_url(document, assistant.settings.corpus_dir)
+    assert url == "/v1/documents/trial/file", "served by document id, never by path"
     panel = passage_html(assistant.index, citation, None, "clinician", file_url=url)
     assert f'href="{url}#page={citation.page}"' in panel and f">p. {citation.page}<" in panel
     other = next(c for c in answer.citations if c.doc_id != "trial")
-    assert pdf_url(assistant.index.documents[other.doc_id], assistant.settings) is None
+    assert pdf_url(assistant.index.documents[other.doc_id], assistant.settings.corpus_dir) is None
     assert "passage-page" not in passage_html(assistant.index, other, None, "clinician"), "no page line without pages"
     assert f"(p. {citation.page})" in sources_markdown(answer)
     assert f"p. {citation.page}; characters" in answer_markdown(answer), "`assistant ask` prints the page"

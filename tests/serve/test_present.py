@@ -12,15 +12,19 @@ from samples import XSS_QUESTION
 
 from assistant.errors import ConfigError
 from assistant.serve.present import (
+    DISCLAIMER,
+    PATIENT_DISCLAIMER,
     PATIENT_NOTICE,
     ChatSession,
     abbreviations_in,
     audience,
     escape_markdown,
     glossary_markdown,
+    header_html,
     message_markdown,
     passage_html,
     transcript_markdown,
+    version_markdown,
 )
 
 SEED = "Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?"
@@ -194,3 +198,13 @@ def test_sources_list_renders_one_paragraph_and_one_quote_per_citation(seed_sess
         for (_, head, quote), citation in zip(entries, answer.citations, strict=True):
             assert "[" not in head, "one citation per paragraph"
             assert html.unescape(quote) == citation.quote
+
+
+def test_the_header_speaks_to_its_audience(assistant) -> None:  # type: ignore[no-untyped-def]
+    """Issue 30: patient mode no longer says 'Information for health professionals'; the version line names the live
+    index version and its documents."""
+    assert DISCLAIMER in header_html("T <x>", "clinician") and "T &lt;x&gt;" in header_html("T <x>", "clinician")
+    patient = header_html("T", "patient")
+    assert PATIENT_DISCLAIMER in patient and "Information for health professionals" not in patient
+    line = version_markdown(assistant.index)
+    assert assistant.index.folder.name in line and f"{len(assistant.index.documents)} documents" in line

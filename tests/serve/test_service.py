@@ -17,7 +17,8 @@ from samples import SEED_QUESTION
 
 from assistant import Assistant, Settings
 from assistant.errors import ConfigError
-from assistant.serve.service import check_sign_in, create_api
+from assistant.serve.service import create_api
+from assistant.serve.signin import check_sign_in
 from assistant.settings import ServiceSettings
 
 TOKEN = "test-token-7f3a"
@@ -189,3 +190,74 @@ def test_one_server_serves_the_ui_and_the_api(assistant: Assistant, monkeypatch:
     finally:
         started["server"].should_exit = True
         thread.join(timeout=10)
+
+
+def test_suggestions_come_apart_from_the_answer(client: TestClient, assistant: Assistant) -> None:
+    """Issue 30: an answer is sent without waiting for its suggested follow-ups; they are fetched by conversation."""
+    data = client.post("/v1/answer", json={"question": SEED_QUESTION}).json()
+    assert data["suggestions"] == [], "not computed on the answer's time"
+    expected = assistant.conversation().ask(SEED_QUESTION).suggestions
+    fetched = client.get(f"/v1/conversations/{data['conversation_id']}/suggestions").json()
+    assert fetched == {"conversation_id": data["conversation_id"], "turn": 1, "suggestions": expected}
+    inline = client.post("/v1/answer", json={"question": SEED_QUESTION, "suggest": True}).json()
+    assert inline["suggestions"] == expected and inline["text"] == data["text"]
+
+
+def test_an_unknown_conversation_is_a_404_not_a_new_conversation(client: TestClient) -> None:
+    for response in (
+        client.post("/v1/answer", json={"question": "And the dose?", "conversation_id": "never-issued"}),
+        client.get("/v1/conversations/never-issued/suggestions"),
+    ):
+        assert response.status_code == 404
+        assert "No conversation 'never-issued'" in response.json()["error"]["message"]
+
+
+def test_search_says_what_is_ranked(client: TestClient, assistant: Assistant) -> None:
+    data = client.post("/v1/search", json={"query": "upadacitinib dermatomyositis", "k": 10}).json()
+    hits = data["hits"]
+    assert [h["rank"] for h in hits] == list(range(len(hits))), "listed in rank order"
+    assert "rank" in data["ranked_by"] and "score_rank" in data["ranked_by"]
+    by_score = sorted(hits, key=lambda h: h["score_rank"])
+    assert [h["score"] for h in by_score] == sorted((h["score"] for h in hits), reverse=True)
+    assert data["index_version"] == assistant.index.folder.name
+
+
+def test_status_names_the_version_served(client: TestClient, assistant: Assistant) -> None:
+    status = client.get("/v1/status").json()
+    assert status["index_version"] == assistant.index.folder.name
+    assert (status["documents"], status["chunks"]) == (len(assistant.index.documents), len(assistant.index.chunks))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "status"),
+    [
+        ("POST", "/v1/answer", b'{"question": "\xff\xfe caf\xe9"}', 400),  # not UTF-8
+        ("POST", "/v1/answer", b'{"question": ', 400),  # not JSON
+        ("GET", "/v1/no-such-route", None, 404),
+        ("GET", "/v1/answer", None, 404),
+        ("POST", "/v1/answer", b'{"question": "' + b"a" * (2 * 1024 * 1024) + b'"}', 413),
+    ],
+)
+def test_every_error_has_the_one_shape(client: TestClient, method: str, path: str, content: bytes | None, status: int) -> None:
+    response = client.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["code"] == status and error["message"] and error["type"]
+
+
+def test_a_streamed_body_past_the_limit_is_refused_unread(assistant: Assistant) -> None:
+    with TestClient(create_api(assistant, ServiceSettings(max_body_kb=4))) as small:
+        chunks = (b"x" * 1024 for _ in range(64))  # no Content-Length: counted as it arrives
+        response = small.post("/v1/answer", content=chunks, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and "4 KB" in response.json()["error"]["message"]
+        assert small.post("/v1/answer", json={"question": SEED_QUESTION}).status_code == 200, "a small body still passes"
+
+
+def test_the_api_docs_work_offline(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "cdn" not in html.lower() and "unpkg" not in html.lower(), f"{page} loads nothing from a CDN"
+        assets = re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css))"', html)
+        assert assets, f"{page} names its scripts"
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset

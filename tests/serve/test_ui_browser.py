@@ -1,4 +1,5 @@
-"""The chat UI in a real Chromium (Playwright), served in-process on 127.0.0.1 over a temporary corpus and index.
+"""The chat UI in a real Chromium (Playwright), served as `assistant serve` serves it (the UI on the HTTP API, one port)
+in-process on 127.0.0.1 over a temporary corpus and index.
 
 Expected values come from the same assistant in-process (same index, same questions), never hard-coded answers.
 Screenshots go to test-artifacts/.
@@ -7,8 +8,7 @@ Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from samples import XSS_HTML, XSS_QUESTION, copy_corpus, trial_pdf
 
 from assistant import Answer, Assistant, Settings
 from assistant.chat.audit import read_log
-from assistant.serve.present import PATIENT_NOTICE, abbreviations_in, passage_context
-from assistant.serve.ui import build_app, launch
+from assistant.serve.present import DISCLAIMER, PATIENT_DISCLAIMER, PATIENT_NOTICE, abbreviations_in, passage_context
+from assistant.serve.ui import server_app
 from assistant.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
@@ -46,24 +46,15 @@ class Live:
     settings: Settings
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, embedder) -> Iterator[Live]:
+def live(tmp_path_factory, embedder, serve_app: Callable[[object], str]) -> Live:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("ui")
     corpus = copy_corpus(root / "corpus", {"quixotinib-safety.html": XSS_HTML})
     (corpus / "trial.pdf").write_bytes(trial_pdf().data)
     settings = Settings(corpus_dir=corpus, index_dir=root / "idx")
     assistant = Assistant.build(corpus, root / "idx", settings, embedder=embedder)
-    app = build_app(assistant, settings)
-    port = free_port()
-    launch(app, settings, host="127.0.0.1", port=port, block=False)
-    yield Live(f"http://127.0.0.1:{port}/", assistant, settings)
-    app.close()
+    assistant.follow(0.5)  # as `assistant serve` does: versions written by other processes go live
+    return Live(serve_app(server_app(assistant, settings)) + "/", assistant, settings)
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +194,10 @@ def test_audience_switch_adds_glossary_and_notice_only_for_patients(page: Page, 
     line = "Abbreviations: " + " · ".join(f"{short} ({long})" for short, long in pairs)
     bubble = ask(page, SEED, 1)
     expect(bubble).not_to_contain_text("Abbreviations:")
+    expect(page.locator("#app-header .disclaimer")).to_have_text(DISCLAIMER)
     page.get_by_label("Patient or carer").check()
+    expect(page.locator("#app-header .disclaimer")).to_have_text(PATIENT_DISCLAIMER)
+    expect(page.locator("#app-header")).not_to_contain_text("for health professionals,")
     expect(bubble).to_contain_text(PATIENT_NOTICE)
     expect(bubble).to_contain_text(line)
     shows_quotes(bubble, expected)
@@ -213,6 +207,7 @@ def test_audience_switch_adds_glossary_and_notice_only_for_patients(page: Page, 
     expect(panel.locator("mark")).to_have_text(citation.quote)
     shot(page, "ui-4-patient")
     page.get_by_label("Clinician").check()
+    expect(page.locator("#app-header .disclaimer")).to_have_text(DISCLAIMER)
     expect(bubble).not_to_contain_text("Abbreviations:")
     expect(bubble).not_to_contain_text(PATIENT_NOTICE)
     expect(panel.locator(".passage-glossary")).to_have_count(0)
@@ -255,7 +250,17 @@ def test_a_document_removed_in_the_library_stops_answering(browser: Browser, liv
         page.locator("#remove-choice input").fill("Glimmerase")
         page.get_by_role("option", name="Glimmerase in sunburn").click()
         page.click("#remove-document")
+        confirm = page.locator("#confirm-remove-row")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text("Remove Glimmerase in sunburn? This takes it out of the index and deletes its file")
+        page.click("#cancel-remove")
+        expect(confirm).to_be_hidden()
+        assert "glimmerase" in live.assistant.index.documents and note.exists(), "nothing is removed without the second click"
+        page.click("#remove-document")
+        page.click("#confirm-remove")
         expect(page.locator("#upload-status")).to_contain_text("Removed Glimmerase in sunburn.", timeout=ANSWER_TIMEOUT_MS)
+        expect(confirm).to_be_hidden()
+        expect(page.locator("#index-version")).to_contain_text(live.assistant.index.folder.name)
         expect(page.locator("#library-list")).not_to_contain_text("Glimmerase in sunburn")
         assert "glimmerase" not in live.assistant.index.documents and not note.exists()
         bubble = ask(page, question, 1)
@@ -264,6 +269,22 @@ def test_a_document_removed_in_the_library_stops_answering(browser: Browser, liv
         shot(page, "ui-8-remove")
     finally:
         page.context.close()
+
+
+def test_a_version_ingested_by_another_process_goes_live_in_the_page(page: Page, live: Live, other_process) -> None:  # type: ignore[no-untyped-def]
+    line = page.locator("#index-version")
+    before = live.assistant.index
+    expect(line).to_have_text(f"Answering from index version {before.folder.name} · {len(before.documents)} documents")
+    note = live.settings.corpus_dir / "quenchol.md"
+    note.write_text("# Quenchol for night sweats\n\nQuenchol reduced night sweats in 9 of 10 patients in a pilot study.\n", encoding="utf-8")
+    other_process(live.settings.corpus_dir, live.settings.index_dir, note)
+    expect(line).to_contain_text(f"· {len(before.documents) + 1} documents", timeout=30_000)  # the page re-reads it
+    now = live.assistant.index.folder.name
+    assert now != before.folder.name
+    expect(line).to_contain_text(now)
+    bubble = ask(page, "Does quenchol reduce night sweats?", 1)
+    expect(bubble).to_contain_text("Quenchol for night sweats")
+    shot(page, "ui-9-live-version")
 
 
 def test_hostile_document_renders_as_inert_text(page: Page, live: Live) -> None:
@@ -293,9 +314,10 @@ def test_pdf_citation_shows_its_page_and_opens_the_pdf_there(page: Page, live: L
     link = open_citation(page, cited.number).locator(".passage-page a")
     expect(link).to_have_text(f"p. {cited.page}")
     href = link.get_attribute("href") or ""
-    assert href.endswith(f"#page={cited.page}")
+    assert href == f"/v1/documents/trial/file#page={cited.page}", "served by document id, opened at the cited page"
     served = page.request.get(live.url.rstrip("/") + href.split("#")[0])
     assert served.ok and served.body() == (live.settings.corpus_dir / "trial.pdf").read_bytes(), "the link serves the PDF"
+    assert served.headers["content-type"] == "application/pdf"
     shot(page, "ui-7-pdf-page")
 
 
