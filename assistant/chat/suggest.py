@@ -8,6 +8,7 @@ import re
 
 from ..answer.cues import LIMITATION
 from ..answer.question import ADVERSE, DISEASE_OR_DRUG, NOT_NAMES
+from ..answer.understand import RARE_ZIPF, english_zipf
 from ..schema import Answer
 from .answering import Answering
 
@@ -49,16 +50,24 @@ def _named(assistant: Answering, text: str) -> set[str]:
 
 
 def _new_terms(assistant: Answering, sentence: str, asked: set[str]) -> list[str]:
-    """The sentence's most specific medical terms the question did not name: a named thing with other names in the
-    corpus ("interstitial lung disease"), a drug or disease by its ending, or a named harm ("acne")."""
+    """The sentence's most specific terms the question did not name: a named thing with other names in the corpus
+    ("interstitial lung disease"), a drug or disease by its ending, a named harm ("acne"), or a noun rare in English
+    ("remission"; not an inflected verb or adverb such as "summarised" or "respectively")."""
     plan = assistant.searcher.planner.plan(sentence)
     others = {term: {o.lower() for o in names} for term, names in plan.expansions}
     fresh = [
         c for c in plan.concepts
         if c.known and c.label.lower() not in asked and not (others.get(c.label, set()) & asked)
-        and (c.label in others or _MEDICAL.fullmatch(c.label) and c.label.lower() not in NOT_NAMES)
+        and (c.label in others or _MEDICAL.fullmatch(c.label) and c.label.lower() not in NOT_NAMES or _rare_noun(c.label))
     ]
     return [c.label for c in sorted(fresh, key=lambda c: -c.idf)[:_TERMS_PER_SENTENCE]]
+
+
+_INFLECTED = re.compile(r"(?:ly|ed|ing|i[sz]e|i[sz]ed|i[sz]es)$", re.I)
+
+
+def _rare_noun(word: str) -> bool:
+    return word.isalpha() and len(word) > 4 and english_zipf(word) < RARE_ZIPF and not _INFLECTED.search(word)
 
 
 def _answerable(assistant: Answering, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
