@@ -338,6 +338,13 @@ class ComposeSettings(_Section):
             "among them the strongest grade is quoted first (synthesis.py); the others follow by relevance."
         ),
     )
+    order_by_extracted_grades: bool = Field(
+        default=False,
+        description=(
+            "Whether a grade inferred from a document's text (profile.py's rules, marked extracted) orders the bottom "
+            "line like a declared one. Off: inferred grades count as unknown there (they are still shown)."
+        ),
+    )
     verdict_model: bool = Field(
         default=True,
         description=(

@@ -245,7 +245,7 @@ class Composer:
     ) -> Answer:
         weighed = self._weighed(chosen, result.plan, result.query_vectors[0])
         refuted = refutations(weighed)
-        order = source_order(weighed, self.settings.lead_share, refuted)
+        order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades)
         s = self.settings
         topics = frozenset(c.label for c in self._topics(result.plan))
         picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..schema import ContradictedClaim, EvidenceGrade, Source, SourceStance, SourceVerdict, Synthesis
+from ..schema import UNKNOWN_GRADE, ContradictedClaim, EvidenceGrade, Source, SourceStance, SourceVerdict, Synthesis
 from .stance import ABSENCE_CLAIM
 
 Key = tuple[str, int, int]
@@ -86,11 +86,19 @@ def _as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
     return (a.reviewed and not b.reviewed) or (a.reviewed == b.reviewed and a.level <= b.level)
 
 
-def source_order(weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]]) -> list[Weighed]:
+def source_order(
+    weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False
+) -> list[Weighed]:
     """The sources that answer comparably well by grade, the rest by relevance; a refuted source right after the
-    last source that refutes it."""
+    last source that refutes it. A grade inferred from the text orders sources only with `extracted` (otherwise it
+    counts as unknown: front matter declares, the text-inference rules only suggest)."""
     best = max((w.relevance for w in weighed), default=0.0)
-    head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=lambda w: (w.source.grade.rank(), -w.relevance))
+
+    def rank(w: Weighed) -> tuple[tuple[int, int, int], float]:
+        grade = w.source.grade
+        return (UNKNOWN_GRADE.rank() if grade.extracted and not extracted else grade.rank(), -w.relevance)
+
+    head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=rank)
     order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: -w.relevance)
     for doc_id, by in refuted.items():
         moved = next(w for w in order if w.source.doc_id == doc_id)

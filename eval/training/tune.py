@@ -33,16 +33,10 @@ from .train_scorer import DATASETS, DEV_LIMIT, pooled
 
 TUNING_PATH = Path(__file__).resolve().parents[1] / "TUNING.md"
 GRID: dict[str, Sequence[object]] = {
-    "min_answer_evidence": (0.005,),
-    "document_share": (0.7,),
-    "document_evidence": (0.15, 0.2),
-    "rule_relevance": (0.45, 9.0),
-    "rule_documents": (1, 2),
-    "aspect_documents": (False, True),
-    "confident_evidence": (0.6,),
-    "bottom_share": (0.3,),
-    "bottom_per_document": (3,),
-    "per_source": (8,),
+    "lead_share": (0.5, 0.8),
+    "order_by_extracted_grades": (False, True),
+    "bottom_line": (3, 4),
+    "topic_gate": (True, False),
 }
 WITHOUT_OWN = " without own"
 # The figures the choice weighs equally (false absences count against).
