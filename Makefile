@@ -48,6 +48,7 @@ test: setup browser-deps
 	$(BIN)/python -m eval --suite gold --gate floor --report eval/reports/gold
 	rm -rf eval/.cache/qdrant && $(BIN)/python -m eval --suite gold --gate floor --store qdrant --qdrant-path eval/.cache/qdrant --report eval/reports/gold-qdrant
 	$(BIN)/python -m eval --suite pubmedqa --limit 300 --gate floor --report eval/reports/pubmedqa
+	$(BIN)/python -m eval --suite synthesis --limit 300 --gate floor --report eval/reports/synthesis
 	$(BIN)/python -m eval --suite covidqa --gate floor --report eval/reports/covidqa
 
 eval: setup

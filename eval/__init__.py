@@ -1,6 +1,7 @@
 """Evaluation harness: a hand-written gold set on the corpus, plus PubMedQA and MedQuAD retrieval.
 
-    python -m eval                                # gold suite: facts, citations, abstentions, multi-turn, ablation
+    python -m eval                                # gold suite: facts, citations, abstentions, multi-turn, weighing, ablation
+    python -m eval --suite synthesis --split dev  # abstracts pooled with unreviewed pages that claim no evidence
     python -m eval --suite all --limit 1000       # CI: gold + all 1,000 PubMedQA abstracts + 1,000 MedQuAD passages
     python -m eval --suite medquad                # the full MedQuAD set (15,817 passages; embedding takes hours on 2 cores)
     python -m eval --suite pubmedqa --ablation    # all four retrievers on the datasets too

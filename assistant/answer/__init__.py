@@ -1,8 +1,9 @@
 """Answer: a question and an Index in, a cited Answer out.
 
-understand (the question in the corpus' words) → retrieve (passages) → scorer (each sentence's evidence) →
-compose (the extractive answer, with stance and disagreement) → write/verify (an optional LLM draft, checked against
-its quotes) → render (markdown and terminal output).
+understand (the question in the corpus' words) → retrieve (passages) → sentences (each candidate sentence: the
+scorer's evidence, its role from roles/apparatus) → compose (which documents and sentences answer) with synthesis
+(the sources weighed: grades, stance and verdict, claims of missing evidence checked, disagreement) → write/verify
+(an optional LLM draft, checked against its quotes and the synthesis) → render (markdown and terminal output).
 """
 
 from .compose import CitationRegistry, Composer
