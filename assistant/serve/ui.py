@@ -110,7 +110,7 @@ CSS = """
 .evidence-seg .seg-stance { font-weight: 600; }
 .evidence-seg .seg-grade { font-size: 0.72rem; }
 #chat .evidence-bar a.evidence-seg:hover { filter: brightness(0.92); }
-#chat .evidence-bar .contradicted { background-image: repeating-linear-gradient(135deg, transparent 0 6px, rgba(17, 24, 39, 0.14) 6px 8px); }
+#chat .evidence-bar .evidence-seg.contradicted { background-image: repeating-linear-gradient(135deg, transparent 0 6px, rgba(17, 24, 39, 0.14) 6px 8px); }
 .stance-supports { --stance: #16a34a; } .stance-refutes { --stance: #dc2626; } .stance-no-effect { --stance: #64748b; }
 .stance-mixed { --stance: #d97706; } .stance-lacking { --stance: #9333ea; } .stance-reports { --stance: #2563eb; }
 .grade-1 { --depth: 64%; } .grade-2 { --depth: 58%; } .grade-3 { --depth: 52%; } .grade-4 { --depth: 45%; } .grade-5 { --depth: 38%; }
