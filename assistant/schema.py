@@ -132,7 +132,13 @@ class EvidenceGrade:
         details += [str(self.year)] if self.year else []
         return self.kind + (f" ({', '.join(details)})" if details else "")
 
+    def badge(self) -> str:
+        """How every view of a source shows its grade (UI badge, passage view, CLI, export): "evidence level 5 of 9:
+        peer-reviewed case series (10 patients, 2024)", with ", kind inferred" when the kind was not declared."""
+        return f"evidence level {self.level} of {GRADE_LEVELS}: {self.label()}" + (", kind inferred" if self.extracted else "")
 
+
+GRADE_LEVELS = 9  # the hierarchy's levels (documents/grade.py): 1 strongest, 9 weakest
 UNKNOWN_GRADE = EvidenceGrade(level=7, kind="document of unknown type", reviewed=False)
 
 

@@ -11,13 +11,13 @@ from ..schema import Answer
 
 
 def references_markdown(answer: Answer) -> str:
-    """The numbered sources, each a paragraph of its own (document, section, page, character offsets) followed by
-    its exact quote as a block quote."""
+    """The numbered sources, each a paragraph of its own (document, its evidence type and grade, section, page,
+    character offsets) followed by its exact quote as a block quote."""
     profiles = {s.doc_id: s for s in answer.sources}
     entries = []
     for c in answer.citations:
         source = profiles.get(c.doc_id)
-        label = f" — {source.profile.label()}" if source else ""
+        label = f" — {source.profile.label()}; {source.grade.badge()}" if source else ""
         page = f"; p. {c.page}" if c.page is not None else ""
         entries.append(
             f"[{c.number}] *{c.title}*{label}. Section: {c.section or '(top)'}{page}; characters {c.start}–{c.end}.\n\n"

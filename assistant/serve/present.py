@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..answer.render import answer_markdown
 from ..errors import ConfigError
-from ..schema import Answer, Citation, Source
+from ..schema import Answer, Citation, Source, SourceStance, SourceVerdict
 
 if TYPE_CHECKING:
     from ..chat.conversation import Conversation
@@ -150,7 +150,7 @@ def glossary_markdown(pairs: list[tuple[str, str]]) -> str:
 # ---------------------------------------------------------------- chat message
 
 def sources_markdown(answer: Answer) -> str:
-    """The sources an answer cites: title, evidence type and date, and the numbers quoting each."""
+    """The sources an answer cites: title, evidence type and date, grade badge, and the numbers quoting each."""
     lines = ["**Sources**"]
     pages = {c.number: c.page for c in answer.citations}
     for source in answer.sources:
@@ -159,18 +159,78 @@ def sources_markdown(answer: Answer) -> str:
             continue
         link = f" · [link]({source.url})" if source.url and re.fullmatch(r"https?://[^\s<>()\[\]]+", source.url) else ""
         markers = " ".join(cite_link(n) + (f" (p. {pages[n]})" if pages[n] is not None else "") for n in numbers)
-        lines.append(f"- *{escape_markdown(source.title)}* — {escape_markdown(source.profile.label())}{link} · {markers}")
+        lines.append(
+            f"- *{escape_markdown(source.title)}* — {escape_markdown(source.profile.label())} · {grade_badge(source)}{link} · {markers}"
+        )
     return "\n".join(lines) if len(lines) > 1 else ""
 
 
+def grade_badge(source: Source) -> str:
+    """The source's grade as a badge, shaded by its level (the page's CSS): "evidence level 5 of 9: …"."""
+    return f'<span class="grade-badge grade-{source.grade.level}">{escape_html_text(source.grade.badge())}</span>'
+
+
+# ---------------------------------------------------------------- evidence bar
+
+STANCE_LABELS: dict[SourceStance, str] = {  # a segment's words for each stance (schema.SourceStance)
+    "supports": "supports it",
+    "refutes": "argues against it",
+    "no effect": "finds no effect",
+    "mixed": "reports mixed findings",
+    "lacking": "says evidence is lacking",
+    "reports": "reports on it",
+}
+BAR_HINT = (
+    "One segment per source, in the order the bottom line weighs them: colour for its stance, depth for its evidence "
+    "level (1 strongest, 9 weakest). Click a segment to read the passage it is quoted for."
+)
+
+
+def evidence_bar_html(answer: Answer) -> str:
+    """The bar above an answer: one segment per weighed source (Answer.synthesis, in its order), coloured by stance,
+    shaded by grade, a link to the source's first finding; "" when nothing was weighed (an abstention). Only our own
+    words and numbers: no document text, so nothing in it can form markup."""
+    if answer.synthesis is None or not answer.synthesis.sources:
+        return ""
+    refuted = {c.doc_id: c.evidence for c in answer.synthesis.contradicted}
+    segments = "".join(_segment(v, refuted.get(v.doc_id, ()), _first_citation(answer, v)) for v in answer.synthesis.sources)
+    return f'<div class="evidence-bar"><span class="evidence-bar-label" title="{html.escape(BAR_HINT)}">Evidence</span>{segments}</div>'
+
+
+def segment_label(verdict: SourceVerdict, refuted_by: tuple[int, ...], number: int | None) -> tuple[str, str]:
+    """A segment's two lines: its stance ("[3] says evidence is lacking") and its grade, after "contradicted by [1],
+    [2]" for a claim of missing evidence that the index refutes ("evidence level 9 of 9: unreviewed AI-generated …")."""
+    stance = ("" if number is None else f"[{number}] ") + STANCE_LABELS[verdict.stance]
+    refuted = "contradicted by " + ", ".join(f"[{n}]" for n in refuted_by) + " · " if refuted_by else ""
+    return stance, refuted + verdict.grade.badge()
+
+
+def _segment(verdict: SourceVerdict, refuted_by: tuple[int, ...], number: int | None) -> str:
+    classes = f"evidence-seg stance-{verdict.stance.replace(' ', '-')} grade-{verdict.grade.level}"
+    classes += " contradicted" if refuted_by else ""
+    stance, grade = (html.escape(line) for line in segment_label(verdict, refuted_by, number))
+    body = f'<span class="seg-stance">{stance}</span> <span class="seg-grade">{grade}</span>'
+    if number is None:
+        return f'<span class="{classes}" title="{stance} · {grade}">{body}</span>'
+    return f'<a class="{classes}" href="{CITE_HREF}{number}" title="{stance} · {grade}">{body}</a>'
+
+
+def _first_citation(answer: Answer, verdict: SourceVerdict) -> int | None:
+    """The source's first finding in the bottom line, else its first citation anywhere in the answer."""
+    if verdict.findings:
+        return verdict.findings[0]
+    return next((c.number for c in answer.citations if c.doc_id == verdict.doc_id), None)
+
+
 def message_markdown(answer: Answer, audience_name: str, glossary: dict[str, str]) -> str:
-    """The chat bubble for one answer: notice (patients), answer, sources, glossary (patients), notes."""
+    """The chat bubble for one answer: notice (patients), evidence bar, answer, sources, glossary (patients), notes."""
     reader = audience(audience_name)
     parts: list[str] = []
     if reader.notice:
         parts.append(f"> {escape_markdown(reader.notice)}")
     if answer.metadata.follow_up:
         parts.append(f"*Searched for: {escape_markdown(answer.metadata.resolved_question)}*")
+    parts.append(evidence_bar_html(answer))
     parts.append(safe_answer_markdown(answer))
     parts.append(sources_markdown(answer))
     if reader.glossary:
@@ -209,6 +269,7 @@ def passage_html(
         f'<div class="passage-head"><span class="passage-num">[{citation.number}]</span> '
         f'<span class="passage-title">{html.escape(citation.title)}</span></div>',
         f'<div class="passage-meta">{html.escape(label)}</div>',
+        _grade_html(source),
         f'<div class="passage-section">Section: {html.escape(citation.section or "(top of document)")}</div>',
         _page_html(citation, file_url),
         f'<blockquote class="passage-text">{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}</blockquote>',
@@ -222,6 +283,14 @@ def passage_html(
             parts.append(f'<div class="passage-glossary"><b>Abbreviations:</b> {entries}</div>')
     parts.append(f'<div class="passage-offsets">Characters {citation.start}–{citation.end} of the document.</div></div>')
     return "".join(parts)
+
+
+def _grade_html(source: Source | None) -> str:
+    """The source's grade badge, and what its front matter contradicted and how it was read (grade.conflicts)."""
+    if source is None:
+        return ""
+    notes = "".join(f'<div class="passage-note">{html.escape(c)}</div>' for c in source.grade.conflicts)
+    return f'<div class="passage-grade">{grade_badge(source)}</div>{notes}'
 
 
 def _page_html(citation: Citation, file_url: str | None) -> str:

@@ -101,6 +101,23 @@ CSS = """
 #passage-label h4 { margin: 4px 0 0 0; }
 #toolbar { align-items: center; }
 #chat .placeholder { text-align: center; padding: 0 15%; color: var(--body-text-color-subdued); }
+.evidence-bar { display: flex; gap: 3px; align-items: stretch; margin: 0 0 10px 0; font-size: 0.78rem; line-height: 1.45; }
+.evidence-bar-label { flex: 0 0 auto; align-self: center; padding-right: 4px; color: var(--body-text-color-subdued); cursor: help; }
+#chat .evidence-bar .evidence-seg, #chat .evidence-bar a.evidence-seg:hover { flex: 1 1 0; min-width: 0; padding: 1px 7px;
+  border-radius: 4px; border-left: 4px solid var(--stance); color: #111827; font-weight: 400; text-decoration: none;
+  background-color: color-mix(in srgb, var(--stance) var(--depth), #ffffff); }
+.evidence-seg .seg-stance, .evidence-seg .seg-grade { display: block; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.evidence-seg .seg-stance { font-weight: 600; }
+.evidence-seg .seg-grade { font-size: 0.72rem; }
+#chat .evidence-bar a.evidence-seg:hover { filter: brightness(0.92); }
+#chat .evidence-bar .evidence-seg.contradicted { background-image: repeating-linear-gradient(135deg, transparent 0 6px, rgba(17, 24, 39, 0.14) 6px 8px); }
+.stance-supports { --stance: #16a34a; } .stance-refutes { --stance: #dc2626; } .stance-no-effect { --stance: #64748b; }
+.stance-mixed { --stance: #d97706; } .stance-lacking { --stance: #9333ea; } .stance-reports { --stance: #2563eb; }
+.grade-1 { --depth: 64%; } .grade-2 { --depth: 58%; } .grade-3 { --depth: 52%; } .grade-4 { --depth: 45%; } .grade-5 { --depth: 38%; }
+.grade-6 { --depth: 31%; } .grade-7 { --depth: 25%; } .grade-8 { --depth: 19%; } .grade-9 { --depth: 13%; }
+.grade-badge { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 0.78rem; color: #111827;
+  background-color: color-mix(in srgb, #0f766e var(--depth), #ffffff); }
+#passage .passage-grade { margin-top: 4px; }
 """
 
 

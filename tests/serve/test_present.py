@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
 from markdown_it import MarkdownIt
 from samples import XSS_QUESTION
 
+from assistant import Assistant
 from assistant.errors import ConfigError
 from assistant.serve.present import (
     DISCLAIMER,
     PATIENT_DISCLAIMER,
     PATIENT_NOTICE,
+    STANCE_LABELS,
     ChatSession,
     abbreviations_in,
     audience,
     escape_markdown,
+    evidence_bar_html,
     glossary_markdown,
     header_html,
     message_markdown,
     passage_html,
+    segment_label,
     transcript_markdown,
     version_markdown,
 )
@@ -208,3 +213,94 @@ def test_the_header_speaks_to_its_audience(assistant) -> None:  # type: ignore[n
     assert PATIENT_DISCLAIMER in patient and "Information for health professionals" not in patient
     line = version_markdown(assistant.index)
     assert assistant.index.folder.name in line and f"{len(assistant.index.documents)} documents" in line
+
+
+# ---------------------------------------------------------------- grades and the evidence bar (issue 28)
+
+
+def bar_segments(markup: str) -> list[tuple[str, str, str]]:
+    """(class, href, visible text) of each evidence-bar segment in a rendered message, in order."""
+    bar = re.search(r'<div class="evidence-bar">(.*?)</div>', markup, re.S)
+    if bar is None:
+        return []
+    found = re.findall(r'<(a|span) class="(evidence-seg[^"]*)"(?: href="([^"]*)")?[^>]*>(.*?)</\1>', bar.group(1), re.S)
+    return [(classes, href, text_of(body)) for _, classes, href, body in found]
+
+
+def test_evidence_bar_has_a_segment_per_weighed_source_linking_its_first_finding(seed_assistant, seed_session):
+    answer = seed_session.answers[0]
+    assert answer.synthesis is not None
+    markup = rendered(message_markdown(answer, "clinician", seed_assistant.index.aliases.glossary))
+    assert markup.index('class="evidence-bar"') < markup.index("Bottom line"), "the bar stands above the answer"
+    segments = bar_segments(markup)
+    verdicts = answer.synthesis.sources
+    assert len(segments) == len(verdicts) == 2, "the seed answer weighs the case series and the AI page"
+    refuted = {c.doc_id: c.evidence for c in answer.synthesis.contradicted}
+    for (classes, href, text), verdict in zip(segments, verdicts, strict=True):
+        assert href == f"#cite-{verdict.findings[0]}", "a segment opens its source's first finding"
+        assert next(c for c in answer.citations if c.number == verdict.findings[0]).doc_id == verdict.doc_id
+        assert f"stance-{verdict.stance.replace(' ', '-')}" in classes and f"grade-{verdict.grade.level}" in classes
+        assert text == squash(" ".join(segment_label(verdict, refuted.get(verdict.doc_id, ()), verdict.findings[0])))
+        assert verdict.grade.badge() in text and STANCE_LABELS[verdict.stance] in text
+    first, second = verdicts
+    assert "case series" in first.grade.kind and first.stance == "supports", "the case series leads the bar"
+    assert "AI-generated" in second.grade.kind and "contradicted" in segments[1][2] and "contradicted" in segments[1][0]
+    assert "contradicted" not in segments[0][2]
+
+
+def test_the_bar_is_the_same_for_patients_and_absent_from_an_abstention(seed_assistant, seed_session):
+    glossary = seed_assistant.index.aliases.glossary
+    answer = seed_session.answers[0]
+    bar = evidence_bar_html(answer)
+    assert bar and bar in message_markdown(answer, "patient", glossary).split("\n\n")
+    abstained = seed_assistant.conversation().ask("What is the capital of France?")
+    assert abstained.abstained and abstained.synthesis is None
+    assert evidence_bar_html(abstained) == "" and "evidence-bar" not in message_markdown(abstained, "patient", glossary)
+
+
+def test_the_bar_of_a_hostile_document_holds_only_our_words(xss_assistant, xss_answer):
+    assert xss_answer.synthesis is not None
+    bar = evidence_bar_html(xss_answer)
+    tags = set(re.findall(r"</?([a-z]+)", bar))
+    assert tags == {"div", "span", "a"}, "only the bar's own elements"
+    assert not re.search(r"quixotinib|script|img|javascript", bar, re.I), "no document text enters the bar"
+
+
+def test_a_source_without_a_citation_gets_an_unlinked_segment(seed_session):
+    answer = seed_session.answers[0]
+    verdict = replace(answer.synthesis.sources[0], doc_id="not-cited", findings=())
+    lonely = replace(answer, synthesis=replace(answer.synthesis, sources=(verdict,), contradicted=()))
+    (segment,) = bar_segments(evidence_bar_html(lonely))
+    assert segment[1] == "" and not segment[2].startswith("["), "nothing to open: a segment, not a link"
+
+
+def test_every_source_shows_its_grade_in_the_sources_list_passage_and_export(seed_assistant, seed_session):
+    index = seed_assistant.index
+    for answer in seed_session.answers:
+        text = text_of(rendered(message_markdown(answer, "clinician", index.aliases.glossary)))
+        sources = text[text.rindex("Sources") :]
+        transcript = transcript_markdown([answer])
+        for source in answer.sources:
+            assert source.grade.badge() in sources
+            for citation in (c for c in answer.citations if c.doc_id == source.doc_id):
+                markup = passage_html(index, citation, source, "clinician")
+                assert f'<span class="grade-badge grade-{source.grade.level}">{html.escape(source.grade.badge())}</span>' in markup
+                assert f"[{citation.number}] *{citation.title}* — {source.profile.label()}; {source.grade.badge()}. " in transcript
+
+
+@pytest.mark.parametrize(
+    ("front", "shown"),
+    [
+        ("---\ndoc_type: AI-generated answer\npeer_reviewed: true\n---\n\n", "declared peer-reviewed, but it is an unreviewed"),
+        ("", ", kind inferred"),
+    ],
+)
+def test_passage_view_says_how_a_source_was_graded(tmp_path, embedder, front, shown):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text(front + "Wibblomab reduced flare frequency by half in 40 patients with glorbitis.\n", encoding="utf-8")
+    assistant = Assistant.build(corpus, tmp_path / "index", embedder=embedder)
+    answer = assistant.ask("Does wibblomab reduce flares in glorbitis?")
+    (source,) = answer.sources
+    markup = passage_html(assistant.index, answer.citations[0], source, "clinician")
+    assert shown in text_of(markup) and source.grade.badge() in text_of(markup)

@@ -367,3 +367,50 @@ def test_twenty_concurrent_api_clients_get_the_serial_answers(live: Live) -> Non
     for question, result in results:
         assert result["text"] == expected[question]["text"]
         assert result["citations"] == expected[question]["citations"]
+
+
+def test_evidence_bar_opens_each_source_and_is_absent_from_an_abstention(page: Page, live: Live) -> None:
+    """Issue 28: one segment per weighed source above the answer, by stance and grade, each opening its first finding."""
+    expected = live.assistant.conversation().ask(SEED)
+    assert expected.synthesis is not None
+    case_series, ai_page = expected.synthesis.sources
+    assert "case series" in case_series.grade.kind and "AI-generated" in ai_page.grade.kind, "the case series leads"
+    bubble = ask(page, SEED, 1)
+    segments = bubble.locator(".evidence-bar .evidence-seg")
+    expect(segments).to_have_count(2)
+    bar_box, answer_box = bubble.locator(".evidence-bar").bounding_box(), bubble.get_by_text("Bottom line.").bounding_box()
+    assert bar_box and answer_box and bar_box["y"] + bar_box["height"] <= answer_box["y"], "the bar stands above the answer"
+    for segment, verdict in zip((segments.nth(0), segments.nth(1)), (case_series, ai_page), strict=True):
+        expect(segment).to_have_attribute("href", f"#cite-{verdict.findings[0]}")
+        expect(segment).to_contain_text(verdict.grade.badge())
+    styles = [s.evaluate("el => [getComputedStyle(el).getPropertyValue('--depth'), getComputedStyle(el).borderLeftColor]")
+              for s in (segments.nth(0), segments.nth(1))]
+    assert float(styles[0][0].strip("% ")) > float(styles[1][0].strip("% ")), "the page's CSS shades level 5 deeper than 9"
+    assert styles[0][1] != styles[1][1], "supports and 'evidence is lacking' have their own colours"
+    expect(bubble.get_by_role("link", name=re.compile(r"says evidence is lacking.*contradicted by"))).to_have_count(1)
+    expect(segments.nth(0)).not_to_contain_text("contradicted")
+    first = next(c for c in expected.citations if c.number == case_series.findings[0])
+    segments.nth(0).click()
+    expect(page.locator("#passage .passage-num")).to_have_text(f"[{first.number}]")
+    expect(page.locator("#passage .passage-title")).to_have_text(first.title)
+    expect(page.locator("#passage mark")).to_have_text(first.quote)
+    expect(page.locator("#passage .grade-badge")).to_have_text(case_series.grade.badge())
+    shot(page, "ui-10-evidence-bar")
+    bubble.locator(".evidence-bar").screenshot(path=str(ARTIFACTS / "ui-10-evidence-bar-closeup.png"))
+
+    page.get_by_label("Patient or carer").check()
+    expect(bubble).to_contain_text(PATIENT_NOTICE)
+    expect(segments).to_have_count(2)
+    claim = next(c for c in expected.citations if c.number == ai_page.findings[0])
+    segments.nth(1).click()
+    expect(page.locator("#passage .passage-num")).to_have_text(f"[{claim.number}]")
+    expect(page.locator("#passage mark")).to_have_text(claim.quote)
+    shot(page, "ui-11-evidence-bar-patient")
+
+    question = "What is the capital of France?"
+    assert live.assistant.conversation().ask(question).abstained
+    page.click("#new-conversation")
+    expect(page.locator("#chat .message-row")).to_have_count(0)
+    abstention = ask(page, question, 1)
+    expect(abstention).to_contain_text("Not covered")
+    expect(abstention.locator(".evidence-bar")).to_have_count(0)
