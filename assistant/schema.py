@@ -139,7 +139,7 @@ class EvidenceGrade:
 
 
 GRADE_LEVELS = 9  # the hierarchy's levels (documents/grade.py): 1 strongest, 9 weakest
-UNKNOWN_GRADE = EvidenceGrade(level=7, kind="document of unknown type", reviewed=False)
+UNKNOWN_GRADE = EvidenceGrade(level=7, kind="document of unknown type", reviewed=True)
 
 
 @dataclass(frozen=True, slots=True)

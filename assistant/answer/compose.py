@@ -245,7 +245,9 @@ class Composer:
     ) -> Answer:
         weighed = self._weighed(chosen, result.plan, result.query_vectors[0])
         refuted = refutations(weighed)
-        order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades)
+        naming = NAME in answer_types(result.plan.question)
+        first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
+        order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
         s = self.settings
         topics = frozenset(c.label for c in self._topics(result.plan))
         picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics)
@@ -267,7 +269,7 @@ class Composer:
         for w in order:
             cited = sorted(w.sentences, key=lambda c: c.start)
             rest = [c for c in cited if c not in bottom] or cited
-            lines += [f"*{w.source.title}* — {w.source.profile.label()} (evidence level {w.source.grade.level} of 9: {w.source.grade.kind})"]
+            lines += [f"*{w.source.title}* — {w.source.profile.label()} ({w.source.grade.badge()})"]
             lines += [*(f"- {self._quote(c, numbers)}" for c in rest), ""]
         lines += self._open_lines(result, open_items, numbers, confident=_best(candidates) >= self.settings.confident_evidence)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
@@ -303,7 +305,8 @@ class Composer:
             stance = source_stance([c.text for c in sorted(mine, key=lambda c: -c.evidence) if c.role != "apparatus"])
             if verdict and stance != "lacking" and self.settings.verdict_model:
                 stance = self._learned_stance(mine, plan, question_vector, stance)
-            out.append(Weighed(self._source(doc_id), tuple(ranked), stance if verdict or stance == "lacking" else "reports", verdict))
+            weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
+            out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict))
         return out
 
     def _learned_stance(self, mine: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, rules: SourceStance) -> SourceStance:

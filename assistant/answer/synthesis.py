@@ -87,11 +87,13 @@ def _as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
 
 
 def source_order(
-    weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False
+    weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False,
+    first: str | None = None,
 ) -> list[Weighed]:
     """The sources that answer comparably well by grade, the rest by relevance; a refuted source right after the
-    last source that refutes it. A grade inferred from the text orders sources only with `extracted` (otherwise it
-    counts as unknown: front matter declares, the text-inference rules only suggest)."""
+    last source that refutes it; `first` (a document that states exactly what is asked, such as both names of a
+    drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts as
+    unknown: front matter declares, the text-inference rules only suggest)."""
     best = max((w.relevance for w in weighed), default=0.0)
 
     def rank(w: Weighed) -> tuple[tuple[int, int, int], float]:
@@ -100,6 +102,7 @@ def source_order(
 
     head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=rank)
     order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: -w.relevance)
+    order.sort(key=lambda w: w.source.doc_id != first)
     for doc_id, by in refuted.items():
         moved = next(w for w in order if w.source.doc_id == doc_id)
         order.remove(moved)
@@ -149,7 +152,7 @@ def _room(w: Weighed, picked: Sequence[Pick], per_source: int) -> bool:
     return _count(w, picked) < per_source
 
 
-_STANCE_WORDS: dict[SourceStance, tuple[str, str]] = {  # (one source, several)
+STANCE_WORDS: dict[SourceStance, tuple[str, str]] = {  # (one source, several)
     "supports": ("supports it", "support it"),
     "refutes": ("argues against it", "argue against it"),
     "no effect": ("finds no effect", "find no effect"),
@@ -196,7 +199,7 @@ def _line(order: Sequence[Weighed], verdicts: Sequence[SourceVerdict], contradic
     for (kind, stance), members in groups.items():
         one = len(members) == 1
         label = members[0].source.grade.label() if one else f"{len(members)} {_plural(kind)}"
-        part = f"{'1 ' if one else ''}{label} {_STANCE_WORDS[stance][0 if one else 1]}"
+        part = f"{'1 ' if one else ''}{label} {STANCE_WORDS[stance][0 if one else 1]}"
         refuting = sorted({n for w in members if w.source.doc_id in by_doc for n in by_doc[w.source.doc_id].evidence})
         if refuting:
             part += ", contradicted by " + ", ".join(f"[{n}]" for n in refuting)

@@ -46,7 +46,7 @@ _KINDS: tuple[tuple[str, int, str], ...] = (
     ("patient information", 6, r"\bpatient information\b|\bfact sheet\b|\bconsumer\b|\bhealth topic\b|\bencyclop"),
 )
 UNKNOWN_LEVEL = 7
-RESEARCH_LEVELS = range(1, 6)  # designs a "not peer-reviewed" declaration turns into a preprint
+RESEARCH_LEVELS = (1, 3, 4, 5)  # designs a "not peer-reviewed" declaration turns into a preprint (a guideline is not one)
 PREPRINT_LEVEL, UNREVIEWED_LEVEL = 8, 9
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..answer.render import answer_markdown
+from ..answer.synthesis import STANCE_WORDS
 from ..errors import ConfigError
-from ..schema import Answer, Citation, Source, SourceStance, SourceVerdict
+from ..schema import Answer, Citation, Source, SourceVerdict
 
 if TYPE_CHECKING:
     from ..chat.conversation import Conversation
@@ -172,14 +173,6 @@ def grade_badge(source: Source) -> str:
 
 # ---------------------------------------------------------------- evidence bar
 
-STANCE_LABELS: dict[SourceStance, str] = {  # a segment's words for each stance (schema.SourceStance)
-    "supports": "supports it",
-    "refutes": "argues against it",
-    "no effect": "finds no effect",
-    "mixed": "reports mixed findings",
-    "lacking": "says evidence is lacking",
-    "reports": "reports on it",
-}
 BAR_HINT = (
     "One segment per source, in the order the bottom line weighs them: colour for its stance, depth for its evidence "
     "level (1 strongest, 9 weakest). Click a segment to read the passage it is quoted for."
@@ -200,7 +193,7 @@ def evidence_bar_html(answer: Answer) -> str:
 def segment_label(verdict: SourceVerdict, refuted_by: tuple[int, ...], number: int | None) -> tuple[str, str]:
     """A segment's two lines: its stance ("[3] says evidence is lacking") and its grade, after "contradicted by [1],
     [2]" for a claim of missing evidence that the index refutes ("evidence level 9 of 9: unreviewed AI-generated …")."""
-    stance = ("" if number is None else f"[{number}] ") + STANCE_LABELS[verdict.stance]
+    stance = ("" if number is None else f"[{number}] ") + STANCE_WORDS[verdict.stance][0]
     refuted = "contradicted by " + ", ".join(f"[{n}]" for n in refuted_by) + " · " if refuted_by else ""
     return stance, refuted + verdict.grade.badge()
 

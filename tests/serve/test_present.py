@@ -12,12 +12,12 @@ from markdown_it import MarkdownIt
 from samples import XSS_QUESTION
 
 from assistant import Assistant
+from assistant.answer.synthesis import STANCE_WORDS
 from assistant.errors import ConfigError
 from assistant.serve.present import (
     DISCLAIMER,
     PATIENT_DISCLAIMER,
     PATIENT_NOTICE,
-    STANCE_LABELS,
     ChatSession,
     abbreviations_in,
     audience,
@@ -241,7 +241,7 @@ def test_evidence_bar_has_a_segment_per_weighed_source_linking_its_first_finding
         assert next(c for c in answer.citations if c.number == verdict.findings[0]).doc_id == verdict.doc_id
         assert f"stance-{verdict.stance.replace(' ', '-')}" in classes and f"grade-{verdict.grade.level}" in classes
         assert text == squash(" ".join(segment_label(verdict, refuted.get(verdict.doc_id, ()), verdict.findings[0])))
-        assert verdict.grade.badge() in text and STANCE_LABELS[verdict.stance] in text
+        assert verdict.grade.badge() in text and STANCE_WORDS[verdict.stance][0] in text
     first, second = verdicts
     assert "case series" in first.grade.kind and first.stance == "supports", "the case series leads the bar"
     assert "AI-generated" in second.grade.kind and "contradicted" in segments[1][2] and "contradicted" in segments[1][0]
