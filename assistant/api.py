@@ -65,6 +65,19 @@ class Assistant:
         composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer, self.settings.verdict)
         self._pipeline = Pipeline(index, searcher, composer)
 
+    def close(self) -> None:
+        """Write every queued audit row and stop the log's writer thread: call it (or use the assistant as a context
+        manager) before deleting an index folder that holds the audit log, or the writer may still be creating its
+        files there."""
+        if self.audit is not None:
+            self.audit.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def check_models(self) -> None:
         """A missing, damaged or stale shipped model (evidence scorer, sentence roles, verdict) fails here, at load, with
         the command that rebuilds it, not at the first question."""

@@ -259,7 +259,7 @@ class Composer:
             numbers[cand.key] = registry.number(cand.key)
         summary = synthesis(order, picks, numbers, refuted)
         sources = [w.source for w in order]
-        disagreements = self._disagreements(bottom, order, numbers, summary)
+        disagreements = self._disagreements(bottom, order, numbers, summary, result.plan)
         lines = _searched_lines(result.plan)
         if missing:
             lines += [f"**Not stated.** {missing} The passages closest to the question follow.", ""]
@@ -302,9 +302,10 @@ class Composer:
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), -c.evidence)
             )
-            stance = source_stance([c.text for c in sorted(mine, key=lambda c: -c.evidence) if c.role != "apparatus"])
-            if verdict and stance != "lacking" and self.settings.verdict_model:
-                stance = self._learned_stance(mine, plan, question_vector, stance)
+            speaking = [c for c in mine if c.role != "apparatus" and _names_the_question(c, plan)]
+            stance = source_stance([c.text for c in sorted(speaking, key=lambda c: -c.evidence)])
+            if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
+                stance = self._learned_stance(speaking, plan, question_vector, stance)
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
             out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict))
         return out
@@ -321,10 +322,14 @@ class Composer:
             return rules
         return {"yes": "supports", "no": "no effect" if rules == "no effect" else "refutes", "maybe": "mixed"}[decided]
 
-    def _disagreements(self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis) -> list[Disagreement]:
-        """Pairs of sources with opposite stances; where one side is a claim of missing evidence that the other
-        side's findings refute, the note says so (synthesis.ContradictedClaim) instead of weighing dates."""
-        quoted = bottom + [c for w in order for c in w.sentences]
+    def _disagreements(
+        self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis, plan: QueryPlan
+    ) -> list[Disagreement]:
+        """Pairs of sources with opposite stances in sentences that name the question's terms themselves (a trial of
+        strength training on cartilage, titled with knee osteoarthritis, takes no side on exercise for knee pain);
+        where one side is a claim of missing evidence that the other side's findings refute, the note says so
+        (synthesis.ContradictedClaim) instead of weighing dates."""
+        quoted = [c for c in bottom + [c for w in order for c in w.sentences] if _names_the_question(c, plan)]
         found = find_disagreements(quoted, numbers, {w.source.doc_id: w.source for w in order})
         notes = {c.doc_id: c.note for c in summary.contradicted}
         by_number = {n: key[0] for key, n in numbers.items()}
@@ -430,6 +435,13 @@ class Composer:
             page=doc.page_at(cand.start),
             chunk_pages=doc.page_range(cand.hit.chunk.start, cand.hit.chunk.end),
         )
+
+
+def _names_the_question(cand: Candidate, plan: QueryPlan) -> bool:
+    """Whether the sentence itself (or the list item it sits under) names a concept of the question: only such a
+    sentence takes a stance on it. A term its document's title supplies does not count here."""
+    stems = set(cand.stems)
+    return any(concept.matches(stems) for concept in plan.concepts)
 
 
 def _best(candidates: list[Candidate]) -> float:

@@ -273,8 +273,8 @@ def run_disagreements(assistant: Assistant, pairs: Sequence[DisagreementPair]) -
             corpus.mkdir(parents=True)
             for name, text in pair.documents.items():
                 (corpus / f"{name}.md").write_text(text, encoding="utf-8")
-            paired = Assistant.build(corpus, corpus.parent / "index", assistant.settings, embedder=assistant.embedder)
-            outcomes.append(_flagging(pair.id, pair.label, paired.ask(pair.question)))
+            with Assistant.build(corpus, corpus.parent / "index", assistant.settings, embedder=assistant.embedder) as paired:
+                outcomes.append(_flagging(pair.id, pair.label, paired.ask(pair.question)))
     return outcomes
 
 

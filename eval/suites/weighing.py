@@ -86,6 +86,8 @@ def run_weighing(seed: Assistant, cases: WeighingSet) -> list[CaseResult]:
                 found = problems(turn, answer)
                 excerpt = re.sub(r"\s*\n\s*", " / ", answer.text.strip())[:360]
                 results.append(CaseResult("weighing", f"{case.id}/t{n}", turn.question, not found, "; ".join(found), excerpt))
+            if assistant is not seed:
+                assistant.close()  # its audit log lives in the folder about to be deleted
     return results
 
 

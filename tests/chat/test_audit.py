@@ -64,6 +64,17 @@ def test_fifty_threads_answering_at_once_lose_no_row(logged: Assistant) -> None:
     )
 
 
+def test_closing_the_assistant_writes_every_queued_row_and_frees_its_folder(corpus_copy: Path, seed_index: Path, embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The eval suites index cases in temporary folders that hold the log: closing must leave nothing being written
+    there (CI once failed deleting one: 'Directory not empty')."""
+    folder = tmp_path / "logs"
+    settings = Settings(corpus_dir=corpus_copy, index_dir=seed_index, audit=AuditSettings(path=folder / "audit.sqlite3"))
+    with Assistant.load(settings, embedder=embedder, refresh=False) as assistant:
+        texts = [assistant.ask(q).text for q in QUESTIONS]
+    assert [row["answer"] for row in read_log(folder / "audit.sqlite3")] == texts
+    assert not assistant.audit._thread.is_alive()  # type: ignore[union-attr]
+
+
 def test_api_answers_are_logged_with_the_caller(logged: Assistant) -> None:
     with TestClient(create_api(logged, ServiceSettings())) as client:
         client.post("/v1/answer", json={"question": SEED_QUESTION})
