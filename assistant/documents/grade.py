@@ -46,6 +46,8 @@ _KINDS: tuple[tuple[str, int, str], ...] = (
     ("patient information", 6, r"\bpatient information\b|\bfact sheet\b|\bconsumer\b|\bhealth topic\b|\bencyclop"),
 )
 UNKNOWN_LEVEL = 7
+UNKNOWN_KIND = "document of unknown type"
+KIND_NAMES = (*dict.fromkeys(kind for kind, _, _ in _KINDS), UNKNOWN_KIND)  # what a scope's `type=` may name
 RESEARCH_LEVELS = range(1, 6)  # designs a "not peer-reviewed" declaration turns into a preprint
 PREPRINT_LEVEL, UNREVIEWED_LEVEL = 8, 9
 
@@ -56,10 +58,15 @@ def kind_of(description: str) -> tuple[str, int] | None:
     return next(((kind, level) for kind, level, pattern in _KINDS if re.search(pattern, description, re.IGNORECASE)), None)
 
 
+def design_of(profile: EvidenceProfile) -> tuple[str, int] | None:
+    """The kind and level its declared (or extracted) type and design name, before peer review modifies them."""
+    return kind_of(f"{profile.doc_type} {profile.study_design or ''}")
+
+
 def grade_of(profile: EvidenceProfile) -> EvidenceGrade:
     """The profile's grade: its declared (or extracted) type and design, with peer review, size and date as modifiers."""
-    found = kind_of(f"{profile.doc_type} {profile.study_design or ''}")
-    kind, level = found or ("document of unknown type", UNKNOWN_LEVEL)
+    found = design_of(profile)
+    kind, level = found or (UNKNOWN_KIND, UNKNOWN_LEVEL)
     conflicts: list[str] = []
     peer = profile.peer_reviewed
     if level >= PREPRINT_LEVEL and peer is True:
