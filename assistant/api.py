@@ -30,7 +30,7 @@ from .index.embed import Embedder, default_embedder
 from .index.load import Index, current_version, load_index
 from .index.prepare import Progress
 from .index.scope import Scoped
-from .schema import AbsenceAudit, Answer, Hit, Scope
+from .schema import AbsenceAudit, Answer, Hit, Scope, ScopeReport, Source
 from .settings import RetrieveSettings, Settings
 
 _LOG = logging.getLogger(__name__)
@@ -292,6 +292,17 @@ class Assistant:
         """The answer chain as a LangChain Runnable: question → Answer (limited to a scope, if given)."""
         scope = self._checked(scope_of(sources, where))
         return RunnableLambda(lambda question: self.ask(question, where=scope), name="cited_answer")
+
+    def scope(self, sources: Sources = None, where: Where = None) -> ScopeReport | None:
+        """What a scope covers on the live version: its documents and the line an answer within it opens with (None:
+        the whole library). ScopeError for one that names or matches nothing."""
+        scoped = self._pipeline.searcher.resolve(scope_of(sources, where))
+        return scoped.report if scoped else None
+
+    def library(self) -> list[Source]:
+        """Every indexed document as a source (its evidence profile and grade), by title: what a scope chooses from."""
+        pipeline = self._pipeline
+        return sorted((pipeline.searcher.scoper.source(d) for d in pipeline.index.documents), key=lambda s: s.title.lower())
 
     def _checked(self, scope: Scope | None) -> Scope | None:
         """A scope that resolves on the live version (ScopeError now, not at the first question)."""

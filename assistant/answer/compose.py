@@ -18,8 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from ..documents.grade import grade_of
-from ..documents.profile import profile_for
+from ..documents.grade import source_of
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
@@ -409,10 +408,7 @@ class Composer:
     def _source(self, doc_id: str) -> Source:
         """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
         if doc_id not in self._sources:
-            doc = self.index.documents[doc_id]
-            url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
-            profile = profile_for(doc)
-            self._sources[doc_id] = Source(doc_id, doc.title, profile, str(url) if url else None, grade_of(profile))
+            self._sources[doc_id] = source_of(self.index.documents[doc_id])
         return self._sources[doc_id]
 
     def _citation(self, number: int, cand: Candidate) -> Citation:

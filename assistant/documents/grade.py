@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-from ..schema import EvidenceGrade, EvidenceProfile
+from ..schema import Document, EvidenceGrade, EvidenceProfile, Source
+from .profile import profile_for
 
 # (kind, level, pattern on the declared type and design), first match wins: what a page IS (AI answer, preprint,
 # blog) before the design words it may mention ("an AI-generated answer about randomised trials").
@@ -88,3 +89,11 @@ def comparable(a: EvidenceGrade, b: EvidenceGrade) -> bool:
     unknown type, or both preprints and unreviewed pages. A page that was never reviewed is not "newer evidence"
     than a study, whatever its date."""
     return a.reviewed == b.reviewed
+
+
+def source_of(document: Document) -> Source:
+    """The document as a source: its evidence profile (front matter, else its text) and grade, and its link."""
+    meta = document.meta
+    url = meta.get("url") or (f"https://doi.org/{meta['doi']}" if meta.get("doi") else None)
+    profile = profile_for(document)
+    return Source(document.doc_id, document.title, profile, str(url) if url else None, grade_of(profile))

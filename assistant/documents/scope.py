@@ -29,7 +29,7 @@ Where = str | Scope | None  # a filter expression, or a Scope already made
 LEVELS = range(1, 10)
 FIELDS = "peer_reviewed, type, level, date"
 EXAMPLE = "peer_reviewed and level<=4 and date>=2020"
-_SPLIT = re.compile(r"\s+and\s+|\s*;\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"(?:^|\s+)and(?:\s+|$)|\s*;\s*", re.IGNORECASE)
 _CLAUSE = re.compile(r"^(?P<field>[a-z_ -]+?)\s*(?P<op><=|>=|==|=|<|>|:)\s*(?P<value>.+)$", re.IGNORECASE)
 _PEER_FLAG = re.compile(r"^(?P<negated>not\s+)?(?:peer[ _-]?reviewed|reviewed)$", re.IGNORECASE)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..documents.grade import grade_of
-from ..documents.profile import profile_for
+from ..documents.grade import source_of
 from ..documents.scope import admits, checks, describe
 from ..errors import ScopeError
-from ..schema import EvidenceGrade, EvidenceProfile, Scope, ScopeReport
+from ..schema import Scope, ScopeReport, Source
 from .load import Index
 from .store import Within
 
@@ -49,15 +48,19 @@ class Scoper:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self._evidence: dict[str, tuple[EvidenceProfile, EvidenceGrade]] = {}
+        self._sources: dict[str, Source] = {}
         self._resolved: OrderedDict[Scope, Scoped] = OrderedDict()
         self._lock = threading.Lock()
 
-    def evidence(self, doc_id: str) -> tuple[EvidenceProfile, EvidenceGrade]:
-        if doc_id not in self._evidence:
-            profile = profile_for(self.index.documents[doc_id])
-            self._evidence[doc_id] = (profile, grade_of(profile))
-        return self._evidence[doc_id]
+    def source(self, doc_id: str) -> Source:
+        """A document as a source: its evidence profile and grade (read on first use)."""
+        if doc_id not in self._sources:
+            self._sources[doc_id] = source_of(self.index.documents[doc_id])
+        return self._sources[doc_id]
+
+    def _passes(self, scope: Scope, doc_id: str) -> bool:
+        source = self.source(doc_id)
+        return admits(scope, source.profile, source.grade)
 
     def resolve(self, scope: Scope) -> Scoped:
         """The scope on this version; ScopeError for an unknown id, a filter no document passes, or no text to search."""
@@ -78,7 +81,7 @@ class Scoper:
         if unknown:
             raise ScopeError(self._unknown(unknown))
         named = [d for d in documents if d in scope.sources] if scope.sources else list(documents)
-        chosen = [d for d in named if admits(scope, *self.evidence(d))] if scope.filtered else named
+        chosen = [d for d in named if self._passes(scope, d)] if scope.filtered else named
         if not chosen:
             raise ScopeError(self._no_match(scope, named))
         within = self._within(chosen)
@@ -101,18 +104,19 @@ class Scoper:
 
     def _unknown(self, unknown: list[str]) -> str:
         ids = sorted(self.index.documents)
-        guesses = [g for u in unknown for g in difflib.get_close_matches(u, ids, n=1, cutoff=0.6)]
+        guesses = [g for u in unknown if (g := _closest(u, ids))]
         hint = f" Did you mean {', '.join(map(repr, guesses))}?" if guesses else ""
         listed = ", ".join(ids[:IDS_LISTED]) + (f", … ({len(ids)} in all: {LISTING} lists them)" if len(ids) > IDS_LISTED else "")
         return f"No indexed document has the id {', '.join(map(repr, unknown))}.{hint} The library's ids: {listed or '(none)'}."
 
     def _no_match(self, scope: Scope, named: list[str]) -> str:
         """Why a filter matches nothing: how many of the documents pass each of its clauses alone."""
-        passing = [f"{sum(test(*self.evidence(d)) for d in named)} {phrase}" for phrase, test in checks(scope)]
+        sources = [self.source(d) for d in named]
+        passing = [f"{sum(test(s.profile, s.grade) for s in sources)} {phrase}" for phrase, test in checks(scope)]
         among = f"the {_count(len(named), 'chosen document')}" if scope.sources else f"the {_count(len(named), 'indexed document')}"
         return (
             f"No document is {describe(scope)}: of {among}, {'; '.join(passing)}. Widen the filter (drop or relax a "
-            f"clause), or choose other documents ({LISTING} lists them with their evidence)."
+            f"clause), or choose other documents (GET /v1/documents lists each one's evidence)."
         )
 
 
@@ -127,6 +131,16 @@ def scope_line(scope: Scope, n: int, named: int, total: int, titles: tuple[str, 
     else:
         what = f"sources that are {filters}: {n} of {total} documents" + (f", {quoted}" if quoted else "")
     return f"**Scope.** Searched only {what}."
+
+
+def _closest(given: str, ids: list[str]) -> str | None:
+    """The id a mistyped or shortened one most likely means: the one it starts or is part of, else the closest spelling."""
+    lowered = given.lower()
+    within = [i for i in ids if lowered and lowered in i.lower()]
+    if len(within) == 1:
+        return within[0]
+    close = difflib.get_close_matches(given, ids, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _count(n: int, noun: str) -> str:
