@@ -4,6 +4,8 @@ unreviewed AI-generated page); expected values come from the index itself, never
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from samples import SEED_QUESTION
@@ -163,3 +165,19 @@ def test_what_a_scope_covers_can_be_asked_before_asking(assistant: Assistant) ->
     assert {s.doc_id for s in library} == set(assistant.index.documents)
     grades = {s.doc_id: s.grade.level for s in library}
     assert grades[CASE_SERIES] == 5 and grades[AI_PAGE] == 9
+
+
+def test_the_cli_asks_within_sources_and_a_filter(cli, assistant: Assistant) -> None:  # type: ignore[no-untyped-def]
+    settings = assistant.settings
+    base = ["ask", "--corpus", settings.corpus_dir, "--index", settings.index_dir]
+    result = cli(*base, "--json", "--source", AI_PAGE, "--source", CASE_SERIES, "--where", "level>=8", SEED_QUESTION)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    expected = assistant.ask(SEED_QUESTION, sources=[AI_PAGE, CASE_SERIES], where="level>=8")
+    assert data["text"] == expected.text and data["search_report"]["scope"]["documents"] == [AI_PAGE]
+    shown = cli(*base, "--source", CASE_SERIES, SEED_QUESTION)
+    assert shown.exit_code == 0 and "Scope. Searched only the chosen source" in " ".join(shown.stdout.split())
+    for flags, says in ((["--source", "nope"], "has the id 'nope'"), (["--where", "date>2020"], "dates take >= (on or after)")):
+        refused = cli(*base, *flags, SEED_QUESTION)
+        assert refused.exit_code == 2 and says in refused.output and "Traceback" not in refused.output
+        assert refused.output.count("\n") == 1, "one line"

@@ -182,8 +182,8 @@ class _Handlers:
     def scope_status(chosen: list[str] | None) -> str:
         """Under the question box: what the next answer searches."""
         if not chosen:
-            return "Answers search the whole library. To ask only some documents, tick them under *Library and uploads*."
-        return f"Answers search only the {len(chosen)} document{'s' * (len(chosen) > 1)} ticked under *Library and uploads*."
+            return "Answers search the whole library; tick documents in the library to ask only them."
+        return f"Answers search only the {len(chosen)} ticked document{'s' * (len(chosen) > 1)} (untick them for the whole library)."
 
     # ------------------------------------------------------------ events
 
