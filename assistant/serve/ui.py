@@ -360,9 +360,9 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
     passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
     with gr.Accordion("Library and uploads", open=False, elem_id="library"):
         library = gr.Markdown(page.library_markdown(), latex_delimiters=[], elem_id="library-list")
-        scope_choice = gr.CheckboxGroup(
-            label="Ask only these documents (none ticked: the whole library)", elem_id="scope-choice", choices=page.titled(),
-        )
+        # The ticks are filled when the page loads (library_view): choices made here go stale, and a tick made on them
+        # before the load's update arrives was read as another document's.
+        scope_choice = gr.CheckboxGroup(label="Ask only these documents (none ticked: the whole library)", elem_id="scope-choice")
         files = gr.File(
             file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
             elem_id="upload", height=130,

@@ -429,3 +429,4 @@ def test_a_hostile_title_in_the_scope_line_stays_text(page: Page, live: Live) ->
     expect(bubble).to_contain_text(f"Searched only the chosen source “{hostile.title}”")
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator("img[onerror], #chat script, #library script").count() == 0
+
