@@ -230,8 +230,9 @@ class Assistant:
             return
         for update in chosen.stream_answer(extractive, pipeline.index):
             if update.answer is not None:
-                update = StreamUpdate(update.text, _state_scope(update.answer))
-                self._log(update.answer, chosen, pipeline)
+                final = _state_scope(update.answer)
+                update = StreamUpdate(final.text, final)
+                self._log(final, chosen, pipeline)
             yield update
 
     def probe(self, question: str, where: Where = None) -> Answer:

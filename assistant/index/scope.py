@@ -20,7 +20,8 @@ from .store import Within
 
 IDS_LISTED = 20  # ids an error names before pointing at the full list (a message's length, not a tuned number)
 TITLES_QUOTED = 3  # titles the scope line quotes; more are counted (layout of one line)
-RESOLVED_KEPT = 64  # resolved scopes kept per index version (a conversation asks one scope again and again)
+RESOLVED_KEPT = 16  # resolved scopes kept per version (a conversation asks one scope again and again); each holds a
+# mask of one byte per chunk and 8 bytes per scoped chunk
 LISTING = "`assistant docs list` or GET /v1/documents"
 
 
