@@ -23,12 +23,14 @@ from .answer.write import StreamUpdate, Writer, make_writer
 from .chat.audit import AuditLog
 from .chat.conversation import Conversation
 from .documents.formats.markdown import plain_text
+from .documents.scope import Sources, Where, scope_of
 from .errors import AssistantError, IndexMissing, QuestionError
 from .index.build import IngestReport, build_index, remove_documents
 from .index.embed import Embedder, default_embedder
 from .index.load import Index, current_version, load_index
 from .index.prepare import Progress
-from .schema import AbsenceAudit, Answer, Hit
+from .index.scope import Scoped
+from .schema import AbsenceAudit, Answer, Hit, Scope, ScopeReport, Source
 from .settings import RetrieveSettings, Settings
 
 _LOG = logging.getLogger(__name__)
@@ -184,16 +186,24 @@ class Assistant:
 
     # ------------------------------------------------------------ questions
 
-    def search(self, query: str, k: int = 10, *, mode: Mode | None = None, aliases: bool | None = None) -> list[Hit]:
-        """Ranked chunks for a query (hybrid by default)."""
+    def search(
+        self, query: str, k: int = 10, *, mode: Mode | None = None, aliases: bool | None = None, sources: Sources = None,
+        where: Where = None,
+    ) -> list[Hit]:
+        """Ranked chunks for a query (hybrid by default); `sources` (document ids) and `where` (a filter on the
+        evidence, documents/scope.py) limit it to those documents' chunks."""
         query, _ = self.clean_question(query)
         options = self._options(k, mode)
-        return self._pipeline.searcher.search(query, options.k, mode=options.mode, aliases=aliases, with_aspects=False).hits
+        searcher = self._pipeline.searcher
+        scoped = searcher.resolve(scope_of(sources, where))
+        return searcher.search(query, options.k, mode=options.mode, aliases=aliases, with_aspects=False, scope=scoped).hits
 
     def ask(
         self,
         question: str,
         *,
+        sources: Sources = None,
+        where: Where = None,
         k: int | None = None,
         registry: CitationRegistry | None = None,
         resolved: str | None = None,
@@ -201,12 +211,14 @@ class Assistant:
     ) -> Answer:
         """A cited answer: extractive, or LLM-written and verified when settings.llm (or `writer`) names a model.
 
-        `resolved` lets a conversation search a resolved question.
+        `sources` (document ids) and `where` (a filter on the evidence: "peer_reviewed and level<=4", or a Scope)
+        limit it to those documents: it opens with a line saying so (Answer.search_report.scope). `resolved` lets a
+        conversation search a resolved question.
         """
         pipeline = self._pipeline  # one index version for the whole answer
-        extractive = self._extractive(pipeline, question, k, registry, resolved)
+        extractive = self._extractive(pipeline, question, k, registry, resolved, scope_of(sources, where))
         chosen = writer or self.writer
-        answer = chosen.answer(extractive, pipeline.index) if chosen else extractive
+        answer = _state_scope(chosen.answer(extractive, pipeline.index) if chosen else extractive)
         self._log(answer, chosen, pipeline)
         return answer
 
@@ -214,6 +226,8 @@ class Assistant:
         self,
         question: str,
         *,
+        sources: Sources = None,
+        where: Where = None,
         k: int | None = None,
         registry: CitationRegistry | None = None,
         resolved: str | None = None,
@@ -221,67 +235,93 @@ class Assistant:
     ) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified."""
         pipeline = self._pipeline
-        extractive = self._extractive(pipeline, question, k, registry, resolved)
+        extractive = self._extractive(pipeline, question, k, registry, resolved, scope_of(sources, where))
         chosen = writer or self.writer
         if chosen is None:
-            self._log(extractive, None, pipeline)
+            self._log(_state_scope(extractive), None, pipeline)
             yield StreamUpdate(extractive.text, extractive)
             return
         for update in chosen.stream_answer(extractive, pipeline.index):
             if update.answer is not None:
-                self._log(update.answer, chosen, pipeline)
+                final = _state_scope(update.answer)
+                update = StreamUpdate(final.text, final)
+                self._log(final, chosen, pipeline)
             yield update
 
-    def probe(self, question: str) -> Answer:
-        """The extractive answer, for checking that a question can be answered (suggested follow-ups): no LLM writer,
-        not in the audit log."""
-        return self._extractive(self._pipeline, question, None, None, None)
+    def probe(self, question: str, where: Where = None) -> Answer:
+        """The extractive answer, for checking that a question can be answered (suggested follow-ups, within the
+        answer's scope): no LLM writer, not in the audit log."""
+        return self._extractive(self._pipeline, question, None, None, None, scope_of(None, where))
 
     def _log(self, answer: Answer, writer: Writer | None, pipeline: Pipeline) -> None:
         if self.audit is not None:
             self.audit.record(answer, pipeline.index.folder.name, writer.endpoint if writer else "extractive")
 
     def _extractive(
-        self, pipeline: Pipeline, question: str, k: int | None, registry: CitationRegistry | None, resolved: str | None
+        self, pipeline: Pipeline, question: str, k: int | None, registry: CitationRegistry | None, resolved: str | None,
+        scope: Scope | None,
     ) -> Answer:
         question, notices = self.clean_question(question)
         options = self._options(k, None)
+        scoped = pipeline.searcher.resolve(scope)
         registry = registry or CitationRegistry()
-        result = pipeline.searcher.search(resolved or question, options.k)
+        result = pipeline.searcher.search(resolved or question, options.k, scope=scoped)
         answer = pipeline.composer.compose(question, result, registry)
         if answer.abstained:
-            answer = self._audit_absence(pipeline, question, resolved or question, answer, registry)
+            answer = self._audit_absence(pipeline, question, resolved or question, answer, registry, scoped)
         answer.notices.extend(notices)
         answer.metadata.index_version = pipeline.index.folder.name
+        if scoped is not None:
+            answer.search_report = replace(answer.search_report, scope=scoped.report)
         return answer
 
-    def _audit_absence(self, pipeline: Pipeline, question: str, query: str, answer: Answer, registry: CitationRegistry) -> Answer:
-        """Before saying "not covered", search every passage of every document; answer if that finds evidence."""
-        audit = pipeline.searcher.audit(query)
+    def _audit_absence(
+        self, pipeline: Pipeline, question: str, query: str, answer: Answer, registry: CitationRegistry, scoped: Scoped | None
+    ) -> Answer:
+        """Before saying "not covered", search every passage of every document (of the scope); answer if that finds
+        evidence."""
+        audit = pipeline.searcher.audit(query, scope=scoped)
         audited = pipeline.composer.compose(question, audit, registry)
         outcome = "evidence found by the exhaustive search" if not audited.abstained else "no evidence in any passage"
         audited.search_report = replace(
             audited.search_report,
             absence_audit=AbsenceAudit(
                 passages_checked=audit.candidates_checked,
-                documents_checked=len(pipeline.index.documents),
+                documents_checked=scoped.documents if scoped else len(pipeline.index.documents),
                 outcome=outcome,
                 first_pass=answer.search_report.abstain_reason,
             ),
         )
         return audited
 
-    def conversation(self) -> Conversation:
-        """A multi-turn conversation with stable citation numbers."""
-        return Conversation(self)
+    def conversation(self, *, sources: Sources = None, where: Where = None) -> Conversation:
+        """A multi-turn conversation with stable citation numbers, limited to a scope (sources, where) if given."""
+        return Conversation(self, self._checked(scope_of(sources, where)))
 
-    def retriever(self, k: int = 8) -> HybridRetriever:
-        """This index as a LangChain retriever."""
-        return HybridRetriever(searcher=self.searcher, k=k)
+    def retriever(self, k: int = 8, *, sources: Sources = None, where: Where = None) -> HybridRetriever:
+        """This index as a LangChain retriever (limited to a scope, if given)."""
+        return HybridRetriever(searcher=self.searcher, k=k, scope=self._checked(scope_of(sources, where)))
 
-    def as_runnable(self) -> Runnable[str, Answer]:
-        """The answer chain as a LangChain Runnable: question → Answer."""
-        return RunnableLambda(lambda question: self.ask(question), name="cited_answer")
+    def as_runnable(self, *, sources: Sources = None, where: Where = None) -> Runnable[str, Answer]:
+        """The answer chain as a LangChain Runnable: question → Answer (limited to a scope, if given)."""
+        scope = self._checked(scope_of(sources, where))
+        return RunnableLambda(lambda question: self.ask(question, where=scope), name="cited_answer")
+
+    def scope(self, sources: Sources = None, where: Where = None) -> ScopeReport | None:
+        """What a scope covers on the live version: its documents and the line an answer within it opens with (None:
+        the whole library). ScopeError for one that names or matches nothing."""
+        scoped = self._pipeline.searcher.resolve(scope_of(sources, where))
+        return scoped.report if scoped else None
+
+    def library(self) -> list[Source]:
+        """Every indexed document as a source (its evidence profile and grade), by title: what a scope chooses from."""
+        pipeline = self._pipeline
+        return sorted((pipeline.searcher.scoper.source(d) for d in pipeline.index.documents), key=lambda s: s.title.lower())
+
+    def _checked(self, scope: Scope | None) -> Scope | None:
+        """A scope that resolves on the live version (ScopeError now, not at the first question)."""
+        self._pipeline.searcher.resolve(scope)
+        return scope
 
     def _options(self, k: object, mode: object) -> RetrieveSettings:
         """The retrieval settings with this call's k and mode, refused with a reason if invalid (not a TypeError later)."""
@@ -323,9 +363,17 @@ def _visible(ch: str) -> str:
     return "" if unicodedata.category(ch) in ("Cf", "Cs") else " "
 
 
-def ask(question: str, settings: Settings | None = None) -> Answer:
-    """One-shot convenience: load (building if needed) the default assistant and ask."""
-    return _default(settings).ask(question)
+def _state_scope(answer: Answer) -> Answer:
+    """An answer limited to a scope opens with the line saying what it searched (after any LLM writer, which writes
+    its own text)."""
+    if answer.search_report.scope is not None:
+        answer.text = f"{answer.search_report.scope.line}\n\n{answer.text}"
+    return answer
+
+
+def ask(question: str, settings: Settings | None = None, *, sources: Sources = None, where: Where = None) -> Answer:
+    """One-shot convenience: load (building if needed) the default assistant and ask (within a scope, if given)."""
+    return _default(settings).ask(question, sources=sources, where=where)
 
 
 _DEFAULT: dict[str, Assistant] = {}

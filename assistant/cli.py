@@ -122,13 +122,21 @@ def ask(
         Optional[str], typer.Option("--base-url", help="LLM endpoint, e.g. http://127.0.0.1:8080/v1 (key: $OPENAI_API_KEY).")
     ] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="LLM model name the endpoint serves.")] = None,
+    source: Annotated[
+        Optional[list[str]], typer.Option("--source", help="Search only this document (its id: `assistant docs list`); repeat for more.")
+    ] = None,
+    where: Annotated[
+        Optional[str],
+        typer.Option("--where", help="Search only documents whose evidence passes this filter, e.g. 'peer_reviewed and level<=4 and date>=2020' (fields: peer_reviewed, type, level, date)."),
+    ] = None,
     store: StoreOpt = None,
     qdrant_url: QdrantUrlOpt = None,
     qdrant_path: QdrantPathOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
 ) -> None:
-    """Answer a question with numbered, verbatim citations (optionally written by an LLM, then verified)."""
+    """Answer a question with numbered, verbatim citations (optionally written by an LLM, then verified), from the whole
+    library or only the documents --source and --where choose."""
     from .answer.render import print_answer
     from .api import Assistant
     from .chat.audit import caller
@@ -137,7 +145,7 @@ def ask(
         settings = _settings(corpus, index, (store, qdrant_url, qdrant_path), backend=backend, base_url=base_url, model=model)
         assistant = Assistant.load(settings)
         with caller("cli"):
-            answer = assistant.ask(question, k=k)
+            answer = assistant.ask(question, k=k, sources=source, where=where)
         if assistant.audit:
             assistant.audit.flush()
     except AssistantError as exc:

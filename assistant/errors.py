@@ -10,6 +10,7 @@
     ├── StoreError             the vector store (a Qdrant server or folder) cannot be reached or used
     ├── IngestError            a distributed ingest (Ray) failed; the previous index stays live
     ├── QuestionError          a question that cannot be asked (empty, …)
+    │   └── ScopeError         a scope naming unknown documents, an unreadable filter, or matching no document
     ├── NotFound               a document or conversation a request names is not there (the server answers 404)
     └── ModelError             the embedding model (or an LLM backend) failed to load or run
 """
@@ -61,6 +62,11 @@ class IngestError(AssistantError):
 
 class QuestionError(AssistantError):
     """The question cannot be answered as asked (for example, it is empty)."""
+
+
+class ScopeError(QuestionError):
+    """A scope that cannot be searched: an unknown document id, a filter expression that cannot be read, or one that
+    matches no document. The message names the valid ids or the fix; the server answers 400."""
 
 
 class NotFound(AssistantError):

@@ -244,6 +244,38 @@ class Synthesis:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """What a question may draw on: the documents named in `sources` (every document when empty), narrowed to those
+    whose evidence passes each filter given: peer review, the kind of evidence (documents/grade.py, by design), the
+    grade level (1 strongest to 9), a date range (ISO prefixes, inclusive; an undated document fails a date filter).
+    Scope() is the whole library. documents/scope.py reads one from a `where` expression; index/scope.py resolves it
+    to the chunks a search may score."""
+
+    sources: tuple[str, ...] = ()
+    peer_reviewed: bool | None = None  # True: declared or found peer-reviewed (and graded reviewed); False: the others
+    kinds: tuple[str, ...] = ()  # evidence kinds by design, as documents/grade.py names them ("case series")
+    levels: tuple[int, ...] = ()  # evidence levels admitted
+    since: str | None = None  # "2020", "2020-06" or "2020-06-30"
+    until: str | None = None
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter on the evidence is given (beyond the documents named)."""
+        return self.peer_reviewed is not None or bool(self.kinds or self.levels) or self.since is not None or self.until is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeReport:
+    """The scope an answer was limited to: as asked, the documents it searched (their ids, in index order), and the
+    templated line the answer opens with (`titles`: the document titles that line quotes)."""
+
+    scope: Scope
+    documents: tuple[str, ...]
+    line: str
+    titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AbsenceAudit:
     """The exhaustive search behind a "not covered" (api.Assistant): what it checked and what it found."""
 
@@ -273,6 +305,7 @@ class SearchReport:
     scorer: str = ""  # the evidence scorer's version
     abstain_reason: str | None = None
     absence_audit: AbsenceAudit | None = None
+    scope: ScopeReport | None = None  # the documents the answer was limited to (None: the whole library)
 
 
 @dataclass(frozen=True, slots=True)

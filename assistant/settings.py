@@ -516,6 +516,17 @@ class StoreSettings(_Section):
             "a corpus of up to this many chunks is audited exhaustively on Qdrant too)."
         ),
     )
+    scope_gather_share: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description=(
+            "A scoped search on the local store scores only the scope's chunk vectors (gathered, then one product) when "
+            "they are at most this share of the index, else every vector and masks the rest: the same numbers either way. "
+            "18,000 x 384 float32 vectors, 3 query vectors, one BLAS thread on the shared 2-core machine: gathering 10 % "
+            "took 1.0 ms, 30 % 5.6 ms, 50 % 9.9 ms, 90 % 18.6 ms against 9.2-9.9 ms for the whole product and mask."
+        ),
+    )
     upsert_batch: int = Field(default=128, ge=1, le=1024, description="Points per Qdrant upsert (Qdrant advises 64-256).")
     hnsw_ef: int = Field(default=256, ge=1, description="HNSW beam width at query time on a Qdrant server (recall vs latency).")
     oversampling: float = Field(

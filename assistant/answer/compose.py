@@ -18,8 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from ..documents.grade import grade_of
-from ..documents.profile import profile_for
+from ..documents.grade import source_of
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
@@ -94,7 +93,7 @@ class Composer:
             reason = "The passages closest to this question are captions, headings or bylines; none states an answer."
             return self._abstention(question, result, reason, report)
         chosen = self._select(prose, admitted, result.aspects, result.plan.concepts)
-        missing = self._unstated(result.plan, admitted) if self.settings.state_unstated else None
+        missing = self._unstated(result.plan, admitted, _sources(result)) if self.settings.state_unstated else None
         return self._answer(question, result, chosen, prose, registry, report, missing)
 
     def _admitted(self, candidates: list[Candidate], aspects: tuple[AnswerType, ...], plan: QueryPlan) -> list[Candidate]:
@@ -134,7 +133,7 @@ class Composer:
             return set(self.index.documents)
         return set().union(*(self.index.documents_with(c.alternatives) for c in topics))
 
-    def _unstated(self, plan: QueryPlan, admitted: list[Candidate]) -> str | None:
+    def _unstated(self, plan: QueryPlan, admitted: list[Candidate], sources: str) -> str | None:
         """What a question that asks for a dose of a drug or a cost lacks when no admitted sentence states it about the
         question's topic: a line the answer opens with. It never withholds the evidence."""
         typed = required_type(plan.question)
@@ -145,7 +144,7 @@ class Composer:
         if any(self._states(typed, c, plan) for c in admitted):
             return None
         topic = (dose_target(plan.question) if typed is DOSE else None) or ", ".join(_main_topics(plan.concepts, typed))
-        return f"The indexed sources do not state {typed.missing} for {topic or 'this question'}."
+        return f"The {sources} sources do not state {typed.missing} for {topic or 'this question'}."
 
     def _names_a_drug(self, term: str | None) -> bool:
         """A rare word (in English) with a drug's USAN/INN stem, or with other names in this corpus ("Rinvoq")."""
@@ -168,19 +167,20 @@ class Composer:
         return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
 
     def _abstain_reason(self, result: SearchResult, candidates: list[Candidate]) -> str | None:
+        sources = _sources(result)
         if not result.hits or not candidates:
-            return "No indexed passage relates to this question."
+            return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
         if best < self.min_similarity:
-            return "No indexed passage is close enough in meaning to this question."
+            return f"No {sources} passage is close enough in meaning to this question."
         concepts = result.plan.concepts
         weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
         unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
         total = sum(c.idf for c in weighed) or 1.0
         if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= self.settings.unknown_share:
-            return f"The indexed sources never mention: {', '.join(c.label for c in unknown)}."
+            return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
         if _best(candidates) < self.settings.min_answer_evidence:
-            return "No sentence in the indexed sources answers this question closely enough."
+            return f"No sentence in the {sources} sources answers this question closely enough."
         return None
 
     def _select(
@@ -374,14 +374,15 @@ class Composer:
         lines = ["**What the sources leave open**", ""]
         lines += [f"- {self._quote(c, numbers)}" for c in open_items]
         if unknown:
-            lines.append(f"- No indexed passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
+            lines.append(f"- No {_sources(result)} passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
         return lines
 
     def _abstention(self, question: str, result: SearchResult, reason: str, report: SearchReport) -> Answer:
         terms = ", ".join(f"“{t}”" for t in result.plan.searched_terms) or "(no searchable terms)"  # the user's words
         text = (
-            "**Not covered by the indexed sources.** "
-            f"{reason} Checked {report.passages_checked} passages in {report.documents_checked} documents "
+            f"**Not covered by the {_sources(result)} sources.** "
+            f"{reason} Checked {report.passages_checked} passages in {report.documents_checked} "
+            f"document{'s' * (report.documents_checked != 1)} "
             f"by meaning and by keyword, with the corpus' own aliases. Searched for: {terms}."
         )
         spelling = _searched_lines(result.plan)
@@ -405,7 +406,7 @@ class Composer:
             terms=result.plan.searched_terms,
             unknown_terms=[c.label for c in result.plan.concepts if not c.known],
             passages_checked=result.candidates_checked,
-            documents_checked=len(self.index.documents),
+            documents_checked=result.scope.documents if result.scope else len(self.index.documents),
             sentences_scored=len(candidates),
             best_similarity=max((h.similarity for h in result.hits), default=None),
             best_evidence=_best(candidates) if candidates else None,
@@ -415,10 +416,7 @@ class Composer:
     def _source(self, doc_id: str) -> Source:
         """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
         if doc_id not in self._sources:
-            doc = self.index.documents[doc_id]
-            url = doc.meta.get("url") or (f"https://doi.org/{doc.meta['doi']}" if doc.meta.get("doi") else None)
-            profile = profile_for(doc)
-            self._sources[doc_id] = Source(doc_id, doc.title, profile, str(url) if url else None, grade_of(profile))
+            self._sources[doc_id] = source_of(self.index.documents[doc_id])
         return self._sources[doc_id]
 
     def _citation(self, number: int, cand: Candidate) -> Citation:
@@ -442,6 +440,11 @@ def _names_the_question(cand: Candidate, plan: QueryPlan) -> bool:
     sentence takes a stance on it. A term its document's title supplies does not count here."""
     stems = set(cand.stems)
     return any(concept.matches(stems) for concept in plan.concepts)
+
+
+def _sources(result: SearchResult) -> str:
+    """What the answer speaks for: the "indexed" sources, or the "chosen" ones of a scoped search."""
+    return "chosen" if result.scope else "indexed"
 
 
 def _best(candidates: list[Candidate]) -> float:

@@ -18,8 +18,9 @@ from pydantic import ConfigDict
 
 from ..index.embed import Embedder, one_blas_thread
 from ..index.load import Index
-from ..index.store import LexicalQuery
-from ..schema import Hit
+from ..index.scope import Scoped, Scoper
+from ..index.store import LexicalQuery, Within
+from ..schema import Hit, Scope
 from ..settings import RetrieveSettings
 from .question import AnswerType, aspect_queries
 from .understand import Planner, QueryPlan, rewording_candidates, rewordings
@@ -39,6 +40,7 @@ class SearchResult:
     # evidence beyond the retrieved chunks; empty when not computed (bm25 or dense mode only)
     dense: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     lexical: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    scope: Scoped | None = None  # the documents searched, when not the whole index
 
 
 class Searcher:
@@ -49,7 +51,12 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.planner = Planner(index, settings)
+        self.scoper = Scoper(index)
         self._apparatus = frozenset(i for i, c in enumerate(index.chunks) if c.kind == "apparatus")
+
+    def resolve(self, scope: Scope | None) -> Scoped | None:
+        """A scope on this index version (None: the whole index); ScopeError for one that names or matches nothing."""
+        return None if scope is None else self.scoper.resolve(scope)
 
     def _embed_with_rewordings(self, plan: QueryPlan, texts: list[str]) -> tuple[QueryPlan, np.ndarray]:
         """Embed `texts` and, in the same pass, the words needed to mark rewordings in the plan."""
@@ -70,12 +77,15 @@ class Searcher:
         mode: Mode | None = None,
         aliases: bool | None = None,
         with_aspects: bool = True,
+        scope: Scoped | None = None,
     ) -> SearchResult:
         """The k best chunks, plus (`with_aspects`, for answering) the best chunks for each aspect of the question
-        and the plan's rewordings (which words the corpus lacks only as worded)."""
+        and the plan's rewordings (which words the corpus lacks only as worded). With `scope`, every ranking sees
+        only the scope's chunks, and a word is known when the scope's documents use it."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
-        plan = self.planner.plan(question, aliases)
+        planner, within = self.planner.within(scope), scope.within if scope else None
+        plan = planner.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         asks = mode != "bm25" and with_aspects and self.settings.aspect_queries
         aspects = aspect_queries(plan.question, plan.entities[:1]) if asks else []
@@ -86,19 +96,20 @@ class Searcher:
             return SearchResult([], plan, query_vectors, 0)
         depth = self.settings.sentence_pool * self.settings.candidates
         keywords = self._lexical_query(plan) if mode != "dense" else None
-        scores = self.index.store.score(vectors, keywords, depth)  # the question and its aspects in one request
+        scores = self.index.store.score(vectors, keywords, depth, within)  # the question and its aspects in one request
         deep = self._dense(scores.dense, depth) if mode != "bm25" else []
         rankings = self._rankings(scores.lexical if keywords is not None else None, deep[: len(texts)], query_vectors)
         fused = rrf(rankings, self.settings.rrf_k, self._apparatus)
         closeness = scores.dense[:, : len(texts)].max(axis=1)
         hits = [Hit(self.index.chunks[row], score, float(closeness[row]), rank) for rank, (row, score) in enumerate(fused.items())]
         chosen = diversify(hits, k, self.settings.per_document, self.settings.min_similarity)
-        plan = self.planner.spelled_out(plan, chosen)
+        plan = planner.spelled_out(plan, chosen)
         if not aspects:
-            return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=scores.lexical)
+            return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=scores.lexical, scope=scope)
         aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
-        chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen)
-        return SearchResult(chosen, plan, query_vectors, len(hits), tuple(t for t, _ in aspects), aspect_vectors, closeness, scores.lexical)
+        chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen, within)
+        aspect_types = tuple(t for t, _ in aspects)
+        return SearchResult(chosen, plan, query_vectors, len(hits), aspect_types, aspect_vectors, closeness, scores.lexical, scope)
 
     def _rankings(self, lexical: np.ndarray | None, deep: list[np.ndarray], query_vectors: np.ndarray) -> list[Ranking]:
         """The named rankings the fusion votes over: keywords (BM25 with synonyms; None in dense mode), then, unless
@@ -114,16 +125,17 @@ class Searcher:
         return out
 
     @one_blas_thread
-    def audit(self, question: str, per_document: int = 6) -> SearchResult:
-        """The exhaustive check behind any "not covered": every chunk of every document, scored by meaning
-        (original and alias-rewritten question) and by synonym-aware BM25; the best passages of each of the
-        best-scoring documents (`audit_documents`)."""
-        plan = self.planner.plan(question, aliases=True)
+    def audit(self, question: str, per_document: int = 6, scope: Scoped | None = None) -> SearchResult:
+        """The exhaustive check behind any "not covered": every chunk of every document (of the scope, if any),
+        scored by meaning (original and alias-rewritten question) and by synonym-aware BM25; the best passages of
+        each of the best-scoring documents (`audit_documents`)."""
+        planner, within = self.planner.within(scope), scope.within if scope else None
+        plan = planner.plan(question, aliases=True)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         plan, query_vectors = self._embed_with_rewordings(plan, texts)
         if not self.index.chunks:
             return SearchResult([], plan, query_vectors, 0)
-        scores = self.index.store.score(query_vectors, self._lexical_query(plan), None)  # None: all it may search
+        scores = self.index.store.score(query_vectors, self._lexical_query(plan), None, within)  # None: all it may search
         similarity, lexical = scores.dense.max(axis=1), scores.lexical
         dense_rank = np.argsort(-similarity, kind="stable")
         dense_rank = dense_rank[np.isfinite(similarity[dense_rank])]  # a remote store scores only what it returned
@@ -139,18 +151,21 @@ class Searcher:
                 continue  # every passage was scored; the best documents' passages go on to be composed
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
-        plan = self.planner.spelled_out(plan, hits)
-        return SearchResult(hits, plan, query_vectors, len(self.index.chunks), dense=similarity, lexical=lexical)
+        plan = planner.spelled_out(plan, hits)
+        checked = scope.chunks if scope else len(self.index.chunks)
+        return SearchResult(hits, plan, query_vectors, checked, dense=similarity, lexical=lexical, scope=scope)
 
-    def _aspect_hits(self, queries: list[str], dense: list[np.ndarray], hits: list[Hit], chosen: list[Hit]) -> list[Hit]:
+    def _aspect_hits(
+        self, queries: list[str], dense: list[np.ndarray], hits: list[Hit], chosen: list[Hit], within: Within | None
+    ) -> list[Hit]:
         """For each aspect sub-query (outcomes, statistics, harms), the best untaken chunks of each relevant document
-        (`dense`: each sub-query's dense ranking)."""
+        (`dense`: each sub-query's dense ranking; `within`: the scope's chunks)."""
         taken = {h.chunk_id for h in chosen}
         docs = {h.doc_id for h in chosen if h.similarity >= self.settings.min_similarity}
         by_id = {h.chunk_id: h for h in hits}
         extra: list[Hit] = []
         for query, ranking in zip(queries, dense, strict=True):
-            fused = rrf([Ranking("meaning", ranking, 1.0), Ranking("keywords", self._bm25(query), 1.0)], self.settings.rrf_k, self._apparatus)
+            fused = rrf([Ranking("meaning", ranking, 1.0), Ranking("keywords", self._bm25(query, within), 1.0)], self.settings.rrf_k, self._apparatus)
             per_doc: dict[str, int] = {}
             for row in fused:
                 chunk = self.index.chunks[row]
@@ -189,11 +204,12 @@ class Searcher:
         lexicon = self.index.lexicon
         return tuple(tuple(tuple(lexicon.stem_ids(alt)) for alt in c.alternatives) for c in plan.concepts)
 
-    def _bm25(self, text: str) -> np.ndarray:
-        """Plain BM25 of `text`'s terms (each term its own concept), best rows first."""
+    def _bm25(self, text: str, within: Within | None) -> np.ndarray:
+        """Plain BM25 of `text`'s terms (each term its own concept), best rows (of `within`, if given) first."""
         query = tuple(((term,),) for term in self.index.lexicon.term_ids(text))
         nothing = np.zeros((0, self.embedder.dimension), np.float32)
-        return self._top(self.index.store.score(nothing, query, self.settings.sentence_pool * self.settings.candidates).lexical)
+        depth = self.settings.sentence_pool * self.settings.candidates
+        return self._top(self.index.store.score(nothing, query, depth, within).lexical)
 
     def _top(self, scores: np.ndarray) -> np.ndarray:
         """Rows with a positive score, best first, at most `candidates`."""
@@ -274,9 +290,10 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     searcher: Any
     k: int = 8
+    scope: Scope | None = None  # the documents it searches (None: all); resolved on the searcher's index version
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        result = self.searcher.search(query, self.k, with_aspects=False)
+        result = self.searcher.search(query, self.k, with_aspects=False, scope=self.searcher.resolve(self.scope))
         return [to_langchain(hit, self.searcher.index) for hit in result.hits]
 
 

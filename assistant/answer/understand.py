@@ -16,6 +16,7 @@ import numpy as np
 
 from ..documents.aliases import is_short_form, spelled_out
 from ..index.load import Index
+from ..index.scope import Scoped
 from ..schema import Hit
 from ..settings import RetrieveSettings
 from .question import without_frames
@@ -89,9 +90,15 @@ class Planner:
     """Reads a question against one index's vocabulary: spelling corrected to the corpus' words, the corpus' other
     names for its terms (aliases), other forms of words the corpus writes otherwise, abbreviations spelled out."""
 
-    def __init__(self, index: Index, settings: RetrieveSettings) -> None:
+    def __init__(self, index: Index, settings: RetrieveSettings, scope: Scoped | None = None) -> None:
         self.index = index
         self.settings = settings
+        self.scope = scope  # a word is known when the scope's documents use it (None: any document)
+
+    def within(self, scope: Scoped | None) -> Planner:
+        """This planner reading questions against a scope's documents (itself for None): a word only other documents
+        use is one the scope never mentions."""
+        return self if scope is None else Planner(self.index, self.settings, scope)
 
     def plan(self, question: str, aliases: bool | None = None) -> QueryPlan:
         corrections = self.corrections(question)
@@ -174,11 +181,20 @@ class Planner:
         when a chunk or a title uses it: a document's title is part of what it mentions."""
         lexicon = self.index.lexicon
         idfs = [lexicon.idf(i) for alt in alternatives for i in lexicon.stem_ids(alt)]
-        titles = self.index.title_vocabulary
-        known = any(len(lexicon.stem_ids(alt)) == len(alt) or (alt and alt <= titles) for alt in alternatives)
+        known = any(self._mentioned(alt) for alt in alternatives)
         idf = max(idfs, default=lexicon.unseen_idf) * (self.settings.number_weight if label.isdigit() else 1.0)
         zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)
+
+
+    def _mentioned(self, alt: frozenset[str]) -> bool:
+        """Every stem of `alt` is used by a chunk (of the scope, if any), or all of them by a title."""
+        ids = self.index.lexicon.stem_ids(alt)
+        if self.scope is None:
+            return len(ids) == len(alt) or bool(alt and alt <= self.index.title_vocabulary)
+        mask = self.scope.within.mask
+        used = len(ids) == len(alt) and all(mask[self.index.lexicon.rows_with(i)].any() for i in ids)
+        return used or bool(alt and alt <= self.scope.title_vocabulary)
 
 
 def rewording_candidates(concepts: tuple[Concept, ...]) -> tuple[list[Concept], list[Concept]]:

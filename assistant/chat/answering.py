@@ -9,6 +9,7 @@ from typing import Protocol
 from ..answer.compose import CitationRegistry
 from ..answer.retrieve import Searcher
 from ..answer.write import StreamUpdate
+from ..documents.scope import Where
 from ..index.load import Index
 from ..schema import Answer
 from ..settings import Settings
@@ -27,13 +28,15 @@ class Answering(Protocol):
     def searcher(self) -> Searcher: ...
 
     def ask(
-        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None
+        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None,
+        where: Where = None,
     ) -> Answer: ...
 
     def stream_answer(
-        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None
+        self, question: str, *, k: int | None = None, registry: CitationRegistry | None = None, resolved: str | None = None,
+        where: Where = None,
     ) -> Iterator[StreamUpdate]: ...
 
-    def probe(self, question: str) -> Answer: ...
+    def probe(self, question: str, where: Where = None) -> Answer: ...
 
     def clean_question(self, question: object) -> tuple[str, list[str]]: ...

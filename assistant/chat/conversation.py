@@ -19,7 +19,8 @@ from ..answer.compose import CitationRegistry
 from ..answer.question import ANSWER_TYPES
 from ..answer.understand import RARE_ZIPF, UNCOMMON_ZIPF, english_zipf
 from ..answer.write import StreamUpdate
-from ..schema import Answer
+from ..documents.scope import Sources, Where, scope_of
+from ..schema import Answer, Scope
 from .answering import Answering
 
 _ANAPHOR = re.compile(
@@ -97,18 +98,21 @@ def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[
 
 
 class Conversation:
-    """Keeps the turns of one conversation; conversations never share state."""
+    """Keeps the turns of one conversation; conversations never share state. `scope`: the documents every turn may
+    draw on (None: the whole library); a turn given its own sources or filter searches those instead."""
 
-    def __init__(self, assistant: Answering) -> None:
+    def __init__(self, assistant: Answering, scope: Scope | None = None) -> None:
         self.assistant = assistant
+        self.scope = scope
         self.turns: list[Turn] = []
         self.registry = CitationRegistry()
         self._lock = threading.Lock()
 
-    def ask(self, question: str, *, suggest: bool = True, k: int | None = None) -> Answer:
+    def ask(self, question: str, *, suggest: bool = True, k: int | None = None, sources: Sources = None, where: Where = None) -> Answer:
+        scope = scope_of(sources, where) or self.scope
         with self._lock:
             cleaned, resolved, entities = self._resolve(question)
-            answer = self.assistant.ask(question, k=k, registry=self.registry, resolved=resolved)
+            answer = self.assistant.ask(question, k=k, registry=self.registry, resolved=resolved, where=scope)
             return self._record(cleaned, resolved, entities, answer, suggest)
 
     def resume(self, questions: list[str]) -> None:
@@ -120,15 +124,16 @@ class Conversation:
                     cleaned, resolved, entities = self._resolve(question)
                     self.turns.append(Turn(cleaned, resolved, entities, None))
 
-    def stream_answer(self, question: str, *, suggest: bool = True) -> Iterator[StreamUpdate]:
+    def stream_answer(self, question: str, *, suggest: bool = True, sources: Sources = None, where: Where = None) -> Iterator[StreamUpdate]:
         """Like ask(), for a UI: the LLM's draft as it grows, then one last update whose .answer is verified.
 
         The lock is held to resolve the question and to record its turn, never across a `yield`: a caller that stops
         reading half-way (a closed browser tab) leaves the conversation usable, with no turn recorded."""
+        scope = scope_of(sources, where) or self.scope
         with self._lock:
             cleaned, resolved, entities = self._resolve(question)
             registry = self.registry
-        for update in self.assistant.stream_answer(question, registry=registry, resolved=resolved):
+        for update in self.assistant.stream_answer(question, registry=registry, resolved=resolved, where=scope):
             if update.answer is None:
                 yield update
                 continue

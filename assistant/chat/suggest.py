@@ -9,7 +9,7 @@ import re
 from ..answer.cues import LIMITATION
 from ..answer.question import ADVERSE, DISEASE_OR_DRUG, NOT_NAMES
 from ..answer.understand import RARE_ZIPF, english_zipf
-from ..schema import Answer
+from ..schema import Answer, Scope
 from .answering import Answering
 
 _MAX_PROBES = 5  # proposals probed per answer (each one extractive answer, ~30 ms): a latency bound of the UI, not a tuned number
@@ -18,7 +18,7 @@ _TERMS_PER_SENTENCE = 1  # the sentence's most specific new term; more would cro
 
 
 def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
-    """Up to `limit` questions whose answers cite passages this answer did not."""
+    """Up to `limit` questions whose answers (within this answer's scope) cite passages this answer did not."""
     if not entities or answer.abstained:
         return []
     main = entities[0]
@@ -39,7 +39,8 @@ def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str
     if answer.synthesis and len(answer.synthesis.sources) > 1:
         kinds = [v.grade.kind for v in answer.synthesis.sources[1:]]
         proposals += [f"What did the {kind} find about {main}?" for kind in kinds]
-    return _answerable(assistant, list(dict.fromkeys(proposals)), cited, limit)
+    scope = answer.search_report.scope.scope if answer.search_report.scope else None
+    return _answerable(assistant, list(dict.fromkeys(proposals)), cited, limit, scope)
 
 
 def _named(assistant: Answering, text: str) -> set[str]:
@@ -70,10 +71,10 @@ def _rare_noun(word: str) -> bool:
     return word.isalpha() and len(word) > 4 and english_zipf(word) < RARE_ZIPF and not _INFLECTED.search(word)
 
 
-def _answerable(assistant: Answering, proposals: list[str], cited: set[tuple[str, int, int]], limit: int) -> list[str]:
+def _answerable(assistant: Answering, proposals: list[str], cited: set[tuple[str, int, int]], limit: int, scope: Scope | None) -> list[str]:
     verified: list[str] = []
     for question in proposals[:_MAX_PROBES]:
-        probe = assistant.probe(question)
+        probe = assistant.probe(question, where=scope)
         if not probe.abstained and any((c.doc_id, c.start, c.end) not in cited for c in probe.citations):
             verified.append(question)
         if len(verified) == limit:

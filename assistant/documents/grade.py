@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 
-from ..schema import EvidenceGrade, EvidenceProfile
+from ..schema import Document, EvidenceGrade, EvidenceProfile, Source
+from .profile import profile_for
 
 # (kind, level, pattern on the declared type and design), first match wins: what a page IS (AI answer, preprint,
 # blog) before the design words it may mention ("an AI-generated answer about randomised trials").
@@ -46,6 +47,8 @@ _KINDS: tuple[tuple[str, int, str], ...] = (
     ("patient information", 6, r"\bpatient information\b|\bfact sheet\b|\bconsumer\b|\bhealth topic\b|\bencyclop"),
 )
 UNKNOWN_LEVEL = 7
+UNKNOWN_KIND = "document of unknown type"
+KIND_NAMES = (*dict.fromkeys(kind for kind, _, _ in _KINDS), UNKNOWN_KIND)  # what a scope's `type=` may name
 RESEARCH_LEVELS = (1, 3, 4, 5)  # designs a "not peer-reviewed" declaration turns into a preprint (a guideline is not one)
 PREPRINT_LEVEL, UNREVIEWED_LEVEL = 8, 9
 
@@ -56,10 +59,15 @@ def kind_of(description: str) -> tuple[str, int] | None:
     return next(((kind, level) for kind, level, pattern in _KINDS if re.search(pattern, description, re.IGNORECASE)), None)
 
 
+def design_of(profile: EvidenceProfile) -> tuple[str, int] | None:
+    """The kind and level its declared (or extracted) type and design name, before peer review modifies them."""
+    return kind_of(f"{profile.doc_type} {profile.study_design or ''}")
+
+
 def grade_of(profile: EvidenceProfile) -> EvidenceGrade:
     """The profile's grade: its declared (or extracted) type and design, with peer review, size and date as modifiers."""
-    found = kind_of(f"{profile.doc_type} {profile.study_design or ''}")
-    kind, level = found or ("document of unknown type", UNKNOWN_LEVEL)
+    found = design_of(profile)
+    kind, level = found or (UNKNOWN_KIND, UNKNOWN_LEVEL)
     conflicts: list[str] = []
     peer = profile.peer_reviewed
     if level >= PREPRINT_LEVEL and peer is True:
@@ -81,3 +89,11 @@ def comparable(a: EvidenceGrade, b: EvidenceGrade) -> bool:
     unknown type, or both preprints and unreviewed pages. A page that was never reviewed is not "newer evidence"
     than a study, whatever its date."""
     return a.reviewed == b.reviewed
+
+
+def source_of(document: Document) -> Source:
+    """The document as a source: its evidence profile (front matter, else its text) and grade, and its link."""
+    meta = document.meta
+    url = meta.get("url") or (f"https://doi.org/{meta['doi']}" if meta.get("doi") else None)
+    profile = profile_for(document)
+    return Source(document.doc_id, document.title, profile, str(url) if url else None, grade_of(profile))

@@ -143,7 +143,7 @@ def load_index(index_dir: Path, embedder: Embedder, settings: Settings, *, local
         raise IndexError_(f"The index in {folder} is damaged or incomplete ({type(exc).__name__}: {exc}). {REBUILD_HINT}") from exc
     recorded = {k: v for k, v in manifest.items() if k != "documents"}  # the per-document listing is for readers of the file
     store: ChunkStore = (
-        LocalStore(vectors, lexicon) if vectors is not None
+        LocalStore(vectors, lexicon, settings.store.scope_gather_share) if vectors is not None
         else QdrantStore(settings.store, folder.name, identity(embedder, settings), len(chunks), folder / "vectors.faiss")
     )
     index = Index(folder, recorded, documents, chunks, store, lexicon, aliases, sentences)

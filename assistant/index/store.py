@@ -47,14 +47,25 @@ class Scores:
     lexical: np.ndarray
 
 
+@dataclass(frozen=True, slots=True)
+class Within:
+    """The chunks a scoped search may score (index/scope.py makes one): their rows, in order, as indices and as a
+    mask (the local store scores only them), and their documents' ids (Qdrant filters its points' payload by them)."""
+
+    rows: np.ndarray
+    mask: np.ndarray
+    doc_ids: tuple[str, ...]
+
+
 class ChunkStore(Protocol):
     """What the searcher asks of a store."""
 
     exhaustive: bool  # every chunk is scored, whatever the depth
 
-    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None) -> Scores:
+    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None, within: Within | None = None) -> Scores:
         """Chunks against each query vector and the keyword query: at least the `depth` best of each (None: as many
-        as the store allows for an exhaustive check)."""
+        as the store allows for an exhaustive check); with `within`, only those chunks, and the depth best of them
+        (a chunk outside scores -inf and 0, as one not returned)."""
         ...
 
     def all_vectors(self) -> np.ndarray: ...
@@ -76,15 +87,33 @@ class LocalStore:
 
     exhaustive = True
 
-    def __init__(self, vectors: faiss.Index, lexicon: Lexicon) -> None:
+    def __init__(self, vectors: faiss.Index, lexicon: Lexicon, gather_share: float = 0.4) -> None:
         self.vectors = vectors
         self.lexicon = lexicon
+        self.gather_share = gather_share  # StoreSettings.scope_gather_share
 
-    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None) -> Scores:
-        dense = self.all_vectors() @ queries.T
+    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None, within: Within | None = None) -> Scores:
+        dense = self._dense(queries, within)
         if lexical is None:
             return Scores(dense, np.zeros(0, np.float32))
-        return Scores(dense, concept_scores(lexical, lambda ids: self.lexicon.scores(list(ids)), self.lexicon.n_docs))
+        keyword = concept_scores(lexical, lambda ids: self.lexicon.scores(list(ids)), self.lexicon.n_docs)
+        if within is not None:
+            keyword[~within.mask] = 0.0
+        return Scores(dense, keyword)
+
+    def _dense(self, queries: np.ndarray, within: Within | None) -> np.ndarray:
+        """Every chunk's cosine with each query vector; with `within`, -inf outside it (a small scope's vectors are
+        gathered and only they multiplied: StoreSettings.scope_gather_share)."""
+        vectors = self.all_vectors()
+        if within is None:
+            return vectors @ queries.T
+        if len(within.rows) > self.gather_share * len(vectors):
+            dense = vectors @ queries.T
+            dense[~within.mask] = -np.inf
+            return dense
+        dense = np.full((len(vectors), len(queries)), -np.inf, dtype=np.float32)
+        dense[within.rows] = vectors[within.rows] @ queries.T
+        return dense
 
     def all_vectors(self) -> np.ndarray:
         return flat_vectors(self.vectors)
@@ -217,15 +246,16 @@ class QdrantStore:
                 "Run `assistant ingest --rebuild --store qdrant` to publish it again."
             )
 
-    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None) -> Scores:
+    def score(self, queries: np.ndarray, lexical: LexicalQuery | None, depth: int | None, within: Within | None = None) -> Scores:
         from qdrant_client import models
 
         depth = self.settings.audit_depth if depth is None else max(depth, self.settings.depth)
-        requests = [models.QueryRequest(query=q.tolist(), using=DENSE, limit=depth, params=self._params) for q in queries]
+        only = _payload_filter(within)
+        requests = [models.QueryRequest(query=q.tolist(), using=DENSE, limit=depth, params=self._params, filter=only) for q in queries]
         weights = _term_weights(lexical or ())
         if weights:
             sparse = models.SparseVector(indices=list(weights), values=list(weights.values()))
-            requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=depth))
+            requests.append(models.QueryRequest(query=sparse, using=SPARSE, limit=depth, filter=only))
         found = _call(self.settings, "searching", self.client.query_batch_points, self.collection, requests) if requests else []
         rows = np.array(sorted({int(p.id) for response in found for p in response.points}), dtype=np.int64)
         dense = np.full((self.n_chunks, len(queries)), -np.inf, dtype=np.float32)
@@ -246,6 +276,15 @@ class QdrantStore:
         if self._vectors is None:
             self._vectors = flat_vectors(faiss.read_index(str(self._checkpoint)))
         return self._vectors
+
+
+def _payload_filter(within: Within | None):  # type: ignore[no-untyped-def]
+    """Qdrant's filter for a scope: points whose payload doc_id is one of the scope's documents (None: every point)."""
+    if within is None:
+        return None
+    from qdrant_client import models
+
+    return models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchAny(any=list(within.doc_ids)))])
 
 
 def _term_weights(query: LexicalQuery) -> dict[int, float]:

@@ -43,6 +43,9 @@ class ChatRequest(BaseModel):
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    # Not OpenAI's: the documents the answer may draw on (OpenAI clients send them as extra_body), as in /v1/answer
+    sources: list[str] | None = Field(default=None, max_length=1000, description="Search only these documents (ids).")
+    where: str | None = Field(default=None, max_length=500, description="Search only documents whose evidence passes this filter.")
 
     def questions(self) -> tuple[list[str], str]:
         """The earlier user questions (they shape a follow-up) and the question to answer, the last message."""

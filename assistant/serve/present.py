@@ -111,6 +111,7 @@ def safe_answer_markdown(answer: Answer) -> str:
     """
     literals = {c.quote for c in answer.citations} | {c.title for c in answer.citations}
     literals |= {s.title for s in answer.sources} | {s.profile.label() for s in answer.sources}
+    literals |= set(answer.search_report.scope.titles) if answer.search_report.scope else set()  # the scope line's
     numbers = {c.number for c in answer.citations}
     literals.discard("")
     if not literals:
@@ -319,9 +320,10 @@ class ChatSession:
     answers: list[Answer] = field(default_factory=list)
     shown: int | None = None  # the citation number open in the passage panel
 
-    def ask(self, question: str) -> Answer:
-        """The answer alone; its suggested follow-ups (the slow part) come from suggest()."""
-        answer = self.conversation.ask(question, suggest=False)
+    def ask(self, question: str, sources: list[str] | None = None) -> Answer:
+        """The answer alone (from the documents ticked, `sources`, if any); its suggested follow-ups (the slow part)
+        come from suggest()."""
+        answer = self.conversation.ask(question, suggest=False, sources=sources)
         self.answers.append(answer)
         return answer
 

@@ -1,5 +1,6 @@
 """The HTTP API, served on the same FastAPI app as the chat UI: cited answers (`POST /v1/answer`, with suggested
-follow-ups fetched apart: `GET /v1/conversations/{id}/suggestions`), search (`POST /v1/search`), the index version
+follow-ups fetched apart: `GET /v1/conversations/{id}/suggestions`), search (`POST /v1/search`), each limited to
+chosen documents if asked (`sources`, `where`; `GET /v1/documents` lists them with their evidence), the index version
 served (`GET /v1/status`), the original file of an indexed document by its id (`GET /v1/documents/{doc_id}/file`,
 never by path: serve/files.py) and OpenAI's chat-completions protocol (`POST /v1/chat/completions`, streaming
 included: serve/completions.py). OpenAPI schema and its pages at /docs and /redoc, their assets served locally.
@@ -14,6 +15,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
@@ -36,6 +38,20 @@ from .workers import Dispatch, Workers, conversation_prefix
 _T = TypeVar("_T")
 
 
+SOURCES_FIELD = Field(
+    default=None, max_length=1000,
+    description="Search only these documents (ids, as GET /v1/documents lists them); an unknown id is a 400 naming the "
+    "valid ones. Omit for the whole library.", examples=[["beckett-2024-upadacitinib-myositis-case-series"]],
+)
+WHERE_FIELD = Field(
+    default=None, max_length=500,
+    description="Search only documents whose evidence passes this filter: clauses joined by 'and' on peer_reviewed, "
+    "type (e.g. type=case series|randomised trial), level (1 strongest to 9: level<=4) and date (date>=2020, "
+    "date=2019..2021). A filter that cannot be read, or matches no document, is a 400 saying why.",
+    examples=["peer_reviewed and level<=5 and date>=2020"],
+)
+
+
 class AnswerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +67,8 @@ class AnswerRequest(BaseModel):
         description="Also fill `suggestions` (a few more searches, about 4× the answer's time); otherwise they are "
         "computed when asked for, at GET /v1/conversations/{conversation_id}/suggestions.",
     )
+    sources: list[str] | None = SOURCES_FIELD
+    where: str | None = WHERE_FIELD  # this question's scope (send it with each turn); the answer says what it searched
 
 
 class SearchRequest(BaseModel):
@@ -59,6 +77,8 @@ class SearchRequest(BaseModel):
     query: str
     k: int = Field(default=10, ge=1, le=100)
     mode: Literal["hybrid", "dense", "bm25"] | None = None
+    sources: list[str] | None = SOURCES_FIELD
+    where: str | None = WHERE_FIELD
 
 
 class Conversations:
@@ -131,7 +151,9 @@ def _answer_routes(api: FastAPI, assistant: Assistant, conversations: Conversati
 
         def ask() -> dict[str, Any]:
             with caller("api", _client(http)):
-                result = conversation.ask(request.question, k=request.k, suggest=request.suggest)
+                result = conversation.ask(
+                    request.question, k=request.k, suggest=request.suggest, sources=request.sources, where=request.where
+                )
             return {**result.to_dict(), "conversation_id": key}
 
         return await work(ask)
@@ -153,12 +175,14 @@ def _library_routes(api: FastAPI, assistant: Assistant, work: Any, guard: Any, r
     async def search(request: SearchRequest) -> dict[str, Any]:
         def ranked() -> dict[str, Any]:
             index = assistant.index
-            hits = assistant.search(request.query, k=request.k, mode=request.mode)
+            scope = assistant.scope(request.sources, request.where)
+            hits = assistant.search(request.query, k=request.k, mode=request.mode, where=scope.scope if scope else None)
             by_score = {h.chunk_id: n for n, h in enumerate(sorted(hits, key=lambda h: -h.score))}
             return {
                 "ranked_by": "rank: the order an answer reads them in (each document's best passage first, then the rest); "
                 "score: fused keyword and meaning relevance (reciprocal rank fusion); score_rank: the order by score",
                 "index_version": index.folder.name,
+                "scope": asdict(scope) if scope else None,
                 "hits": [
                     {"rank": h.rank, "score_rank": by_score[h.chunk_id], "chunk_id": h.chunk_id, "doc_id": h.doc_id,
                      "title": index.documents[h.doc_id].title, "section": h.chunk.section, "start": h.chunk.start,
@@ -168,6 +192,11 @@ def _library_routes(api: FastAPI, assistant: Assistant, work: Any, guard: Any, r
             }
 
         return await work(ranked)
+
+    @api.get("/v1/documents", dependencies=[guard], summary="Every indexed document with its evidence: what `sources` and `where` choose from")
+    def documents() -> dict[str, Any]:
+        index = assistant.index
+        return {"index_version": index.folder.name, "documents": [asdict(source) for source in assistant.library()]}
 
     @api.get("/v1/status", dependencies=[guard], summary="The index version this server answers from")
     def status() -> dict[str, Any]:
@@ -202,7 +231,7 @@ def _completion_routes(api: FastAPI, assistant: Assistant, work: Any, guard: Any
         earlier, question = request.questions()
 
         def ask() -> Any:
-            conversation = assistant.conversation()
+            conversation = assistant.conversation(sources=request.sources, where=request.where)
             conversation.resume(earlier)  # earlier questions shape follow-ups ("and the dose?"); nothing is re-answered
             with caller("api", _client(http)):
                 return conversation.ask(question, suggest=False)

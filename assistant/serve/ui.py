@@ -187,8 +187,20 @@ class _Handlers:
 
     def removable(self) -> Any:
         """The remove list: every document by title (the value is its id)."""
+        return gr.update(choices=self.titled(), value=None)
+
+    def titled(self) -> list[tuple[str, str]]:
+        """Every document as (title, id), by title: the choices of the remove list and the scope ticks."""
         documents = sorted(self.assistant.index.documents.values(), key=lambda d: d.title.lower())
-        return gr.update(choices=[(d.title, d.doc_id) for d in documents], value=None)
+        return [(d.title, d.doc_id) for d in documents]
+
+
+    @staticmethod
+    def scope_status(chosen: list[str] | None) -> str:
+        """Under the question box: what the next answer searches."""
+        if not chosen:
+            return "Answers search the whole library; tick documents in the library to ask only them."
+        return f"Answers search only the {len(chosen)} ticked document{'s' * (len(chosen) > 1)} (untick them for the whole library)."
 
     # ------------------------------------------------------------ events
 
@@ -199,12 +211,14 @@ class _Handlers:
             return "", "", chat
         return question, "", [*chat, {"role": "user", "content": escape_markdown(question)}]
 
-    def answer(self, pending: str, session: ChatSession | None, audience: str, request: gr.Request) -> tuple[Any, ...]:
+    def answer(
+        self, pending: str, session: ChatSession | None, audience: str, chosen: list[str] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         session = self.session_of(session)
         if pending.strip():
             try:
                 with caller("ui", getattr(request, "username", None) or "anonymous"):
-                    session.ask(pending)
+                    session.ask(pending, sources=chosen or None)
             except AssistantError as exc:
                 gr.Warning(str(exc))
         return (session, self.chat_messages(session, audience), *self.suggestion_updates(session), self.export_update(session),
@@ -229,13 +243,17 @@ class _Handlers:
             session.discard()
         return (None, [], PASSAGE_PLACEHOLDER, *self.suggestion_updates(None), self.export_update(None))
 
-    def add_documents(self, paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, str, Any, str]:
+    def add_documents(
+        self, paths: list[str] | None, only_added: bool, chosen: list[str] | None, progress: gr.Progress = gr.Progress()
+    ) -> tuple[Any, ...]:
+        """Index the uploads; with `only_added`, tick them alone, so the next answers search only them."""
         def indexing(stage: str, done: int, total: int) -> None:
             progress((done, total), desc=f"Indexing: {stage}")
 
-        lines = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
-        status = "\n\n".join(escape_markdown(line) for line in lines) or "Choose one or more files first."
-        return None, status, self.library_markdown(), self.removable(), self.version_line()
+        added = add_to_library(self.assistant, [Path(p) for p in paths or []], indexing)
+        status = "\n\n".join(escape_markdown(line) for line in added.lines) or "Choose one or more files first."
+        chosen = added.doc_ids if only_added and added.doc_ids else chosen
+        return None, status, *self.library_view(chosen)
 
     def ask_to_remove(self, doc_id: str | None) -> tuple[Any, str, str, str | None]:
         """The first click on Remove: name the document and what removing it does, and hold it for the second click
@@ -248,20 +266,24 @@ class _Handlers:
         prompt = f"Remove **{escape_markdown(document.title)}**? This takes it out of the index{where}; it cannot be undone here."
         return gr.update(visible=True), prompt, "", doc_id
 
-    def remove_document(self, doc_id: str | None) -> tuple[Any, str, str, Any, str]:
+    def remove_document(self, doc_id: str | None, chosen: list[str] | None) -> tuple[Any, ...]:
         hidden = gr.update(visible=False)
         if not doc_id:
-            return hidden, "Choose a document to remove first.", self.library_markdown(), self.removable(), self.version_line()
+            return hidden, "Choose a document to remove first.", *self.library_view(chosen)
         documents = self.assistant.index.documents
         title = documents[doc_id].title if doc_id in documents else doc_id
         try:
             self.assistant.remove([doc_id])
         except AssistantError as exc:
-            return hidden, escape_markdown(str(exc)), self.library_markdown(), self.removable(), self.version_line()
-        return hidden, f"Removed {escape_markdown(title)}.", self.library_markdown(), self.removable(), self.version_line()
+            return hidden, escape_markdown(str(exc)), *self.library_view(chosen)
+        return hidden, f"Removed {escape_markdown(title)}.", *self.library_view(chosen)
 
-    def library_view(self) -> tuple[str, Any, str]:
-        return self.library_markdown(), self.removable(), self.version_line()
+    def library_view(self, chosen: list[str] | None = None) -> tuple[Any, ...]:
+        """The library's parts: its list, the remove choices, the version line, and the documents a conversation can be
+        limited to, by title (those ticked that are still indexed stay ticked) with the line saying what is searched."""
+        ticked = [d for d in chosen or [] if d in self.assistant.index.documents]
+        ticks = gr.update(choices=self.titled(), value=ticked)
+        return self.library_markdown(), self.removable(), self.version_line(), ticks, self.scope_status(ticked)
 
     def version_line(self) -> str:
         return version_markdown(self.assistant.index)
@@ -289,11 +311,14 @@ class _Widgets:
     suggestions: list[gr.Button]
     question: gr.Textbox
     ask: gr.Button
+    scope_status: gr.Markdown  # what the next answer searches
     passage: gr.HTML
     library: gr.Markdown
     files: gr.File
     add: gr.Button
     upload_status: gr.Markdown
+    scope_choice: gr.CheckboxGroup  # the documents a conversation's answers may draw on (none: all)
+    scope_upload: gr.Checkbox  # tick what is added, alone
     to_remove: gr.Dropdown
     remove: gr.Button
     confirm_row: gr.Row
@@ -340,9 +365,10 @@ def _conversation_column() -> dict[str, Any]:
             elem_id="question", show_label=False, placeholder="Ask a question…", scale=6, lines=1, max_lines=4, autofocus=True,
         )
         ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+    scope_status = gr.Markdown(_Handlers.scope_status(None), elem_id="scope-status", latex_delimiters=[])
     return {
         "audience": audience, "new": new, "export": export, "chat": chat, "suggestion_row": suggestion_row,
-        "suggestions": suggestions, "question": question, "ask": ask,
+        "suggestions": suggestions, "question": question, "ask": ask, "scope_status": scope_status,
     }
 
 
@@ -351,11 +377,16 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
     passage = gr.HTML(PASSAGE_PLACEHOLDER, js_on_load=CITE_CLICK_JS, elem_id="passage")
     with gr.Accordion("Library and uploads", open=False, elem_id="library"):
         library = gr.Markdown(page.library_markdown(), latex_delimiters=[], elem_id="library-list")
+        # The ticks are filled when the page loads (library_view): choices made here go stale, and a tick made on them
+        # before the load's update arrives was read as another document's.
+        scope_choice = gr.CheckboxGroup(label="Ask only these documents (none ticked: the whole library)", elem_id="scope-choice")
         files = gr.File(
             file_count="multiple", file_types=sorted(LOADERS), label="Add documents (pdf, docx, md, txt, html)",
             elem_id="upload", height=130,
         )
-        add = gr.Button("Add to library", elem_id="add-documents", size="sm")
+        with gr.Row(equal_height=True):
+            add = gr.Button("Add to library", elem_id="add-documents", size="sm", scale=1)
+            scope_upload = gr.Checkbox(label="then ask only about them", elem_id="scope-upload", scale=1)
         upload_status = gr.Markdown(elem_id="upload-status", latex_delimiters=[])
         with gr.Row(equal_height=True):
             to_remove = gr.Dropdown(label="Remove a document", elem_id="remove-choice", scale=3, filterable=True)
@@ -367,6 +398,7 @@ def _side_column(page: _Handlers) -> dict[str, Any]:
             cancel = gr.Button("Cancel", elem_id="cancel-remove", size="sm", min_width=90)
     return {
         "passage": passage, "library": library, "files": files, "add": add, "upload_status": upload_status,
+        "scope_choice": scope_choice, "scope_upload": scope_upload,
         "to_remove": to_remove, "remove": remove, "confirm_row": confirm_row, "removing": removing, "confirm_text": confirm_text,
         "confirm": confirm, "cancel": cancel,
     }
@@ -380,18 +412,20 @@ def _wire(app: gr.Blocks, page: _Handlers, w: _Widgets) -> None:
     for trigger, text in asks:  # a suggestion button's value is its question
         trigger(page.pose, [text, w.chat], [w.pending, w.question, w.chat], queue=False, **hidden).then(
             None, js=SCROLL_TO_LATEST_JS
-        ).then(page.answer, [w.pending, w.session, w.audience], answered, show_progress_on=w.chat, **hidden).then(
+        ).then(page.answer, [w.pending, w.session, w.audience, w.scope_choice], answered, show_progress_on=w.chat, **hidden).then(
             None, js=SCROLL_TO_LATEST_JS
         ).then(page.suggest, w.session, [w.suggestion_row, *w.suggestions], show_progress="hidden", **hidden)
     w.passage.click(page.show_passage, [w.session, w.audience], [w.session, w.passage], **hidden)
     w.audience.change(page.switch_audience, [w.session, w.audience], [w.chat, w.passage, w.header], **hidden)
     new_outputs = [w.session, w.chat, w.passage, w.suggestion_row, *w.suggestions, w.export]
     w.new.click(page.new_conversation, w.session, new_outputs, **hidden)
-    library = [w.library, w.to_remove, w.version]
-    w.add.click(page.add_documents, w.files, [w.files, w.upload_status, *library], show_progress_on=w.upload_status, **hidden)
+    library = [w.library, w.to_remove, w.version, w.scope_choice, w.scope_status]
+    adding = [w.files, w.scope_upload, w.scope_choice]
+    w.add.click(page.add_documents, adding, [w.files, w.upload_status, *library], show_progress_on=w.upload_status, **hidden)
+    w.scope_choice.change(page.scope_status, w.scope_choice, w.scope_status, **hidden)
     w.remove.click(page.ask_to_remove, w.to_remove, [w.confirm_row, w.confirm_text, w.upload_status, w.removing], **hidden)
     w.cancel.click(lambda: (gr.update(visible=False), None), None, [w.confirm_row, w.removing], **hidden)
-    w.confirm.click(page.remove_document, w.removing, [w.confirm_row, w.upload_status, *library], **hidden)
+    w.confirm.click(page.remove_document, [w.removing, w.scope_choice], [w.confirm_row, w.upload_status, *library], **hidden)
     app.load(page.library_view, None, library, **hidden)
     gr.Timer(VERSION_CHECK_S).tick(page.version_line, None, w.version, show_progress="hidden", **hidden)
 

@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,10 +77,20 @@ def _check_readable(source: Path, filename: str, name: str, settings: Settings) 
             raise type(exc)(name, exc.problem, exc.fix) from exc
 
 
-def add_to_library(assistant: Assistant, uploads: list[Path], progress: Progress | None = None) -> list[str]:
-    """Save each upload (named by its file name) into the corpus and index the new ones: one line per outcome."""
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What adding uploads did: one line per outcome, and the ids of the documents the uploads are now (added, updated,
+    or already in the library), so that a conversation can be limited to them."""
+
+    lines: list[str]
+    doc_ids: list[str]
+
+
+def add_to_library(assistant: Assistant, uploads: list[Path], progress: Progress | None = None) -> Added:
+    """Save each upload (named by its file name) into the corpus and index the new ones."""
     saved: list[Path] = []
     other: list[str] = []
+    present: list[str] = []
     for upload in uploads:
         try:
             path, fresh = save_upload(upload, upload.name, assistant.settings, assistant.index.documents)
@@ -90,8 +101,10 @@ def add_to_library(assistant: Assistant, uploads: list[Path], progress: Progress
             saved.append(path)
         else:
             other.append(f"• {upload.name} is already in the library ({path.name}).")
+            present += [d.doc_id for d in assistant.index.documents.values() if Path(d.source_path) == path]
     if not saved:
-        return other
+        return Added(other, present)
     report = assistant.ingest(saved, progress=progress)
     added = [f"✓ Added {assistant.index.documents[doc_id].title}" for doc_id in report.added + report.updated]
-    return added + [f"✗ {e}" for e in report.errors] + [f"⚠ {w}" for w in report.warnings] + other
+    lines = added + [f"✗ {e}" for e in report.errors] + [f"⚠ {w}" for w in report.warnings] + other
+    return Added(lines, report.added + report.updated + present)

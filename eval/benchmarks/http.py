@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 
 from .concurrency import QUESTIONS
-from .measure import ROOT, load_average, log, machine, percentile
+from .measure import ROOT, load_average, log, machine, percentile, write_section
 
 START_MARK, END_MARK = "<!-- http-benchmark:start -->", "<!-- http-benchmark:end -->"
 ENDPOINTS = ("/v1/answer", "/v1/chat/completions")
@@ -261,14 +260,6 @@ def _before_table(figures: dict[str, Any], before: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the benchmark's section of `path` (between its markers), or append it."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    pattern = re.compile(re.escape(START_MARK) + ".*?" + re.escape(END_MARK), re.S)
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 def drive_server(args: argparse.Namespace, source: Path, corpus: Path, index: Path, workers: int,
                  in_process: dict[str, Any]) -> tuple[list[Run], float]:
     """Start the server with `workers` processes, run every endpoint at every client count; the runs and its memory."""
@@ -323,7 +314,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     text = section(figures, json.loads(args.compare.read_text(encoding="utf-8")) if args.compare else None)
-    write_section(args.out, text)
+    write_section(args.out, text, START_MARK, END_MARK)
     print(text)
     return 1 if any(r.errors or r.differ_serial or r.differ_in_process for r in runs) else 0
 

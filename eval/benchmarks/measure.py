@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import signal
 import sys
@@ -253,3 +254,12 @@ def load_average() -> str:
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def write_section(path: Path, text: str, start: str, end: str) -> None:
+    """Replace one benchmark's section of `path` (between its markers `start` and `end`, which `text` holds too), or
+    append it; the rest of the file is left alone."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip() + "\n\n" + text + "\n"
+    path.write_text(new, encoding="utf-8")

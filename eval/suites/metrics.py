@@ -21,8 +21,8 @@ _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
 # The assistant's own words (outside quotes) saying the sources do not cover something.
 ABSENCE = re.compile(
-    r"not covered by the (?:indexed )?sources|\bdo(?:es)? not (?:state|say|mention|report|cover)\b|"
-    r"\bnever (?:mention|state|say)s?\b|\bno indexed passage\b|\binsufficient information\b|\bnot (?:stated|mentioned) in\b",
+    r"not covered by the (?:indexed |chosen )?sources|\bdo(?:es)? not (?:state|say|mention|report|cover)\b|"
+    r"\bnever (?:mention|state|say)s?\b|\bno (?:indexed|chosen) passage\b|\binsufficient information\b|\bnot (?:stated|mentioned) in\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

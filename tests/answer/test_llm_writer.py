@@ -298,6 +298,17 @@ def test_ask_with_a_writer_and_streaming_agree(assistant: Assistant, n: dict[str
     assert final.citations == asked.citations
 
 
+def test_a_written_answer_within_a_scope_still_says_what_it_searched(assistant: Assistant) -> None:
+    """Issue 29: the LLM writes its own text; the scope line and report survive it, asked and streamed alike."""
+    only = ["beckett-2024-upadacitinib-myositis-case-series"]
+    draft = LEAD.format(improves=number_of(assistant.ask(SEED_QUESTION, sources=only), r"improves cutaneous disease"))
+    asked = assistant.ask(SEED_QUESTION, sources=only, writer=Writer(FakeListChatModel(responses=[draft]), SETTINGS))
+    scope = asked.search_report.scope
+    assert asked.metadata.llm_sentences and scope is not None and asked.text.startswith(scope.line + "\n\n")
+    updates = list(assistant.stream_answer(SEED_QUESTION, sources=only, writer=Writer(GenericFakeChatModel(messages=iter([draft])), SETTINGS)))
+    assert updates[-1].answer is not None and updates[-1].answer.text == updates[-1].text == asked.text
+
+
 def test_conversation_streams_and_records_the_turn(assistant: Assistant, n: dict[str, int]) -> None:
     conversation = assistant.conversation()
     draft = LEAD.format(**n)

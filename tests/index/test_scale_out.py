@@ -25,6 +25,7 @@ from assistant.index.store import (
     publish,
     qdrant_client,
 )
+from assistant.schema import Scope
 from assistant.settings import IngestSettings, StoreSettings
 from eval.suites.gold import load_gold
 
@@ -44,6 +45,37 @@ def _comparable(answer) -> dict:  # type: ignore[no-untyped-def]
 def test_every_gold_question_gets_the_same_answer_from_both_stores(assistant: Assistant, qdrant_assistant: Assistant) -> None:
     for question in _gold_questions():
         assert _comparable(qdrant_assistant.ask(question)) == _comparable(assistant.ask(question)), question
+
+
+SCOPES = (
+    {"sources": ["beckett-2024-upadacitinib-myositis-case-series"]},
+    {"sources": ["dr-oracle-rinvoq-dermatomyositis-ivig"]},
+    {"where": "peer_reviewed"},
+    {"where": "level>=8 and date>=2025"},
+)
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=lambda scope: str(scope))
+def test_both_stores_give_the_same_scoped_hits_and_answers(assistant: Assistant, qdrant_assistant: Assistant, scope: dict) -> None:  # type: ignore[type-arg]
+    """Issue 29: a scope is a mask over the local index and a payload filter on Qdrant; the same hits from both, in the
+    same order, and the same answers (every fourth gold question, and the seed)."""
+    for question in [*_gold_questions()[::4], SEED_QUESTION]:
+        local = assistant.search(question, k=10, **scope)
+        remote = qdrant_assistant.search(question, k=10, **scope)
+        assert [(h.chunk_id, h.score) for h in remote] == [(h.chunk_id, h.score) for h in local], question
+        assert _comparable(qdrant_assistant.ask(question, **scope)) == _comparable(assistant.ask(question, **scope)), question
+
+
+def test_qdrant_returns_only_the_scopes_chunks(assistant: Assistant, qdrant_assistant: Assistant) -> None:
+    searcher = qdrant_assistant.searcher
+    within = searcher.resolve(Scope(sources=("dr-oracle-rinvoq-dermatomyositis-ivig",))).within
+    plan = searcher.planner.plan(SEED_QUESTION)
+    vectors = assistant.embedder.embed([SEED_QUESTION])
+    remote = qdrant_assistant.index.store.score(vectors, searcher._lexical_query(plan), 5, within)
+    scored = np.flatnonzero(np.isfinite(remote.dense[:, 0]))
+    assert len(scored) and within.mask[scored].all() and not remote.lexical[~within.mask].any()
+    exact = assistant.index.store.score(vectors, None, 5, within).dense[:, 0]
+    assert set(scored.tolist()) == set(np.argsort(-exact, kind="stable")[: len(scored)].tolist()), "the scope's own nearest"
 
 
 def test_the_stores_score_the_same_chunks_alike(assistant: Assistant, qdrant_assistant: Assistant) -> None:

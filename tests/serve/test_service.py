@@ -261,3 +261,61 @@ def test_the_api_docs_work_offline(client: TestClient) -> None:
         assert assets, f"{page} names its scripts"
         for asset in assets:
             assert client.get(asset).status_code == 200, asset
+
+
+AI_PAGE = "dr-oracle-rinvoq-dermatomyositis-ivig"
+
+
+def test_answer_and_search_take_a_scope(client: TestClient, assistant: Assistant) -> None:
+    """Issue 29: the request's sources and filter mean what they mean in Python."""
+    data = client.post("/v1/answer", json={"question": SEED_QUESTION, "sources": [AI_PAGE]}).json()
+    expected = assistant.ask(SEED_QUESTION, sources=[AI_PAGE])
+    assert data["text"] == expected.text and data["text"].startswith("**Scope.** Searched only the chosen source")
+    assert {c["doc_id"] for c in data["citations"]} == {AI_PAGE} and data["search_report"]["scope"]["documents"] == [AI_PAGE]
+    filtered = client.post("/v1/answer", json={"question": SEED_QUESTION, "where": "peer_reviewed"}).json()
+    assert {c["doc_id"] for c in filtered["citations"]} == {CASE_SERIES}
+    follow = client.post("/v1/answer", json={"question": "And its side effects?", "conversation_id": filtered["conversation_id"]}).json()
+    assert follow["search_report"]["scope"] is None, "a request's scope is for that question: send it with each turn"
+    found = client.post("/v1/search", json={"query": "upadacitinib", "k": 5, "sources": [AI_PAGE]}).json()
+    assert [h["chunk_id"] for h in found["hits"]] == [h.chunk_id for h in assistant.search("upadacitinib", k=5, sources=[AI_PAGE])]
+    assert found["scope"]["documents"] == [AI_PAGE] and len(found["hits"]) == 5
+    assert client.post("/v1/search", json={"query": "upadacitinib"}).json()["scope"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "scope", "message"),
+    [
+        ("/v1/answer", {"sources": ["nope"]}, f"No indexed document has the id 'nope'. The library's ids: {CASE_SERIES}, {AI_PAGE}"),
+        ("/v1/answer", {"sources": []}, "sources names no document"),
+        ("/v1/answer", {"where": "level<=2"}, "No document is at evidence level 1–2: of the 2 indexed documents, 0 at evidence level 1–2"),
+        ("/v1/search", {"where": "levle<=2"}, "Cannot read 'levle<=2'"),
+        ("/v1/search", {"sources": ["nope"]}, "has the id 'nope'"),
+    ],
+)
+def test_a_bad_scope_is_a_400_that_names_the_fix(client: TestClient, path: str, scope: dict, message: str) -> None:  # type: ignore[type-arg]
+    key = "question" if path == "/v1/answer" else "query"
+    response = client.post(path, json={key: SEED_QUESTION, **scope})
+    assert response.status_code == 400, response.text
+    assert message in response.json()["error"]["message"]
+
+
+def test_an_openai_client_sends_a_scope_as_extra_fields(client: TestClient, assistant: Assistant) -> None:
+    gpt = openai.OpenAI(base_url="http://testserver/v1", api_key=TOKEN, http_client=client)
+    messages = [{"role": "user", "content": SEED_QUESTION}]
+    completion = gpt.chat.completions.create(model="m", messages=messages, extra_body={"sources": [CASE_SERIES]})  # type: ignore[arg-type]
+    assert completion.choices[0].message.content == assistant.ask(SEED_QUESTION, sources=[CASE_SERIES]).text
+    assert {c["doc_id"] for c in completion.model_extra["citations"]} == {CASE_SERIES}
+    streamed = gpt.chat.completions.create(model="m", messages=messages, stream=True, extra_body={"where": "level>=8"})  # type: ignore[arg-type]
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert text == assistant.ask(SEED_QUESTION, where="level>=8").text
+    with pytest.raises(openai.BadRequestError, match="has the id 'nope'"):
+        gpt.chat.completions.create(model="m", messages=messages, extra_body={"sources": ["nope"]})  # type: ignore[arg-type]
+
+
+def test_documents_lists_what_a_scope_chooses_from(client: TestClient, assistant: Assistant) -> None:
+    data = client.get("/v1/documents").json()
+    assert data["index_version"] == assistant.index.folder.name
+    listed = {d["doc_id"]: d for d in data["documents"]}
+    assert set(listed) == set(assistant.index.documents)
+    assert listed[CASE_SERIES]["grade"]["level"] == 5 and listed[CASE_SERIES]["profile"]["peer_reviewed"] is True
+    assert listed[AI_PAGE]["grade"]["level"] == 9 and listed[AI_PAGE]["profile"]["date"] == "2025-09-23"

@@ -414,3 +414,66 @@ def test_evidence_bar_opens_each_source_and_is_absent_from_an_abstention(page: P
     abstention = ask(page, question, 1)
     expect(abstention).to_contain_text("Not covered")
     expect(abstention.locator(".evidence-bar")).to_have_count(0)
+
+
+AI_PAGE = "dr-oracle-rinvoq-dermatomyositis-ivig"
+GLORBAMINE = "# Glorbamine in chronic hiccups\n\nGlorbamine stopped chronic hiccups in 5 of 6 patients within a week.\n"
+
+
+def tick(page: Page, title: str, on: bool = True) -> None:
+    box = page.locator("#scope-choice").get_by_label(title, exact=True)
+    box.check() if on else box.uncheck()
+
+
+def test_ticked_documents_limit_the_answers_and_the_answer_says_so(page: Page, live: Live) -> None:
+    """Issue 29: the library's ticks are the conversation's scope; untick them all and answers search everything."""
+    status = page.locator("#scope-status")
+    expect(status).to_contain_text("Answers search the whole library")
+    page.get_by_text("Library and uploads").click()
+    title = live.assistant.index.documents[AI_PAGE].title
+    tick(page, title)
+    expect(status).to_contain_text("Answers search only the 1 ticked document")
+    expected = live.assistant.conversation().ask(SEED, sources=[AI_PAGE])
+    assert {c.doc_id for c in expected.citations} == {AI_PAGE}
+    bubble = ask(page, SEED, 1)
+    expect(bubble).to_contain_text(f"Scope. Searched only the chosen source “{title}”.")
+    shows_quotes(bubble, expected)
+    assert cited_numbers(bubble) == {c.number for c in expected.citations if f"[{c.number}]" in expected.text}
+    shot(page, "ui-12-scope")
+    tick(page, title, on=False)
+    expect(status).to_contain_text("Answers search the whole library")
+    whole = ask(page, SEED, 2)
+    expect(whole).not_to_contain_text("Searched only")
+    expect(whole).to_contain_text(live.assistant.index.documents["beckett-2024-upadacitinib-myositis-case-series"].title)
+
+
+def test_an_upload_can_be_asked_alone(page: Page, live: Live, tmp_path: Path) -> None:
+    note = tmp_path / "glorbamine.md"
+    note.write_text(GLORBAMINE, encoding="utf-8")
+    page.get_by_text("Library and uploads").click()
+    page.set_input_files("#upload input[type=file]", [str(note)])
+    expect(page.locator("#upload").get_by_role("row")).to_have_count(1)
+    page.locator("#scope-upload input").check()
+    page.click("#add-documents")
+    expect(page.locator("#upload-status")).to_contain_text("Added Glorbamine in chronic hiccups", timeout=ANSWER_TIMEOUT_MS)
+    ticked = page.locator("#scope-choice input:checked")
+    expect(ticked).to_have_count(1)
+    expect(page.locator("#scope-choice label", has=page.locator("input:checked"))).to_have_text("Glorbamine in chronic hiccups")
+    expect(page.locator("#scope-status")).to_contain_text("only the 1 ticked document")
+    question = "What helps chronic hiccups?"
+    expected = live.assistant.ask(question, sources=["glorbamine"])
+    bubble = ask(page, question, 1)
+    expect(bubble).to_contain_text("Scope. Searched only the chosen source “Glorbamine in chronic hiccups”.")
+    shows_quotes(bubble, expected)
+    expect(bubble).not_to_contain_text("Zorblax")
+
+
+def test_a_hostile_title_in_the_scope_line_stays_text(page: Page, live: Live) -> None:
+    hostile = next(d for d in live.assistant.index.documents.values() if "<img" in d.title)
+    page.get_by_text("Library and uploads").click()
+    tick(page, hostile.title)
+    bubble = ask(page, XSS_QUESTION, 1)
+    expect(bubble).to_contain_text(f"Searched only the chosen source “{hostile.title}”")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("img[onerror], #chat script, #library script").count() == 0
+

@@ -107,11 +107,14 @@ def test_adding_uploads_indexes_them_and_keeps_the_rest(tmp_path: Path, embedder
     (corpus / "quixotinib.md").write_text("# Quixotinib\n\nQuixotinib caused mild headache in 4 of 12 patients.\n")
     a = Assistant.build(corpus, tmp_path / "idx", Settings(corpus_dir=corpus, index_dir=tmp_path / "idx"), embedder=embedder)
     good, bad = upload(tmp_path, "zorblax.md", NOTE), upload(tmp_path, "notes.odt", b"PK")
-    lines = add_to_library(a, [good, bad])
-    assert lines[0] == "✓ Added Zorblax for hiccups"
+    added = add_to_library(a, [good, bad])
+    lines = added.lines
+    assert lines[0] == "✓ Added Zorblax for hiccups" and added.doc_ids == ["zorblax"]
     assert lines[1].startswith("✗ notes.odt: unsupported file type '.odt'")
     assert set(a.index.documents) == {"quixotinib", "zorblax"}
     assert a.index.documents["zorblax"].source_path == str(corpus / "zorblax.md")
     assert a.search("zorblax hiccups", k=1)[0].doc_id == "zorblax"
     assert a.search("quixotinib headache", k=1)[0].doc_id == "quixotinib"
-    assert add_to_library(a, [good]) == ["• zorblax.md is already in the library (zorblax.md)."]
+    again = add_to_library(a, [good])
+    assert again.lines == ["• zorblax.md is already in the library (zorblax.md)."]
+    assert again.doc_ids == ["zorblax"], "an upload already in the library is still the document a scope can choose"
