@@ -25,7 +25,7 @@ def main(
     suite: Annotated[str, typer.Option(help=f"Which suite: {' | '.join((*SUITES, 'all'))}.")] = "gold",
     report: Annotated[Path, typer.Option(help="Folder for report.md, metrics.png and results.json.")] = DEFAULT_REPORT,
     data: Annotated[Path, typer.Option(help="Folder holding pubmedqa/, medquad/ and covidqa/ (default: ../shared/data).")] = DEFAULT_DATA,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="PubMedQA and synthesis: first N PMIDs; MedQuAD: N passages; COVID-QA: first N papers. Default: all.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="PubMedQA and synthesis: first N PMIDs; MedQuAD: N passages; COVID-QA: first N papers; perdoc: N abstracts and N/12 papers of the split. Default: all.")] = None,
     citations: Annotated[str, typer.Option(help=f"Citation check: {' | '.join(CITATION_CHECKS)}.")] = "extractive",
     ablation: Annotated[bool, typer.Option("--ablation", help="Datasets too: score all four retrievers (4× query time).")] = False,
     split: Annotated[str, typer.Option(help="Datasets: whose questions are asked for the answer metrics (train | dev | test).")] = "test",

@@ -48,6 +48,7 @@ from .metrics import (
     retrieval_metrics,
     score_citations,
 )
+from .perdoc import PERDOC_METRICS, run_perdoc
 from .records import CaseResult, EvalRun, SuiteResult
 from .synthesis import SYNTHESIS_METRICS, run_synthesis
 from .weighing import WEIGHING_PATH, WeighingSet, load_weighing, run_weighing
@@ -64,7 +65,7 @@ SPANS = {"covidqa"}  # datasets whose gold answer is a span to find in a quote (
 # Datasets whose asked questions are also put to the pool without their own documents: another abstract rarely answers
 # a PubMedQA question, so "not covered" is the right answer there (COVID-QA's papers overlap too much for that).
 HOLDOUT = {"pubmedqa"}
-SUITES = ("gold", *DATASETS, "synthesis")
+SUITES = ("gold", *DATASETS, "synthesis", "perdoc")
 # Retriever configurations of the ablation: (mode, alias expansion).
 RETRIEVERS: dict[str, tuple[Mode, bool]] = {
     "bm25": ("bm25", False),
@@ -103,6 +104,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
         for name in DATASETS
     },
     "synthesis": SYNTHESIS_METRICS,
+    "perdoc": PERDOC_METRICS,
 }
 
 
@@ -523,7 +525,7 @@ def run_eval(
     pairs = load_disagreements(disagreements_path) if "gold" in names else None
     weighing = load_weighing(weighing_path) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
-    need_data = datasets + [n for n in names if n == "synthesis"]
+    need_data = datasets + [n for n in names if n in ("synthesis", "perdoc")]
     if scope.split not in SPLITS:
         raise ConfigError(f"Unknown split {scope.split!r}. Valid: {', '.join(SPLITS)}.")
     if need_data and data_dir is None:
@@ -541,6 +543,8 @@ def run_eval(
             records = pubmedqa_records(data_dir)  # type: ignore[arg-type]
             pooled = load_pubmedqa(data_dir, limit)  # type: ignore[arg-type]
             results.append(run_synthesis(pooled, records, settings, embedder, cache_dir, console, split=scope.split, questions=scope.questions))
+        elif name == "perdoc":
+            results.append(run_perdoc(data_dir, settings, embedder, cache_dir, console, split=scope.split, limit=limit, questions=scope.questions))  # type: ignore[arg-type]
         else:
             results.append(run_dataset(loaded[name], settings, embedder, cache_dir, console, ablation=ablation, scope=scope))
     measured = {r.name: r.metrics for r in results}

@@ -62,6 +62,16 @@ DEFINITIONS: dict[str, str] = {
     "only reports on it, or not a source = maybe); baselines on the test split: majority 0.552, TF-IDF logistic "
     "regression 0.576, BioBERT 0.681, one human annotator 0.780",
     "stance_macro_f1": "PubMedQA: the same, macro-F1 over yes / no / maybe (majority 0.237, TF-IDF 0.350)",
+    "covidqa_span_in_bottom_line": "perdoc: span_in_bottom_line with each COVID-QA paper of the split indexed alone and "
+    "asked its own questions",
+    "covidqa_span_in_answer": "perdoc: span_in_answer, each COVID-QA paper indexed alone",
+    "covidqa_false_absence_rate": "perdoc: false_absence_rate, each COVID-QA paper indexed alone (every question answerable)",
+    "covidqa_false_abstention_rate": "perdoc: false_abstention_rate (an outright 'Not covered'), each COVID-QA paper alone",
+    "pubmedqa_false_absence_rate": "perdoc: false_absence_rate, each PubMedQA abstract indexed alone and asked its question",
+    "pubmedqa_false_abstention_rate": "perdoc: false_abstention_rate, each PubMedQA abstract alone",
+    "pubmedqa_results_share": "perdoc: share of the answers (abstracts that label a results paragraph) whose bottom line "
+    "quotes a sentence of a CONTEXTS paragraph labelled RESULTS (or METHODS AND RESULTS, FINDINGS, …), each abstract alone",
+    "pubmedqa_long_answer_recall": "perdoc: long_answer_recall, each PubMedQA abstract alone; reported, no threshold",
     "long_answer_recall": "PubMedQA: mean share of the LONG_ANSWER's content words found in the bottom line's quotes "
     "from the question's own abstract (the conclusion itself is not indexed); reported, no threshold",
 }

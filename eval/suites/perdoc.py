@@ -1,0 +1,160 @@
+"""The per-document suite: "here is a paper, answer my questions about it".
+
+Each COVID-QA paper of the split is indexed alone (nothing else in the corpus) and asked its own questions; each
+PubMedQA abstract of the split is indexed alone and asked its own question. Retrieval cannot miss the right document
+here, so what is measured is whether the answer says "not covered" although the document answers (false absences),
+whether the bottom line quotes the gold span (COVID-QA), and whether it quotes the abstract's findings: a sentence of
+a CONTEXTS paragraph whose LABEL names results (PubMedQA), with the LONG_ANSWER's words quoted as a further measure.
+Each document's index is cached under eval/.cache/perdoc/, so a rerun only asks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from assistant import Answer, Assistant, Settings
+from assistant.index.embed import Embedder
+
+from ..training.splits import Splits, load_splits
+from .answers import Scored, answer_metrics, bottom_line, score_answer, spread
+from .datasets import Query, RetrievalSet, load_covidqa, load_pubmedqa, pubmedqa_records, write_corpus
+from .metrics import ratio
+from .records import CaseResult, SuiteResult
+
+PERDOC_METRICS = (
+    "covidqa_span_in_bottom_line",
+    "covidqa_span_in_answer",
+    "covidqa_false_absence_rate",
+    "covidqa_false_abstention_rate",
+    "pubmedqa_false_absence_rate",
+    "pubmedqa_false_abstention_rate",
+    "pubmedqa_results_share",
+    "pubmedqa_long_answer_recall",
+)
+QUESTIONS_PER_PAPER = 12  # a COVID-QA paper holds about 12 questions: `limit` abstracts come with limit / 12 papers
+_RESULTS = re.compile(r"RESULT|FINDING")  # RESULTS, METHODS AND RESULTS, PRINCIPAL FINDINGS, …
+
+
+@dataclass(frozen=True, slots=True)
+class Abstract:
+    """One PubMedQA answer, scored: `results` whether its bottom line quotes a results sentence (None: the abstract
+    labels no paragraph as results)."""
+
+    scored: Scored
+    results: bool | None
+
+
+def results_paragraphs(record: dict) -> list[str]:  # type: ignore[type-arg]
+    """The CONTEXTS paragraphs of a PubMedQA item whose LABEL names results (or findings)."""
+    return [text for text, label in zip(record["CONTEXTS"], record["LABELS"], strict=True) if _RESULTS.search(label.upper())]
+
+
+def quotes_results(answer: Answer, paragraphs: Sequence[str]) -> bool:
+    """The answer's bottom line quotes a sentence that lies in one of `paragraphs`."""
+    flat = [" ".join(p.split()) for p in paragraphs]
+    return any(" ".join(c.quote.split()) in p for c in bottom_line(answer) for p in flat)
+
+
+def split_documents(data: RetrievalSet, splits: Splits, split: str, most: int | None) -> list[str]:
+    """The documents of the split's questions, at most `most` of them spread evenly (deterministic)."""
+    docs = sorted({d for q in data.queries if splits.of(data.name, q.group) == split for d in q.relevant_docs})
+    if most is None or most >= len(docs):
+        return docs
+    step = len(docs) / most
+    return [docs[int(i * step)] for i in range(most)]
+
+
+def alone(data: RetrievalSet, doc_id: str, settings: Settings, embedder: Embedder, cache_dir: Path) -> Assistant:
+    """An index holding only `doc_id` (cached: a rerun embeds nothing)."""
+    root = cache_dir / "perdoc" / data.key.rsplit("-", 1)[0] / doc_id
+    write_corpus({doc_id: data.passages[doc_id]}, root / "corpus", data.suffix)
+    return Assistant.build(root / "corpus", root / "index", settings, embedder=embedder)
+
+
+def ask_alone(
+    data: RetrievalSet, docs: Sequence[str], questions: int | None, settings: Settings, embedder: Embedder, cache_dir: Path
+) -> list[tuple[Query, Answer, float]]:
+    """Each document indexed alone and asked its questions (at most `questions` in all, spread evenly)."""
+    wanted = set(docs)
+    asked = spread([q for q in data.queries if q.relevant_docs & wanted], questions)
+    out = []
+    for doc_id in docs:
+        mine = [q for q in asked if doc_id in q.relevant_docs]
+        if not mine:
+            continue
+        assistant = alone(data, doc_id, settings, embedder, cache_dir)
+        for query in mine:
+            started = time.perf_counter()
+            answer = assistant.ask(query.text)
+            out.append((query, answer, 1000 * (time.perf_counter() - started)))
+    return out
+
+
+def _covidqa_case(s: Scored) -> CaseResult:
+    problems = ["says not covered" if s.absent else ""]
+    if not s.span_in_bottom_line:
+        problems.append("span " + ("elsewhere in the answer" if s.span_in_answer else "not quoted") + f": {s.query.answer[:120]!r}")
+    return _case("covidqa", s, [p for p in problems if p])
+
+
+def _pubmedqa_case(a: Abstract) -> CaseResult:
+    problems = ["says not covered" if a.scored.absent else "", "no results sentence in the bottom line" if a.results is False else ""]
+    return _case("pubmedqa", a.scored, [p for p in problems if p])
+
+
+def _case(kind: str, s: Scored, problems: list[str]) -> CaseResult:
+    return CaseResult(kind, s.query.id, s.query.text, not problems, "; ".join(problems), re.sub(r"\s*\n\s*", " / ", s.excerpt))
+
+
+def perdoc_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract]) -> dict[str, float]:
+    """The suite's metrics (report.DEFINITIONS) from the scored COVID-QA and PubMedQA answers."""
+    covid = answer_metrics(papers, spans=True) if papers else {}
+    pubmed = answer_metrics([a.scored for a in abstracts], spans=False) if abstracts else {}
+    labelled = [a.results for a in abstracts if a.results is not None]
+    out = {f"covidqa_{m}": covid[m] for m in ("span_in_bottom_line", "span_in_answer", "false_absence_rate", "false_abstention_rate") if m in covid}
+    out.update({f"pubmedqa_{m}": pubmed[m] for m in ("false_absence_rate", "false_abstention_rate", "long_answer_recall") if m in pubmed})
+    if abstracts:
+        out["pubmedqa_results_share"] = ratio(sum(labelled), len(labelled))
+    return out
+
+
+def run_perdoc(
+    data_dir: Path, settings: Settings, embedder: Embedder, cache_dir: Path, console: Console,
+    *, split: str, limit: int | None = None, questions: int | None = None,
+) -> SuiteResult:
+    """Index every COVID-QA paper and PubMedQA abstract of `split` alone and ask it its own questions. `limit`: at most
+    that many abstracts and limit / QUESTIONS_PER_PAPER papers (so both datasets weigh alike), spread over the split."""
+    started = time.perf_counter()
+    covid, pubmed = load_covidqa(data_dir), load_pubmedqa(data_dir)
+    records = pubmedqa_records(data_dir)
+    splits = load_splits()
+    papers = split_documents(covid, splits, split, None if limit is None else max(1, math.ceil(limit / QUESTIONS_PER_PAPER)))
+    pmids = split_documents(pubmed, splits, split, limit)
+    with console.status(f"[bold]perdoc[/bold]: {len(papers)} COVID-QA papers of the {split} split, each indexed alone"):
+        scored_papers = [score_answer(q, a, ms, spans=True) for q, a, ms in ask_alone(covid, papers, questions, settings, embedder, cache_dir)]
+    papers_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with console.status(f"[bold]perdoc[/bold]: {len(pmids)} PubMedQA abstracts of the {split} split, each indexed alone"):
+        abstracts = [
+            Abstract(score_answer(q, a, ms, spans=False), quotes_results(a, found) if (found := results_paragraphs(records[q.group])) else None)
+            for q, a, ms in ask_alone(pubmed, pmids, questions, settings, embedder, cache_dir)
+        ]
+    info: dict[str, object] = {
+        "COVID-QA papers": len(papers), "COVID-QA questions": len(scored_papers),
+        "PubMedQA abstracts": len(pmids), "PubMedQA abstracts labelling no results paragraph": sum(a.results is None for a in abstracts),
+        "COVID-QA s": round(papers_s, 1), "PubMedQA s": round(time.perf_counter() - started, 1),
+        "index folders": str(cache_dir / "perdoc"),
+    }
+    notes = [
+        f"Every document of the {split} split indexed alone (its own index, nothing else in the corpus) and asked its own "
+        "questions with Assistant.ask.",
+    ]
+    cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts]
+    return SuiteResult("perdoc", perdoc_metrics(scored_papers, abstracts), cases, {}, info, notes)
