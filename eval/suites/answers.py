@@ -68,6 +68,7 @@ class Scored:
 VERDICT_OF: dict[str, str] = {  # a source's stance, read as a yes / no / maybe answer to a yes/no question
     "supports": "yes", "refutes": "no", "no effect": "no", "lacking": "no", "mixed": "maybe", "reports": "maybe",
 }
+DECIDED = frozenset(VERDICT_OF) - {"reports"}  # the stances an answer states; "reports on it" states none
 
 
 def cited(answer: Answer) -> list[Citation]:
@@ -138,7 +139,13 @@ def stance_metrics(scored: Sequence[Scored]) -> dict[str, float]:
         hits = sum(p == t == label for p, t in pairs)
         predicted, actual = sum(p == label for p, _ in pairs), sum(t == label for _, t in pairs)
         f1s.append(ratio(2 * hits, predicted + actual))
-    return {"stance_accuracy": ratio(sum(p == t for p, t in pairs), len(pairs)), "stance_macro_f1": statistics.fmean(f1s)}
+    decided = [(p, t) for (p, t), s in zip(pairs, (s for s in scored if s.query.verdict), strict=True) if s.own_stance in DECIDED]
+    return {
+        "stance_accuracy": ratio(sum(p == t for p, t in pairs), len(pairs)),
+        "stance_macro_f1": statistics.fmean(f1s),
+        "stance_decided_share": ratio(len(decided), len(pairs)),
+        "stance_decided_accuracy": ratio(sum(p == t for p, t in decided), len(decided)),
+    }
 
 
 def latency(scored: Sequence[Scored]) -> dict[str, float]:

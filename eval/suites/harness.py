@@ -98,7 +98,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
             *RETRIEVAL_METRICS,
             *ANSWER_METRICS,
             *(("span_in_bottom_line", "span_in_answer") if name in SPANS else ("long_answer_recall",)),
-            *(("stance_accuracy", "stance_macro_f1") if name == "pubmedqa" else ()),
+            *(("stance_accuracy", "stance_macro_f1", "stance_decided_share", "stance_decided_accuracy") if name == "pubmedqa" else ()),
             *(("abstains_without_own_document",) if name in HOLDOUT else ()),
         )
         for name in DATASETS

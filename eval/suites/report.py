@@ -62,6 +62,9 @@ DEFINITIONS: dict[str, str] = {
     "only reports on it, or not a source = maybe); baselines on the test split: majority 0.552, TF-IDF logistic "
     "regression 0.576, BioBERT 0.681, one human annotator 0.780",
     "stance_macro_f1": "PubMedQA: the same, macro-F1 over yes / no / maybe (majority 0.237, TF-IDF 0.350)",
+    "stance_decided_share": "PubMedQA: share of asked questions whose answer states a stance for the own abstract (not "
+    "only 'reports on it', not absent): the verdict model where it is sure, else the cue rules",
+    "stance_decided_accuracy": "PubMedQA: stance_accuracy over the answers that state a stance for the own abstract",
     "covidqa_span_in_bottom_line": "perdoc: span_in_bottom_line with each COVID-QA paper of the split indexed alone and "
     "asked its own questions",
     "covidqa_span_in_answer": "perdoc: span_in_answer, each COVID-QA paper indexed alone",

@@ -378,8 +378,12 @@ def test_evidence_bar_opens_each_source_and_is_absent_from_an_abstention(page: P
     bubble = ask(page, SEED, 1)
     segments = bubble.locator(".evidence-bar .evidence-seg")
     expect(segments).to_have_count(2)
-    bar_box, answer_box = bubble.locator(".evidence-bar").bounding_box(), bubble.get_by_text("Bottom line.").bounding_box()
-    assert bar_box and answer_box and bar_box["y"] + bar_box["height"] <= answer_box["y"], "the bar stands above the answer"
+    gap = bubble.evaluate(  # both boxes read in one frame: the chat may scroll between two separate reads
+        """el => { const bar = el.querySelector('.evidence-bar').getBoundingClientRect();
+                  const opening = [...el.querySelectorAll('strong')].find(s => s.textContent.trim() === 'Bottom line.');
+                  return opening.getBoundingClientRect().top - bar.bottom; }"""
+    )
+    assert gap >= 0, "the bar stands above the answer"
     for segment, verdict in zip((segments.nth(0), segments.nth(1)), (case_series, ai_page), strict=True):
         expect(segment).to_have_attribute("href", f"#cite-{verdict.findings[0]}")
         expect(segment).to_contain_text(verdict.grade.badge())
