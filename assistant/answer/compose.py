@@ -298,16 +298,17 @@ class Composer:
         verdict = asks_for_a_verdict(plan.question)
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         out = []
+        position = {c.key: i for i, c in enumerate(chosen)}  # the scorer's fused order
         for doc_id, mine in by_doc.items():
             ranked = sorted(
-                mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), -c.evidence)
+                mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
             speaking = [c for c in mine if c.role != "apparatus" and _names_the_question(c, plan)]
             stance = source_stance([c.text for c in sorted(speaking, key=lambda c: -c.evidence)])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
-            out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict))
+            out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict, min(position[c.key] for c in mine)))
         return out
 
     def _learned_stance(self, mine: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, rules: SourceStance) -> SourceStance:

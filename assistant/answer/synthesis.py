@@ -42,6 +42,7 @@ class Weighed:
     sentences: tuple[Sentence, ...]
     stance: SourceStance
     results_first: bool = False
+    position: int = 0  # its best sentence's place in the scorer's fused order of all candidates (0 the first)
 
     @property
     def relevance(self) -> float:
@@ -90,18 +91,19 @@ def source_order(
     weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False,
     first: str | None = None,
 ) -> list[Weighed]:
-    """The sources that answer comparably well by grade, the rest by relevance; a refuted source right after the
+    """The sources that answer comparably well (`lead_share` of the best evidence) by grade, the rest (and equal
+    grades) in the scorer's fused order (`Weighed.position`); a refuted source right after the
     last source that refutes it; `first` (a document that states exactly what is asked, such as both names of a
     drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts as
     unknown: front matter declares, the text-inference rules only suggest)."""
     best = max((w.relevance for w in weighed), default=0.0)
 
-    def rank(w: Weighed) -> tuple[tuple[int, int, int], float]:
+    def rank(w: Weighed) -> tuple[tuple[int, int, int], int]:
         grade = w.source.grade
-        return (UNKNOWN_GRADE.rank() if grade.extracted and not extracted else grade.rank(), -w.relevance)
+        return (UNKNOWN_GRADE.rank() if grade.extracted and not extracted else grade.rank(), w.position)
 
     head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=rank)
-    order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: -w.relevance)
+    order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: w.position)
     order.sort(key=lambda w: w.source.doc_id != first)
     for doc_id, by in refuted.items():
         moved = next(w for w in order if w.source.doc_id == doc_id)
