@@ -30,6 +30,7 @@ from .question import (
     DRUG_ZIPF,
     NAME,
     AnswerType,
+    about_the_document,
     answer_types,
     asks_for_a_verdict,
     dose_target,
@@ -171,7 +172,8 @@ class Composer:
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
-        if best < self.min_similarity:
+        one_document = len({h.doc_id for h in result.hits}) == 1  # a paper asked alone: "this review" is that paper
+        if best < self.min_similarity and not (one_document and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
         unknown, share = missing_share(result.plan.concepts)
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share:

@@ -185,6 +185,18 @@ def is_framing(word: str) -> bool:
     return bool(FRAMING.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES)
 
 
+# A question about the document in view: "What is the focus of this review?", "What have the authors reviewed?".
+ABOUT_THE_DOCUMENT = re.compile(
+    r"\b(?:this|the|that)\s+(?:review|study|paper|article|publication|report|work|analysis|survey|trial|letter|editorial|"
+    r"commentary|chapter|manuscript|abstract)\b|\b(?:the|these)\s+authors?\b",
+    re.I,
+)
+
+
+def about_the_document(question: str) -> bool:
+    return bool(ABOUT_THE_DOCUMENT.search(question))
+
+
 def answer_types(question: str) -> list[AnswerType]:
     """Every type the question asks for; a treatment question also asks for statistics and harms."""
     found = [t for t in ANSWER_TYPES if t.asks.search(question)]
