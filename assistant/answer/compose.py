@@ -30,6 +30,7 @@ from .question import (
     DRUG_ZIPF,
     NAME,
     AnswerType,
+    about_the_document,
     answer_types,
     asks_for_a_verdict,
     dose_target,
@@ -41,7 +42,7 @@ from .scorer import EvidenceModel
 from .sentences import Candidate, SentenceReader
 from .stance import find_disagreements, source_stance
 from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
-from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf
+from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf, missing_share
 from .verdict import decide, shipped_verdict
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
@@ -171,13 +172,11 @@ class Composer:
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
-        if best < self.min_similarity:
+        one_document = len({h.doc_id for h in result.hits}) == 1  # a paper asked alone: "this review" is that paper
+        if best < self.min_similarity and not (one_document and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
-        concepts = result.plan.concepts
-        weighed = [c for c in concepts if c.known or c.specific]  # unknown everyday words ("during") count neither way
-        unknown = [c for c in weighed if not c.known and not c.rewords]  # "breathing" beside "lung disease" is no gap
-        total = sum(c.idf for c in weighed) or 1.0
-        if self.settings.unknown_words and unknown and sum(c.idf for c in unknown) / total >= self.settings.unknown_share:
+        unknown, share = missing_share(result.plan.concepts)
+        if self.settings.unknown_words and unknown and share >= self.settings.unknown_share:
             return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
         if _best(candidates) < self.settings.min_answer_evidence:
             return f"No sentence in the {sources} sources answers this question closely enough."
@@ -369,7 +368,7 @@ class Composer:
         """Limitations the sources state; and, unless the scorer is confident the question is answered (then a word
         the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses."""
         quiet = confident or not self.settings.unknown_words
-        unknown = [] if quiet else [c.label for c in result.plan.concepts if not c.known and c.zipf < RARE_ZIPF and not c.rewords]
+        unknown = [] if quiet else [c.label for c in missing_share(result.plan.concepts)[0] if c.zipf < RARE_ZIPF]
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]

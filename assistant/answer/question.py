@@ -165,6 +165,38 @@ def without_frames(question: str) -> str:
     return question
 
 
+# Words that only say what kind of answer is wanted, or point at the document itself, never what it is about: "What
+# percentage of childhood deaths …", "What is the acronym MERS-CoV?", "What is the focus of this review?". A corpus
+# that never uses one of them is not silent on the question (issue 29: one paper alone said "never mention: acronym").
+FRAMING = re.compile(
+    r"^(?:percent(?:age)?s?|proportions?|fractions?|shares?|acronyms?|abbreviations?|numbers?|amounts?|counts?|rates?|"
+    r"ratios?|levels?|main|major|primary|key|role|roles|kinds?|types?|sorts?|forms?|purposes?|aims?|goals?|focus|"
+    r"reasons?|examples?|definitions?|meanings?|terms?|topics?|elements?|aspects?|approach(?:es)?|methods?|ways?|"
+    r"factors?|significance|importance|conclusions?|publications?|papers?|articles?|reviews?|authors?|studies|study|"
+    r"reports?|reported|discuss(?:es|ed)?|summari[sz]e[sd]?|highlight(?:s|ed)?|describe[sd]?|mention(?:s|ed)?|"
+    r"consolidated|theori[sz]ed|regarding|current(?:ly)?|possible|potential|called|named)$",
+    re.I,
+)
+
+
+def is_framing(word: str) -> bool:
+    """A question word that only frames the question (FRAMING) or is an answer type's asking word ("dose", "where"):
+    it names no topic, so a corpus that lacks it is not silent on the question."""
+    return bool(FRAMING.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES)
+
+
+# A question about the document in view: "What is the focus of this review?", "What have the authors reviewed?".
+ABOUT_THE_DOCUMENT = re.compile(
+    r"\b(?:this|the|that)\s+(?:review|study|paper|article|publication|report|work|analysis|survey|trial|letter|editorial|"
+    r"commentary|chapter|manuscript|abstract)\b|\b(?:the|these)\s+authors?\b",
+    re.I,
+)
+
+
+def about_the_document(question: str) -> bool:
+    return bool(ABOUT_THE_DOCUMENT.search(question))
+
+
 def answer_types(question: str) -> list[AnswerType]:
     """Every type the question asks for; a treatment question also asks for statistics and harms."""
     found = [t for t in ANSWER_TYPES if t.asks.search(question)]
