@@ -350,14 +350,18 @@ class ComposeSettings(_Section):
         description=(
             "For a question that asks for a verdict, read each source's stance with the learned verdict model "
             "(answer/verdict.py) where it is sure (VerdictSettings.min_probability), the cue rules elsewhere; off: the "
-            "cue rules alone (stance.source_stance)."
+            "cue rules alone (stance.source_stance). PubMedQA dev (100 questions): the answer states a stance for the "
+            "question's own abstract in 0.39 of answers, right for 0.641 of them; the cue rules alone state one in 0.20, "
+            "right for 0.600 (an undecided source 'reports on it')."
         ),
     )
     topic_gate: bool = Field(
         default=True,
         description=(
             "Rule: a document enters an answer only when it (its text or title) mentions one of the question's specific "
-            "topics (a rare word or a named thing the corpus knows), so that a note sharing only 'treated' never does."
+            "topics (a rare word or a named thing the corpus knows), so that a note sharing only 'treated' never does "
+            "(eval/weighing.yaml, a-note-off-the-topic). COVID-QA dev without it: span in the bottom line 0.768 -> 0.764, "
+            "own-paper share 0.618 -> 0.613, nothing else moves."
         ),
     )
     state_unstated: bool = Field(
