@@ -249,7 +249,7 @@ class Composer:
         order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
         s = self.settings
         topics = frozenset(c.label for c in self._topics(result.plan))
-        picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics)
+        picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics, s.lead_share)
         bottom = [p.sentence for p in picks]
         numbers = {c.key: registry.number(c.key) for c in bottom}
         numbers.update({c.key: registry.number(c.key) for w in order for c in w.sentences if c.key not in numbers})

@@ -115,20 +115,22 @@ def source_order(
 
 def bottom_line(
     order: Sequence[Weighed], refuted: Mapping[str, tuple[str, ...]], slots: int, per_source: int, share: float,
-    topics: frozenset[str] = frozenset(),
+    topics: frozenset[str] = frozenset(), lead_share: float = 0.0,
 ) -> list[Pick]:
     """Each source's best finding in order (a source saying evidence is lacking: its claim, labelled when refuted),
-    while it has `share` of the first one's evidence; then, while `slots` are left (at most `per_source` from one
-    source), each of the question's `topics` no pick names yet, by the first source with a finding that names it;
-    then further findings by evidence. Grouped by source in the end."""
+    while it has `lead_share` of the first one's evidence (and `share`: the sources that answer comparably well);
+    then, while `slots` are left (at most `per_source` from one source), each of the question's `topics` no pick
+    names yet, by the first source with a finding that names it; then further findings by evidence, while they have
+    `share` of the first one's. Grouped by source in the end."""
+    top = next((w.findings[0].evidence for w in order if w.stance != "lacking" and w.findings), 0.0)
     firsts: list[Pick] = []
     for w in order:
         if w.stance == "lacking":  # its point is the claim, labelled when an indexed source refutes it
-            firsts.append(Pick(w.claims[0], refuted.get(w.source.doc_id, ())))
-        elif w.findings:
+            claim = Pick(w.claims[0], refuted.get(w.source.doc_id, ()))
+            firsts += [claim] if claim.refuted_by or claim.sentence.evidence >= share * top else []
+        elif w.findings and w.findings[0].evidence >= max(share, lead_share) * top:
             firsts.append(Pick(w.findings[0]))
-    top = next((p.sentence.evidence for p in firsts if not p.refuted_by), 0.0)
-    picked = [p for p in firsts if p.refuted_by or p.sentence.evidence >= share * top][:slots]
+    picked = firsts[:slots]
     open_sources = [w for w in order if w.stance != "lacking"]
     covered = {t for p in picked if p.sentence.key[0] in {w.source.doc_id for w in open_sources} for t in p.sentence.matched}
     for topic in sorted(topics - covered):  # what a claim of missing evidence names is not covered by it

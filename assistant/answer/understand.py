@@ -217,28 +217,15 @@ def rewordings(
     return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= threshold else c for c in concepts]
 
 
-MAX_ZIPF = 8.0  # the top of wordfreq's Zipf scale ("the" is 7.7): a word it has never seen carries all of it
-
-
-def information(concept: Concept) -> float:
-    """How much a question word says, as English rarity (MAX_ZIPF - Zipf; a corpus alias counts as unseen): the same
-    whatever the corpus, unlike idf, which a corpus of one document turns upside down (every word it has is common
-    there, every word it lacks the rarest)."""
-    return max(MAX_ZIPF - concept.zipf, 0.0)
-
-
 def missing_share(concepts: Sequence[Concept]) -> tuple[list[Concept], float]:
     """The question's topic words the corpus never uses (not framing words such as "acronym", not everyday words such
     as "during", not words that reword a topic the corpus has: "breathing" beside "lung disease"), and the share of
-    the question's weight they carry: the smaller of their share by the corpus' idf and by English rarity
-    (`information`), so that neither a corpus of one document nor a pooled one makes a minor word decide."""
+    the question's concept weight (idf) they carry."""
     weighed = [c for c in concepts if (c.known or c.specific) and not is_framing(c.label)]
     missing = [c for c in weighed if not c.known and not c.rewords]
     if not missing:
         return [], 0.0
-    by_idf = sum(c.idf for c in missing) / (sum(c.idf for c in weighed) or 1.0)
-    by_english = sum(map(information, missing)) / (sum(map(information, weighed)) or 1.0)
-    return missing, min(by_idf, by_english)
+    return missing, sum(c.idf for c in missing) / (sum(c.idf for c in weighed) or 1.0)
 
 
 def _cased_like(found: str, written: str) -> str:
