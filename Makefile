@@ -50,6 +50,7 @@ test: setup browser-deps
 	$(BIN)/python -m eval --suite pubmedqa --limit 300 --gate floor --report eval/reports/pubmedqa
 	$(BIN)/python -m eval --suite synthesis --limit 300 --gate floor --report eval/reports/synthesis
 	$(BIN)/python -m eval --suite covidqa --gate floor --report eval/reports/covidqa
+	$(BIN)/python -m eval --suite perdoc --limit 24 --gate floor --report eval/reports/perdoc
 
 eval: setup
 	$(BIN)/python -m eval --suite all --report eval/reports/all

@@ -172,10 +172,10 @@ class Composer:
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
-        one_document = len({h.doc_id for h in result.hits}) == 1  # a paper asked alone: "this review" is that paper
-        if best < self.min_similarity and not (one_document and about_the_document(result.plan.question)):
+        one_document = (result.scope.documents if result.scope else len(self.index.documents)) == 1
+        if best < self.min_similarity and not (one_document and about_the_document(result.plan.question)):  # "this review" is it
             return f"No {sources} passage is close enough in meaning to this question."
-        unknown, share = missing_share(result.plan.concepts)
+        unknown, share = missing_share(result.plan.concepts, one_document=one_document)
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share:
             return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
         if _best(candidates) < self.settings.min_answer_evidence:

@@ -217,15 +217,25 @@ def rewordings(
     return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= threshold else c for c in concepts]
 
 
-def missing_share(concepts: Sequence[Concept]) -> tuple[list[Concept], float]:
+MAX_ZIPF = 8.0  # the top of wordfreq's Zipf scale ("the" is 7.7): a word it has never seen carries all of it
+
+
+def information(concept: Concept) -> float:
+    """How much a question word says by its rarity in English (MAX_ZIPF - Zipf; a corpus alias counts as unseen)."""
+    return max(MAX_ZIPF - concept.zipf, 0.0)
+
+
+def missing_share(concepts: Sequence[Concept], *, one_document: bool = False) -> tuple[list[Concept], float]:
     """The question's topic words the corpus never uses (not framing words such as "acronym", not everyday words such
     as "during", not words that reword a topic the corpus has: "breathing" beside "lung disease"), and the share of
-    the question's concept weight (idf) they carry."""
+    the question's weight they carry: by idf, or over one document, where idf cannot tell a rare word from a common
+    one (every word it has occurs in all of it), by rarity in English (`information`)."""
     weighed = [c for c in concepts if (c.known or c.specific) and not is_framing(c.label)]
     missing = [c for c in weighed if not c.known and not c.rewords]
     if not missing:
         return [], 0.0
-    return missing, sum(c.idf for c in missing) / (sum(c.idf for c in weighed) or 1.0)
+    weight = information if one_document else (lambda c: c.idf)
+    return missing, sum(map(weight, missing)) / (sum(map(weight, weighed)) or 1.0)
 
 
 def _cased_like(found: str, written: str) -> str:
