@@ -5,7 +5,7 @@ question's idf decides."""
 from __future__ import annotations
 
 from assistant.answer.question import is_framing
-from assistant.answer.understand import Concept, missing_share
+from assistant.answer.understand import Concept, information, missing_share
 
 
 def concept(label: str, idf: float, known: bool, zipf: float, rewords: str = "") -> Concept:
@@ -33,3 +33,13 @@ def test_a_question_about_something_else_is_still_mostly_missing() -> None:
 def test_everyday_and_reworded_words_count_neither_way() -> None:
     words = [concept("during", 1.0, False, 6.0), concept("breathing", 2.0, False, 3.0, rewords="lung disease"), concept("asthma", 0.5, True, 3.5)]
     assert missing_share(words) == ([], 0.0)
+
+
+def test_over_one_document_rarity_in_english_weighs_the_words_not_idf() -> None:
+    # "Cardiac reoperations in octogenarians: do they really benefit?" over its own abstract ("mean age 81.9 years"):
+    # in an index of one document every word it has shares one idf and the missing one carries most of the question.
+    words = [concept("cardiac", 0.3, True, 3.6), concept("reoperations", 0.3, True, 1.0), concept("octogenarians", 1.0, False, 1.6)]
+    _, by_idf = missing_share(words)
+    missing, by_english = missing_share(words, one_document=True)
+    assert [c.label for c in missing] == ["octogenarians"]
+    assert by_english == information(words[2]) / sum(map(information, words)) and by_english < 0.4 < by_idf
