@@ -173,7 +173,8 @@ class Composer:
             return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
         one_document = (result.scope.documents if result.scope else len(self.index.documents)) == 1
-        if best < self.min_similarity and not (one_document and about_the_document(result.plan.question)):  # "this review" is it
+        one_found = len({h.doc_id for h in result.hits}) == 1  # every passage found is one document's
+        if best < self.min_similarity and not ((one_document or one_found) and about_the_document(result.plan.question)):  # "this review" is it
             return f"No {sources} passage is close enough in meaning to this question."
         unknown, share = missing_share(result.plan.concepts, one_document=one_document)
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share:
