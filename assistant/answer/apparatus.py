@@ -114,7 +114,8 @@ def is_caption(sentence: str) -> bool:
         return True
     if _SHOWN_IN.search(text) and not _NUMBER.search(_LABELS.sub(" ", text)):
         return True
-    return len(set(_PANELS.findall(text))) >= 2
+    panels = sorted(set(_PANELS.findall(text)))  # a legend's panels run on: (A) … (B) …; capsid (C) … envelope (E) do not
+    return len(panels) >= 2 and all(ord(b) - ord(a) == 1 for a, b in zip(panels, panels[1:], strict=False))
 
 
 def is_byline(sentence: str) -> bool:

@@ -133,6 +133,8 @@ APPARATUS = [
 ]
 
 NOT_APPARATUS = [
+    # protein names with their one-letter abbreviations are not a legend's panels (A), (B) …
+    "The ORF encodes three structural proteins, including the capsid (C), membrane (premembrane [prM] and membrane [M] ), and envelope (E), and seven nonstructural proteins.",
     'Aggregate analysis of the classic DM and ADM subgroups revealed statistically significant improvement in CDASI score from median of 10.5 (IQR 7.8–12.2) to 2.5 (IQR 0.75–5.5) (p value = 0.014) (table 2).',
     'Large declines were observed in males between 40 and 65 years old, and in females over 60 years old ( Figure 2) .',
     "Significant differences regarding adjusted TB prevalence rates were observed between males and females, over 65's and 15 to 64 years old, in rural and urban areas ( Table 2 , P < 0.001).",
