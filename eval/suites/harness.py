@@ -521,9 +521,7 @@ def run_eval(
     names = resolve_suites(suites)
     thresholds = load_thresholds(thresholds_path)
     check = citation_check(citation_mode)
-    gold = load_gold(gold_path) if "gold" in names else None
-    pairs = load_disagreements(disagreements_path) if "gold" in names else None
-    weighing = load_weighing(weighing_path) if "gold" in names else None
+    gold_sets = (load_gold(gold_path), load_disagreements(disagreements_path), load_weighing(weighing_path)) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
     need_data = datasets + [n for n in names if n in ("synthesis", "perdoc")]
     if scope.split not in SPLITS:
@@ -535,13 +533,12 @@ def run_eval(
     embedder = embedder or (assistant.embedder if assistant else default_embedder(settings.embed))
     results = []
     for name in names:
-        if gold is not None and pairs is not None and weighing is not None and name == "gold":
+        if gold_sets is not None and name == "gold":
             with console.status("[bold]gold[/bold]: indexing the corpus and asking the gold questions"):
                 gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
-                results.append(run_gold(gold_assistant, gold, pairs, check, weighing))
+                results.append(run_gold(gold_assistant, gold_sets[0], gold_sets[1], check, gold_sets[2]))
         elif name == "synthesis":
-            records = pubmedqa_records(data_dir)  # type: ignore[arg-type]
-            pooled = load_pubmedqa(data_dir, limit)  # type: ignore[arg-type]
+            pooled, records = load_pubmedqa(data_dir, limit), pubmedqa_records(data_dir)  # type: ignore[arg-type]
             results.append(run_synthesis(pooled, records, settings, embedder, cache_dir, console, split=scope.split, questions=scope.questions))
         elif name == "perdoc":
             results.append(run_perdoc(data_dir, settings, embedder, cache_dir, console, split=scope.split, limit=limit, questions=scope.questions))  # type: ignore[arg-type]

@@ -174,18 +174,23 @@ def _line(name: str, figures: dict[str, dict[str, float]]) -> str:
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
-def card(meta: dict[str, Any]) -> str:
-    """CARD.md from meta.json."""
-    header = ["| design | dev accuracy | dev macro-F1 | test accuracy | test macro-F1 |", "|---|---:|---:|---:|---:|"]
-    designs = [_line(f"{d['design']} (C={d['C']}, 5-fold train accuracy {d['cv_accuracy']:.3f})" + (" **shipped**" if d["chosen"] else ""), d)
-               for d in meta["designs"]]
-    others = [
+def _baselines(meta: dict[str, Any]) -> list[str]:
+    """The card's rows for the baselines and variants the shipped design is measured against."""
+    return [
         _line("majority class (always yes)", meta["majority"]),
         _line(f"TF-IDF (words and pairs) logistic regression, question + abstract (C={meta['tfidf']['C']})", meta["tfidf"]),
         _line("LightGBM (multiclass) on the shipped design's features", meta["gradient_boosting"]),
         _line("oracle: shipped design on RESULTS sentences only (knows the section LABELS)", meta["oracle_results_only"]),
         _line("shipped model reading the abstract with its conclusion (LONG_ANSWER) — a reference, not the task", meta["with_conclusion"]),
     ]
+
+
+def card(meta: dict[str, Any]) -> str:
+    """CARD.md from meta.json."""
+    header = ["| design | dev accuracy | dev macro-F1 | test accuracy | test macro-F1 |", "|---|---:|---:|---:|---:|"]
+    designs = [_line(f"{d['design']} (C={d['C']}, 5-fold train accuracy {d['cv_accuracy']:.3f})" + (" **shipped**" if d["chosen"] else ""), d)
+               for d in meta["designs"]]
+    others = _baselines(meta)
     data = meta["data"]
     split_lines = [f"- {split}: {d['questions']} questions (yes {d['yes']}, no {d['no']}, maybe {d['maybe']})" for split, d in data.items()]
     thresholds = [f"| {t['min_probability']} | {t['decided']:.3f} | {t['accuracy']:.3f} |" for t in meta["dev_thresholds"]]
