@@ -147,6 +147,15 @@ class Composer:
         topic = (dose_target(plan.question) if typed is DOSE else None) or ", ".join(_main_topics(plan.concepts, typed))
         return f"The {sources} sources do not state {typed.missing} for {topic or 'this question'}."
 
+    def _subject(self, plan: QueryPlan) -> tuple[Concept, ...]:
+        """What a sentence must name to take a stance on a question asking for a verdict: the first drug it names (a name or alias with a
+        drug's USAN/INN stem: "Can Rinvoq help … on IVIG?" asks about Rinvoq, so "Consider rituximab" under "If
+        inadequate response to IVIG" takes none), else any of its concepts."""
+        text = plan.question.lower()
+        drugs = [c for c in plan.concepts if any(DRUG_STEM.search(w) for alt in (frozenset({c.label}), *c.alternatives) for w in alt)]
+        drugs.sort(key=lambda c: text.find(c.label.lower()) % (len(text) + 1))  # as the question names them; unfound last
+        return tuple(drugs[:1]) or plan.concepts
+
     def _names_a_drug(self, term: str | None) -> bool:
         """A rare word (in English) with a drug's USAN/INN stem, or with other names in this corpus ("Rinvoq")."""
         if not term or english_zipf(term) >= DRUG_ZIPF:
@@ -299,11 +308,12 @@ class Composer:
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         out = []
         position = {c.key: i for i, c in enumerate(chosen)}  # the scorer's fused order
+        subject = self._subject(plan) if verdict else plan.concepts
         for doc_id, mine in by_doc.items():
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
-            speaking = [c for c in mine if c.role != "apparatus" and _names_the_question(c, plan)]
+            speaking = [c for c in mine if c.role != "apparatus" and _names_any(c, subject)]
             stance = source_stance([c.text for c in sorted(speaking, key=lambda c: -c.evidence)])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
@@ -330,7 +340,8 @@ class Composer:
         strength training on cartilage, titled with knee osteoarthritis, takes no side on exercise for knee pain);
         where one side is a claim of missing evidence that the other side's findings refute, the note says so
         (synthesis.ContradictedClaim) instead of weighing dates."""
-        quoted = [c for c in bottom + [c for w in order for c in w.sentences] if _names_the_question(c, plan)]
+        subject = self._subject(plan) if asks_for_a_verdict(plan.question) else plan.concepts
+        quoted = [c for c in bottom + [c for w in order for c in w.sentences] if _names_any(c, subject)]
         found = find_disagreements(quoted, numbers, {w.source.doc_id: w.source for w in order})
         notes = {c.doc_id: c.note for c in summary.contradicted}
         by_number = {n: key[0] for key, n in numbers.items()}
@@ -436,11 +447,11 @@ class Composer:
         )
 
 
-def _names_the_question(cand: Candidate, plan: QueryPlan) -> bool:
-    """Whether the sentence itself (or the list item it sits under) names a concept of the question: only such a
-    sentence takes a stance on it. A term its document's title supplies does not count here."""
+def _names_any(cand: Candidate, concepts: tuple[Concept, ...]) -> bool:
+    """Whether the sentence itself (or the list item it sits under) names one of these concepts of the question: only
+    such a sentence takes a stance on it. A term its document's title supplies does not count here."""
     stems = set(cand.stems)
-    return any(concept.matches(stems) for concept in plan.concepts)
+    return any(concept.matches(stems) for concept in concepts)
 
 
 def _sources(result: SearchResult) -> str:
