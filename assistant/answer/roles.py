@@ -12,7 +12,6 @@ once per answer, so that the bottom line quotes findings and never apparatus.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 import zipfile
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .apparatus import Joined, Place, apparatus_reasons
+from .cards import damaged, read_card
 
 Role = Literal["finding", "background", "method", "apparatus"]
 CLASSES: tuple[Role, ...] = ("background", "method", "finding")  # the model's columns, in order
@@ -132,21 +132,15 @@ class RoleModel:
         self.folder = folder
 
     def _damaged(self, problem: object) -> ModelError:
-        return ModelError(
-            f"The sentence-role model in {self.folder} is missing or damaged ({problem}). Restore "
-            f"assistant/answer/models/roles/ from git, or train it again: {RETRAIN}"
-        )
+        return damaged("sentence-role model", self.folder, "roles", RETRAIN, problem)
 
     @cached_property
     def meta(self) -> dict[str, object]:
         """The card's machine-readable part (version, classes, cues, vector size), checked against this code."""
-        try:
-            meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise self._damaged(exc) from exc
-        if tuple(meta.get("cues", ())) != CUES or tuple(meta.get("classes", ())) != CLASSES:
+        meta = read_card("sentence-role model", self.folder, "roles", RETRAIN)
+        if tuple(meta.get("cues", ())) != CUES or tuple(meta.get("classes", ())) != CLASSES:  # type: ignore[call-overload]
             raise ModelError(f"The sentence-role model in {self.folder} was trained on other cues or classes than this code has. Train it again: {RETRAIN}")
-        return dict(meta)
+        return meta
 
     @property
     def version(self) -> str:

@@ -10,7 +10,6 @@ which sentences make the bottom line. The weights ship in assistant/answer/model
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ import numpy as np
 from ..errors import ModelError
 from ..schema import Hit
 from ..settings import ComposeSettings
+from .cards import read_card
 from .question import YES_NO, answer_types
 from .understand import QueryPlan
 
@@ -288,16 +288,10 @@ class EvidenceModel:
     @cached_property
     def meta(self) -> dict[str, object]:
         """The card's machine-readable part (version, features, data, metrics), checked against this code."""
-        try:
-            meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ModelError(
-                f"The evidence scorer in {self.folder} is missing or damaged ({exc}). Restore assistant/answer/models/evidence/ "
-                f"from git, or train it again: {RETRAIN}"
-            ) from exc
-        if tuple(meta.get("features", ())) != FEATURES:
+        meta = read_card("evidence scorer", self.folder, "evidence", RETRAIN)
+        if tuple(meta.get("features", ())) != FEATURES:  # type: ignore[call-overload]
             raise ModelError(f"The evidence scorer in {self.folder} was trained on other features than this code computes. Train it again: {RETRAIN}")
-        return dict(meta)
+        return meta
 
     @property
     def version(self) -> str:

@@ -13,7 +13,6 @@ own abstract without its conclusion), gives the three probabilities. Weights shi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from functools import cache, cached_property
@@ -23,6 +22,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..settings import VerdictSettings
+from .cards import damaged, read_card
 from .stance import AGAINST, FOR, HEDGE
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "verdict"
@@ -226,15 +226,12 @@ class VerdictModel:
     @cached_property
     def meta(self) -> dict[str, object]:
         """The card's machine-readable part, checked against this code's feature blocks."""
+        meta = read_card("verdict model", self.folder, "verdict", RETRAIN)
         try:
-            meta = dict(json.loads((self.folder / "meta.json").read_text(encoding="utf-8")))
-            blocks = tuple(meta["blocks"])
-            known = set(blocks) <= set(BLOCK_NAMES) and tuple(meta["features"]) == feature_names(blocks)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(
-                f"The verdict model in {self.folder} is missing or damaged ({exc}). Restore assistant/answer/models/verdict/ "
-                f"from git, or train it again: {RETRAIN}"
-            ) from exc
+            blocks = tuple(meta["blocks"])  # type: ignore[call-overload]
+            known = set(blocks) <= set(BLOCK_NAMES) and tuple(meta["features"]) == feature_names(blocks)  # type: ignore[call-overload]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise damaged("verdict model", self.folder, "verdict", RETRAIN, exc) from exc
         if not known or tuple(meta.get("labels", ())) != LABELS:
             raise ModelError(f"The verdict model in {self.folder} was trained on other features than this code computes. Train it again: {RETRAIN}")
         return meta
