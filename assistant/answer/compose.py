@@ -148,9 +148,12 @@ class Composer:
         return f"The {sources} sources do not state {typed.missing} for {topic or 'this question'}."
 
     def _subject(self, plan: QueryPlan) -> tuple[Concept, ...]:
-        """What a sentence must name to take a stance on a question asking for a verdict: the first drug it names (a name or alias with a
-        drug's USAN/INN stem: "Can Rinvoq help … on IVIG?" asks about Rinvoq, so "Consider rituximab" under "If
-        inadequate response to IVIG" takes none), else any of its concepts."""
+        """What a sentence must name to take a stance on the question (and count toward a disagreement): for one asking
+        for a verdict, the first drug it names (a name or alias with a drug's USAN/INN stem: "Can Rinvoq help … on
+        IVIG?" asks about Rinvoq, so "Consider rituximab" under "If inadequate response to IVIG" takes none); else, or
+        when it names no drug, any of its concepts."""
+        if not asks_for_a_verdict(plan.question):
+            return plan.concepts
         text = plan.question.lower()
         drugs = [c for c in plan.concepts if any(DRUG_STEM.search(w) for alt in (frozenset({c.label}), *c.alternatives) for w in alt)]
         drugs.sort(key=lambda c: text.find(c.label.lower()) % (len(text) + 1))  # as the question names them; unfound last
@@ -252,7 +255,8 @@ class Composer:
         report: SearchReport,
         missing: str | None,
     ) -> Answer:
-        weighed = self._weighed(chosen, result.plan, result.query_vectors[0])
+        subject = self._subject(result.plan)
+        weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject)
         refuted = refutations(weighed)
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
@@ -268,7 +272,7 @@ class Composer:
             numbers[cand.key] = registry.number(cand.key)
         summary = synthesis(order, picks, numbers, refuted)
         sources = [w.source for w in order]
-        disagreements = self._disagreements(bottom, order, numbers, summary, result.plan)
+        disagreements = self._disagreements(bottom, order, numbers, summary, subject)
         lines = _searched_lines(result.plan)
         if missing:
             lines += [f"**Not stated.** {missing} The passages closest to the question follow.", ""]
@@ -296,7 +300,7 @@ class Composer:
             synthesis=summary,
         )
 
-    def _weighed(self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray) -> list[Weighed]:
+    def _weighed(self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...]) -> list[Weighed]:
         """The chosen sentences by source (best first; for a question asking another name of something, those giving
         both names first; for one asking for harms, those naming one first), each source with its grade and stance
         (no verdict asked: only whether it says evidence is lacking)."""
@@ -308,7 +312,6 @@ class Composer:
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         out = []
         position = {c.key: i for i, c in enumerate(chosen)}  # the scorer's fused order
-        subject = self._subject(plan) if verdict else plan.concepts
         for doc_id, mine in by_doc.items():
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
@@ -334,13 +337,12 @@ class Composer:
         return {"yes": "supports", "no": "no effect" if rules == "no effect" else "refutes", "maybe": "mixed"}[decided]
 
     def _disagreements(
-        self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis, plan: QueryPlan
+        self, bottom: list[Candidate], order: list[Weighed], numbers: dict[tuple[str, int, int], int], summary: Synthesis, subject: tuple[Concept, ...]
     ) -> list[Disagreement]:
         """Pairs of sources with opposite stances in sentences that name the question's terms themselves (a trial of
         strength training on cartilage, titled with knee osteoarthritis, takes no side on exercise for knee pain);
         where one side is a claim of missing evidence that the other side's findings refute, the note says so
         (synthesis.ContradictedClaim) instead of weighing dates."""
-        subject = self._subject(plan) if asks_for_a_verdict(plan.question) else plan.concepts
         quoted = [c for c in bottom + [c for w in order for c in w.sentences] if _names_any(c, subject)]
         found = find_disagreements(quoted, numbers, {w.source.doc_id: w.source for w in order})
         notes = {c.doc_id: c.note for c in summary.contradicted}
