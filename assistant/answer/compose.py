@@ -18,9 +18,9 @@ from typing import cast
 
 import numpy as np
 
-from ..documents.grade import source_of
+from ..documents.grade import RESEARCH_LEVELS, source_of
 from ..index.load import Index
-from ..schema import Answer, Citation, Disagreement, SearchReport, Source, SourceStance, Synthesis
+from ..schema import Answer, Citation, Disagreement, EvidenceGrade, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
 from .cues import LIMITATION
 from .question import (
@@ -40,7 +40,7 @@ from .question import (
 from .retrieve import SearchResult
 from .scorer import EvidenceModel
 from .sentences import Candidate, SentenceReader
-from .stance import find_disagreements, source_stance
+from .stance import ABSENCE_CLAIM, find_disagreements, source_stance
 from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
 from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf, missing_share
 from .verdict import decide, shipped_verdict
@@ -105,7 +105,9 @@ class Composer:
         `rule_relevance`."""
         best = _best(candidates)
         floor = min(self.settings.min_evidence, best)  # the best sentence is always quoted once the question is answered
-        bar = max(floor, min(self.settings.document_evidence, self.settings.document_share * best))
+        claiming = _claiming(candidates)  # a page that echoes the question to say evidence is missing sets no bar
+        setting = _best([c for c in candidates if c.hit.doc_id not in claiming] or candidates)
+        bar = max(floor, min(self.settings.document_evidence, self.settings.document_share * setting))
         relevant = self.settings.rule_relevance
         docs = {c.hit.doc_id for c in candidates if c.evidence >= bar}
         by_rule = sorted((c for c in candidates if c.rule >= relevant), key=lambda c: -c.rule)
@@ -316,7 +318,7 @@ class Composer:
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
-            speaking = [c for c in mine if c.role != "apparatus" and _names_any(c, subject)]
+            speaking = _motivation_aside([c for c in mine if c.role != "apparatus" and _names_any(c, subject)], self._source(doc_id).grade)
             stance = source_stance([c.text for c in sorted(speaking, key=lambda c: -c.evidence)])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
@@ -459,6 +461,26 @@ def _names_any(cand: Candidate, concepts: tuple[Concept, ...]) -> bool:
 def _sources(result: SearchResult) -> str:
     """What the answer speaks for: the "indexed" sources, or the "chosen" ones of a scoped search."""
     return "chosen" if result.scope else "indexed"
+
+
+def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade) -> list[Candidate]:
+    """A study's sentences that speak to its stance: a study (a research design, declared or read from its text) that
+    reports its own methods or findings and notes in its background that the question "has not been investigated" is
+    motivating its work, not claiming the evidence is missing, so that background sentence does not decide its stance."""
+    if grade.level not in RESEARCH_LEVELS or not any(c.role in ("finding", "method") and not ABSENCE_CLAIM.search(c.text) for c in speaking):
+        return speaking
+    return [c for c in speaking if not (c.role == "background" and ABSENCE_CLAIM.search(c.text))]
+
+
+def _claiming(candidates: list[Candidate]) -> set[str]:
+    """The documents whose best sentence claims that evidence is missing (stance.ABSENCE_CLAIM): restating the question
+    to say nobody has studied it makes a sentence look like an answer to the scorer, so such a document does not set
+    the bar the others' evidence is held to."""
+    best: dict[str, Candidate] = {}
+    for cand in candidates:
+        if cand.hit.doc_id not in best or cand.evidence > best[cand.hit.doc_id].evidence:
+            best[cand.hit.doc_id] = cand
+    return {doc_id for doc_id, cand in best.items() if ABSENCE_CLAIM.search(cand.text)}
 
 
 def _best(candidates: list[Candidate]) -> float:

@@ -99,3 +99,43 @@ def test_a_document_of_captions_only_gets_an_answer_or_an_abstention_never_a_cap
     quotes = [c.quote for c in answer.citations if c.number in answer.bottom_line]
     assert answer.abstained or not any(q.startswith(("Figure", "Table 1.")) for q in quotes)
     assert len(assistant.index.documents) == 1, "nothing lost"
+
+
+ECHO_PAGE = (
+    "---\ntitle: 'Does oxybutynin cause arrhythmia in children with bladder dysfunction?'\ndoc_type: AI-generated answer\n"
+    "peer_reviewed: false\ndate: '2016-06-01'\n---\n\n"
+    "Short answer: we cannot say.\n\n"
+    "No clinical studies have examined whether oxybutynin causes arrhythmia in children with bladder dysfunction.\n\n"
+    "Talk to a qualified health professional before making any decision.\n"
+)
+STUDY = (
+    "---\ndoc_type: prospective cohort study\npeer_reviewed: true\ndate: '2013-03-01'\n---\n\n"
+    "Children with voiding dysfunction often receive anticholinergics.\n\n"
+    "We recorded electrocardiograms in 80 children before and three months after starting oxybutynin.\n\n"
+    "QT dispersion increased significantly on treatment, and two children developed ventricular ectopy.\n"
+)
+
+
+def test_a_page_that_echoes_the_question_to_say_nothing_is_known_sets_no_bar_for_the_study(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The page restates the question word for word, so its claim scores far above the study's findings; were the
+    claim the bar, the study would be left out and the page would open the answer uncontradicted."""
+    answer = build(tmp_path, embedder, {"page.md": ECHO_PAGE, "study.md": STUDY, **NOTES}).ask(
+        "Does oxybutynin cause arrhythmia in children with bladder dysfunction?"
+    )
+    assert bottom_docs(answer)[0] == "study"
+    assert answer.synthesis is not None
+    (claim,) = answer.synthesis.contradicted
+    assert claim.doc_id == "page" and claim.claim in answer.bottom_line
+
+
+def test_a_study_that_notes_its_question_was_never_investigated_reports_its_own_findings(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    study = (
+        "---\ndoc_type: prospective cohort study\npeer_reviewed: true\n---\n\n"
+        "Although wibblomab is commonly used in glorbitis, its effects on hearing have not been investigated in this "
+        "clinical situation.\n\nThe purpose of the present study was to evaluate hearing in 60 patients given wibblomab.\n\n"
+        "No change in hearing thresholds or speech discrimination was noted when wibblomab was added.\n"
+    )
+    answer = build(tmp_path, embedder, {"study.md": study}).ask("Does wibblomab alter hearing in glorbitis?")
+    assert answer.synthesis is not None
+    (verdict,) = answer.synthesis.sources
+    assert verdict.stance == "no effect", "the study motivates its own work; it claims nothing about the literature"
