@@ -376,6 +376,17 @@ class ComposeSettings(_Section):
             "own-paper share 0.618 -> 0.613, nothing else moves."
         ),
     )
+    audit_absence_claims: bool = Field(
+        default=True,
+        description=(
+            "Rule: a source's claim that evidence is missing is checked against the index, not only against the other "
+            "quoted sources: when none refutes it, the first retrieved document at least as strong that names every "
+            "specific topic of the question (text or title) and reports a finding anywhere in its text is quoted too, "
+            "so the claim is named as contradicted and never opens alone. Gold: the follow-up 'Did anyone get worse?' "
+            "after 'Did upadacitinib help interstitial lung disease in the case series?' opened with the AI page alone "
+            "without it; synthesis dev opens with the own abstract 0.970 -> 0.980."
+        ),
+    )
     state_unstated: bool = Field(
         default=True,
         description=(

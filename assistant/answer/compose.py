@@ -20,7 +20,7 @@ import numpy as np
 
 from ..documents.grade import RESEARCH_LEVELS, source_of
 from ..index.load import Index
-from ..schema import Answer, Citation, Disagreement, EvidenceGrade, SearchReport, Source, SourceStance, Synthesis
+from ..schema import Answer, Citation, Disagreement, EvidenceGrade, Hit, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
 from .cues import LIMITATION
 from .question import (
@@ -41,7 +41,7 @@ from .retrieve import SearchResult
 from .scorer import EvidenceModel
 from .sentences import Candidate, SentenceReader
 from .stance import ABSENCE_CLAIM, find_disagreements, source_stance
-from .synthesis import Pick, Weighed, bottom_line, refutations, source_order, synthesis
+from .synthesis import Pick, Weighed, as_strong, bottom_line, refutations, source_order, synthesis
 from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf, missing_share
 from .verdict import decide, shipped_verdict
 
@@ -260,6 +260,11 @@ class Composer:
         subject = self._subject(result.plan)
         weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject)
         refuted = refutations(weighed)
+        audit = self._audit(weighed, refuted, result, candidates)
+        if audit:
+            chosen = [*chosen, *audit]
+            weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject)
+            refuted = refutations(weighed)
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
         order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
@@ -325,6 +330,35 @@ class Composer:
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
             out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict, min(position[c.key] for c in mine)))
         return out
+
+    def _audit(self, weighed: list[Weighed], refuted: dict[str, tuple[str, ...]], result: SearchResult, candidates: list[Candidate]) -> list[Candidate]:
+        """A claim that evidence is missing, checked against the index (`audit_absence_claims`): when no quoted source
+        refutes it, the first retrieved document (fused order) that is at least as strong as the claimant, names every
+        specific topic of the question (text or title) and reports a finding anywhere in its text: its first
+        `bottom_per_document` sentences (all its sentences scored) and its first finding. None when no such document
+        was retrieved."""
+        claimants = [w for w in weighed if w.stance == "lacking" and w.claims and w.source.doc_id not in refuted]
+        topics = self._topics(result.plan)
+        if not self.settings.audit_absence_claims or not claimants or not topics:
+            return []
+        quoted = {w.source.doc_id for w in weighed}
+        naming = set.intersection(*(self.index.documents_with(c.alternatives) for c in topics))
+        for doc_id in dict.fromkeys(c.hit.doc_id for c in candidates if c.hit.doc_id in naming and c.hit.doc_id not in quoted):
+            if not any(as_strong(self._source(doc_id).grade, w.source.grade) for w in claimants):
+                continue
+            mine = [c for c in self._whole(doc_id, result) if c.role != "apparatus" and not ABSENCE_CLAIM.search(c.text)]
+            finding = next((c for c in mine if c.role == "finding"), None)
+            if finding is not None:
+                first = mine[: self.settings.bottom_per_document]
+                return first if finding in first else [*first, finding]
+        return []
+
+    def _whole(self, doc_id: str, result: SearchResult) -> list[Candidate]:
+        """Every sentence of one document scored for the question (not only those of its retrieved chunks), best first."""
+        rows = self.index.chunk_rows(doc_id)
+        dense = result.dense
+        hits = [Hit(self.index.chunks[row], 0.0, float(dense[row]) if len(dense) else 0.0, len(result.hits) + i) for i, row in enumerate(rows)]
+        return self.sentences.candidates(replace(result, hits=hits))
 
     def _learned_stance(self, mine: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, rules: SourceStance) -> SourceStance:
         """The verdict model's reading of a source (verdict.py: its quoted sentences in document order) where it is sure

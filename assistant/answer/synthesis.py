@@ -75,14 +75,14 @@ def refutations(weighed: Sequence[Weighed]) -> dict[str, tuple[str, ...]]:
     for claimant in (w for w in weighed if w.stance == "lacking" and w.claims):
         found = tuple(
             w.source.doc_id for w in weighed
-            if w is not claimant and w.stance != "lacking" and w.findings and _as_strong(w.source.grade, claimant.source.grade)
+            if w is not claimant and w.stance != "lacking" and w.findings and as_strong(w.source.grade, claimant.source.grade)
         )
         if found:
             out[claimant.source.doc_id] = found
     return out
 
 
-def _as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
+def as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
     """`a` is at least as strong as `b`: reviewed where `b` is not, or no lower in the hierarchy."""
     return (a.reviewed and not b.reviewed) or (a.reviewed == b.reviewed and a.level <= b.level)
 

@@ -94,6 +94,14 @@ class Index:
             found.update(self.chunks[row].doc_id for row in rows.tolist())
         return found
 
+    def chunk_rows(self, doc_id: str) -> range:
+        """The rows of a document's chunks (chunks are stored by document); empty for a document with none."""
+        place = self.doc_rows.get(doc_id)
+        if place is None:
+            return range(0)
+        end = int(self.doc_starts[place + 1]) if place + 1 < len(self.doc_starts) else len(self.chunks)
+        return range(int(self.doc_starts[place]), end)
+
     def per_document_max(self, values: np.ndarray) -> np.ndarray:
         """The largest of a per-chunk array within each document, in `doc_starts` order."""
         return np.maximum.reduceat(values, self.doc_starts) if len(values) and len(self.doc_starts) else np.zeros(0, values.dtype)

@@ -139,3 +139,31 @@ def test_a_study_that_notes_its_question_was_never_investigated_reports_its_own_
     assert answer.synthesis is not None
     (verdict,) = answer.synthesis.sources
     assert verdict.stance == "no effect", "the study motivates its own work; it claims nothing about the literature"
+
+
+CAMPAIGN_PAGE = (
+    "---\ntitle: 'Are we seeing the effects of public awareness campaigns?'\ndoc_type: AI-generated answer\n"
+    "peer_reviewed: false\ndate: '2016-06-01'\n---\n\n"
+    "Short answer: we cannot say.\n\n"
+    "There is currently insufficient evidence to say whether we are seeing the effects of public awareness campaigns.\n"
+)
+MELANOMA = (
+    "The last 20 years has seen a marked improvement in skin cancer awareness campaigns. We sought to establish whether "
+    "this has affected the presenting Breslow thickness of malignant melanoma in the South West.\n\n"
+    "This is a retrospective study looking at the first presentation of melanomas from 2003 to 2011.\n\n"
+    "A total of 2001 new melanomas presented from 2003 to 2012. There is an increasing proportion of thin melanomas "
+    "presenting year on year, with a positive linear trend (p<0.0001).\n"
+)
+
+
+def test_a_claim_that_nothing_is_known_is_checked_against_the_index_not_only_the_quoted_sources(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The scorer finds no sentence of the melanoma study close to the vague question, so the study is not quoted on
+    evidence alone; it names every topic of the question and reports findings, so it refutes the page's claim."""
+    answer = build(tmp_path, embedder, {"page.md": CAMPAIGN_PAGE, "melanoma.txt": MELANOMA, **NOTES}).ask(
+        "Are we seeing the effects of public awareness campaigns?"
+    )
+    assert bottom_docs(answer)[0] == "melanoma"
+    assert answer.synthesis is not None
+    (claim,) = answer.synthesis.contradicted
+    assert claim.doc_id == "page" and claim.claim in answer.bottom_line and answer.bottom_line[0] != claim.claim
+    assert {s.doc_id for s in answer.sources} == {"melanoma", "page"}, "the notes name neither awareness nor campaigns"
