@@ -323,8 +323,8 @@ class Composer:
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
-            speaking = _motivation_aside([c for c in mine if c.role != "apparatus" and _names_any(c, subject)], self._source(doc_id).grade)
-            stance = source_stance([c.text for c in sorted(speaking, key=lambda c: -c.evidence)])
+            speaking = [c for c in mine if c.role != "apparatus" and _names_any(c, subject)]
+            stance = source_stance([c.text for c in sorted(_motivation_aside(speaking, self._source(doc_id).grade), key=lambda c: -c.evidence)])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
