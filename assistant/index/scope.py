@@ -81,7 +81,8 @@ class Scoper:
         unknown = [doc_id for doc_id in scope.sources if doc_id not in documents]
         if unknown:
             raise ScopeError(self._unknown(unknown))
-        named = [d for d in documents if d in scope.sources] if scope.sources else list(documents)
+        wanted = set(scope.sources)  # a tuple's `in` is a scan: 550 chosen of 5,500 documents took 50 ms
+        named = [d for d in documents if d in wanted] if scope.sources else list(documents)
         chosen = [d for d in named if self._passes(scope, d)] if scope.filtered else named
         if not chosen:
             raise ScopeError(self._no_match(scope, named))
