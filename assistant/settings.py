@@ -419,6 +419,21 @@ class ComposeSettings(_Section):
             "evidence override this abstention (at 0.2 to 0.8) changed no dev figure."
         ),
     )
+    one_document_similarity: float = Field(
+        default=0.65,
+        ge=-1,
+        le=1,
+        description=(
+            "Within one document (an index or a scope of one), a question whose best passage has this cosine similarity "
+            "is about that document in other words: the unknown-words rule neither abstains nor names its words as "
+            "unmentioned. Each PubMedQA abstract and COVID-QA paper indexed alone: own questions' best similarity q05 "
+            "0.65 (dev abstracts), other documents' questions at most 0.49 (train and dev); the four dev abstracts that "
+            "said 'never mention' over words they write otherwise are at 0.70-0.75. Gold: 'Does methotrexate help "
+            "psoriasis?' of a rheumatoid arthritis trial alone is at 0.62 and must abstain (at 0.5 it answered). Tried "
+            "and dropped: whether the lacking words pull the question away from the document (embedding it without "
+            "them): shorter questions come closer either way."
+        ),
+    )
     unknown_words: bool = Field(
         default=True,
         description=(

@@ -181,3 +181,12 @@ def test_the_cli_asks_within_sources_and_a_filter(cli, assistant: Assistant) -> 
         refused = cli(*base, *flags, SEED_QUESTION)
         assert refused.exit_code == 2 and says in refused.output and "Traceback" not in refused.output
         assert refused.output.count("\n") == 1, "one line"
+
+
+def test_within_one_source_a_question_in_its_own_words_is_about_it(assistant: Assistant) -> None:
+    """Issue 29: every word of "What is summarized?" is the case series' own, so within it the question is about it
+    and no similarity floor turns it away; over the whole library it names nothing and is not covered."""
+    scoped = assistant.ask("What is summarized?", sources=[CASE_SERIES])
+    assert not scoped.abstained and {c.doc_id for c in scoped.citations} == {CASE_SERIES}
+    assert assistant.ask("What is summarized?").abstained
+

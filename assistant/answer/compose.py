@@ -182,20 +182,35 @@ class Composer:
         return [t for c in plan.concepts if len(c.alternatives) > 1 for t in (c.label, *(" ".join(a) for a in c.alternatives))]
 
     def _abstain_reason(self, result: SearchResult, candidates: list[Candidate]) -> str | None:
+        """Why the question is not answered, or None. Within one document (the index or the scope holds one), a question
+        whose every word the document uses is about it ("What is summarized?"), and so is one about "this review": no
+        similarity or evidence floor turns it away; one close in meaning to it is not refused over words the document
+        never uses (`_reworded`)."""
         sources = _sources(result)
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
         best = max(h.similarity for h in result.hits)
-        one_document = (result.scope.documents if result.scope else len(self.index.documents)) == 1
+        one_document = self._one_document(result)
         one_found = len({h.doc_id for h in result.hits}) == 1  # every passage found is one document's
-        if best < self.min_similarity and not ((one_document or one_found) and about_the_document(result.plan.question)):  # "this review" is it
+        within = one_document and all(c.known for c in result.plan.concepts)  # "What is summarized?" of one paper
+        if best < self.min_similarity and not within and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
         unknown, share = missing_share(result.plan.concepts, one_document=one_document)
-        if self.settings.unknown_words and unknown and share >= self.settings.unknown_share:
+        if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):
             return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
-        if _best(candidates) < self.settings.min_answer_evidence:
+        if _best(candidates) < self.settings.min_answer_evidence and not within:
             return f"No sentence in the {sources} sources answers this question closely enough."
         return None
+
+    def _reworded(self, result: SearchResult) -> bool:
+        """Within one document (the index or the scope holds one), a question whose best passage is this close in meaning
+        (`one_document_similarity`) is about it in other words: the paper writes "mean age 81.9 years" where the question
+        says "octogenarians", so words it never uses decide nothing."""
+        return self._one_document(result) and max((h.similarity for h in result.hits), default=-1.0) >= self.settings.one_document_similarity
+
+    def _one_document(self, result: SearchResult) -> bool:
+        """The question was asked of one document: the index holds one, or the scope chose one."""
+        return (result.scope.documents if result.scope else len(self.index.documents)) == 1
 
     def _select(
         self, candidates: list[Candidate], admitted: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
@@ -291,7 +306,8 @@ class Composer:
             rest = [c for c in cited if c not in bottom] or cited
             lines += [f"*{w.source.title}* — {w.source.profile.label()} ({w.source.grade.badge()})"]
             lines += [*(f"- {self._quote(c, numbers)}" for c in rest), ""]
-        lines += self._open_lines(result, open_items, numbers, confident=_best(candidates) >= self.settings.confident_evidence)
+        confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
+        lines += self._open_lines(result, open_items, numbers, confident=confident)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
         citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
         return Answer(

@@ -148,12 +148,13 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
 )
 
 
-YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might)\b", re.I)
+# At the start, or after a title's colon or dash ("Pertrochanteric fractures: is there an advantage to a nail?").
+YES_NO = re.compile(r"(?:^|[:;\u2013\u2014]|\s-{1,2})\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might)\b", re.I)
 
 
 def asks_for_a_verdict(question: str) -> bool:
     """A yes/no question, or one about a treatment's effect: each source's stance on it is worth stating."""
-    return bool(YES_NO.match(question)) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
+    return bool(YES_NO.search(question)) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
 
 
 def without_frames(question: str) -> str:

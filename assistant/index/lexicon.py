@@ -21,6 +21,8 @@ _SPLITTER = r"(?u)\b\w\w+\b"
 # metastasis/metastatic, diagnosis/diagnostic, paralysis/paralytic
 _GREEK_PAIRS = (("sis", "tic"), ("tic", "sis"))
 _GREEK_ROOT = 3  # letters before the ending: the shortest roots are three ("sep-sis", "eme-sis"); not tuned
+# Bound prefixes a corpus may hyphenate ("pre-existing" for "preexisting"): split off even when shorter than min_part.
+_PREFIXES = frozenset({"pre", "post", "non", "anti", "co", "re", "sub", "semi", "multi", "inter", "intra", "over", "under", "mid"})
 
 
 def _tokenizer() -> Tokenizer:
@@ -111,8 +113,8 @@ class Lexicon:
           "childbearing" is no form of "child"); either way the two share their first `min_stem` letters ("remit"
           and "remix" share four);
         - the word split in two corpus words, as hyphenated or spaced spellings write it ("childbearing" → "child
-          bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters; the most even
-          split wins;
+          bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters or the first a
+          bound prefix ("preexisting" → "pre existing"); the most even split wins;
         - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic").
         At most `most` pairs."""
         stem = self._stemmer.stemWord(word.lower())
@@ -129,8 +131,9 @@ class Lexicon:
                     found.append(((shared, int(self._df[self._vocab[other]])), surface.get(other, other), frozenset({other})))
         lower = word.lower()
         splits = [
-            (lower[:i], lower[i:]) for i in range(min_part, len(lower) - min_part + 1)
-            if all(part not in self._stopwords and self._stemmer.stemWord(part) in self._vocab for part in (lower[:i], lower[i:]))
+            (lower[:i], lower[i:]) for i in range(2, len(lower) - min_part + 1)
+            if (i >= min_part or lower[:i] in _PREFIXES)
+            and all(part not in self._stopwords and self._stemmer.stemWord(part) in self._vocab for part in (lower[:i], lower[i:]))
         ]
         if splits:
             left, right = max(splits, key=lambda pair: min(map(len, pair)))

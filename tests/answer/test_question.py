@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant import Assistant
-from assistant.answer.question import ANSWER_TYPES, DOSE, answer_types, required_type
+from assistant.answer.question import ANSWER_TYPES, DOSE, answer_types, asks_for_a_verdict, required_type
 
 BY_NAME = {t.name: t for t in ANSWER_TYPES}
 
@@ -108,3 +108,19 @@ def test_a_dose_question_requires_a_dose(question: str) -> None:
 )
 def test_a_dose_adjective_does_not_make_a_dose_question(question: str) -> None:
     assert required_type(question) is not DOSE, "'low-dose X' names a regimen; the question asks about its effect"
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        ("Does upadacitinib help dermatomyositis?", True),
+        ("Pertrochanteric fractures: is there an advantage to an intramedullary nail?", True),  # a title's question part
+        ("Cardiac reoperations in octogenarians: Do they really benefit?", True),
+        ("Upadacitinib - does it help?", True),
+        ("Lloyd-Davies position with Trendelenburg--a disaster waiting to happen?", False),  # no yes/no question in it
+        ("What are the side effects?", False),
+        ("Which drugs is she on?", False),  # "is" inside a question, not opening one
+    ],
+)
+def test_a_yes_no_question_is_found_at_the_start_or_after_a_titles_colon_or_dash(question: str, verdict: bool) -> None:
+    assert asks_for_a_verdict(question) is verdict
