@@ -114,7 +114,7 @@ class Lexicon:
           and "remix" share four);
         - the word split in two corpus words, as hyphenated or spaced spellings write it ("childbearing" → "child
           bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters or the first a
-          bound prefix ("preexisting" → "pre existing"); the most even split wins;
+          bound prefix ("preexisting" → "pre-existing"); the most even split wins;
         - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic").
         At most `most` pairs."""
         stem = self._stemmer.stemWord(word.lower())
@@ -137,7 +137,8 @@ class Lexicon:
         ]
         if splits:
             left, right = max(splits, key=lambda pair: min(map(len, pair)))
-            found.append(((len(lower), 0), f"{left} {right}", frozenset({self._stemmer.stemWord(left), self._stemmer.stemWord(right)})))
+            joined = f"{left}-{right}" if len(left) < min_part else f"{left} {right}"  # a bound prefix is hyphenated
+            found.append(((len(lower), 0), joined, frozenset({self._stemmer.stemWord(left), self._stemmer.stemWord(right)})))
         for ending, other in _GREEK_PAIRS:
             if lower.endswith(ending) and len(lower) - len(ending) >= _GREEK_ROOT:
                 paired = lower[: -len(ending)] + other

@@ -255,7 +255,7 @@ def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> Non
     assert dict(built.variants("postconditioning", 5, 4, 4, 3)) == {"post conditioning": frozenset({"post", "condit"})}
     assert "child bearing" not in dict(built.variants("childbearing", 5, 4, 6, 3)), "each part must be at least `min_part` letters"
     hyphens = Lexicon.build(["Five had no pre-existing conditions.", "The prednisone dose was tapered."])
-    assert dict(hyphens.variants("preexisting", 5, 4, 4, 3)) == {"pre existing": frozenset({"pre", "exist"})}, "a bound prefix, shorter"
+    assert dict(hyphens.variants("preexisting", 5, 4, 4, 3)) == {"pre-existing": frozenset({"pre", "exist"})}, "a bound prefix, shorter"
     assert hyphens.variants("nondose", 5, 4, 4, 3) == [], "only a prefix the corpus writes apart splits off"
     assert built.variants("comparison", 5, 4, 4, 3) == [], "a shared start alone is no variant ('compa…')"
     assert built.variants("compliance", 5, 4, 4, 3) == [], "a word the corpus has needs none"
