@@ -97,9 +97,8 @@ class Scoper:
     def _within(self, chosen: list[str]) -> Within:
         """The chunk rows of these documents (each document's chunks are consecutive rows of the index)."""
         index = self.index
-        bounds = np.append(index.doc_starts, len(index.chunks))
-        places = sorted(index.doc_rows[d] for d in chosen if d in index.doc_rows)  # documents without chunks have none
-        rows = np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in places]) if places else np.zeros(0, np.int64)
+        spans = sorted((index.chunk_rows(d) for d in chosen), key=lambda r: r.start)  # documents without chunks have none
+        rows = np.concatenate([np.arange(r.start, r.stop) for r in spans]) if spans else np.zeros(0, np.int64)
         mask = np.zeros(len(index.chunks), dtype=bool)
         mask[rows] = True
         return Within(rows.astype(np.int64), mask, tuple(chosen))
