@@ -227,8 +227,9 @@ class RetrieveSettings(_Section):
         ge=2,
         description=(
             "An abbreviation the corpus lacks ('HMO') is read as words of the retrieved passages whose initials spell "
-            "it ('health maintenance organization') when it has at least this many letters; runs of two initials "
-            "turn up by chance."
+            "it ('health maintenance organization'), and words of the question as an abbreviation the passages use "
+            "('polymyalgia rheumatica': 'PMR'), when it has at least this many letters; runs of two initials turn up "
+            "by chance."
         ),
     )
 

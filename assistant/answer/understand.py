@@ -26,6 +26,7 @@ from .question import is_framing, without_frames
 # compose and conversation must agree on them: named constants, not settings.
 UNCOMMON_ZIPF = 4.5  # "pregnancy" 4.3 counts; "dates" 4.5, "stop" 5.5 do not
 RARE_ZIPF = 3.5  # "psoriasis" 2.9, "clots" 3.0: named when missing
+_LETTERS = re.compile(r"[A-Za-z]+")  # the words of a passage an abbreviation can be ("PMR"; "beta-AR" gives "AR")
 QUESTION_WORDS = re.compile(
     r"\b(what|which|who|whom|whose|how|why|when|where|can|could|would|should|does|do|did|is|are|was|were|"
     r"tell|me|about|please|any|there|know|say|says|said|help|helps|give|show|the|a|an|my|your|much|many)\b",
@@ -175,7 +176,36 @@ class Planner:
                 long = max(runs, key=lambda run: (runs[run], -len(run)))
                 alternatives = (*concept.alternatives, frozenset(self.index.lexicon.stems(long)))
                 concepts[i] = replace(self._concept(concept.label, alternatives), forms=(long,))
+        concepts = self._abbreviated(concepts, plan.question, answering)
         return plan if concepts == list(plan.concepts) else replace(plan, concepts=tuple(concepts))
+
+    def _abbreviated(self, concepts: list[Concept], question: str, answering: list[Hit]) -> list[Concept]:
+        """The other way round: words of the question that the answering passages write as an abbreviation
+        ("polymyalgia rheumatica" where an abstract only writes "PMR", "transient tachypnea of the newborn": "TTN")
+        also match it, and are known by it; a word the corpus lacks is shown searched in that form. Abbreviations of
+        `spelled_out_letters` letters or more, as above, that the corpus does not define: "CDM", defined as "classic
+        dermatomyositis", is no "clots in dermatomyositis"."""
+        aliases = self.index.aliases
+        shorts = {
+            word for hit in answering for word in _LETTERS.findall(hit.chunk.text)
+            if is_short_form(word) and len(word) >= self.settings.spelled_out_letters
+            and not any(others for _, others in aliases.expansions(word))  # one the corpus defines means what it says
+        }
+        written: dict[str, str] = {}
+        for short in sorted(shorts):
+            for run in spelled_out(short, question, inner=True):
+                for word in re.findall(r"\w+", run):
+                    written.setdefault(word, short)
+        out = []
+        for concept in concepts:
+            short = written.get(concept.label)
+            stems = frozenset(self.index.lexicon.stems(short)) if short else frozenset()
+            if not stems or stems in concept.alternatives:
+                out.append(concept)
+                continue
+            forms = concept.forms if concept.known else (*concept.forms, short)
+            out.append(replace(self._concept(concept.label, (*concept.alternatives, stems)), forms=forms))
+        return out
 
     def _concept(self, label: str, alternatives: tuple[frozenset[str], ...]) -> Concept:
         """A concept weighted by idf; a number (an age, a dose) identifies its passage, so it weighs double. It is known

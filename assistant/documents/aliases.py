@@ -44,35 +44,45 @@ def schwartz_hearst(short: str, words: list[str]) -> str | None:
     return None
 
 
-def spelled_out(short: str, text: str) -> list[str]:
+def spelled_out(short: str, text: str, *, inner: bool = False) -> list[str]:
     """Every run of words in `text` whose initials spell the abbreviation `short`, one word per letter, with
     connecting words ("of", "and") allowed inside: "HMO" in "a health maintenance organization in North Carolina"
     → ["health maintenance organization"]. For an abbreviation the corpus never defines: stricter than
     Schwartz–Hearst (no letters from inside a word; each word of at least three letters and no abbreviation itself),
-    as no parenthesis says the words are its long form. A name with digits ("H1N1") is no run of initials."""
+    as no parenthesis says the words are its long form. A name with digits ("H1N1") is no run of initials.
+
+    With `inner` (a question's words read against an abbreviation its passages use), a word may give one more letter
+    from inside it after its initial and two connecting words may follow one another, as writers abbreviate: "PMR"
+    in "polymyalgia rheumatica", "TTN" in "transient tachypnea of the newborn"; a run is still two words or more.
+    More letters from one word match by chance ("CDASI" in "clots in dermatomyositis")."""
     core = short[:-1] if short.endswith("s") and short[:-1].isupper() else short  # "HMOs": a plural's s
     if not core.isalpha():
         return []
-    letters = [c.lower() for c in core]
     words = _WORD.findall(text)
-    found = []
-    for start, first in enumerate(words):
-        if first[0].lower() != letters[0] or not _spells(first):
-            continue
-        run, at = [first], 1
-        for word in words[start + 1 :]:
-            if at == len(letters):
+    runs = ((start, _spelling_run(core.lower(), words, start, inner, first=True)) for start in range(len(words)))
+    return [" ".join(words[start:end]) for start, end in runs if end is not None]
+
+
+def _spelling_run(letters: str, words: list[str], at: int, inner: bool, *, first: bool = False) -> int | None:
+    """Where a run from `words[at]` that spells `letters` ends (see `spelled_out`), or None. Each word gives its
+    initial (with `inner`, then perhaps the next letter from inside it); connecting words between, one at a time
+    (two with `inner`)."""
+    word = words[at] if at < len(words) else ""
+    if not word or word[0].lower() != letters[0] or not _spells(word):
+        return None
+    inside = inner and len(letters) > 1 and letters[1] in word[1:].lower()
+    for used in range(1, 2 + inside):
+        if used == len(letters):
+            return None if first else at + 1
+        after = at + 1
+        while after <= at + 2 + inner and after < len(words):
+            end = _spelling_run(letters[used:], words, after, inner)
+            if end is not None:
+                return end
+            if words[after].lower() not in _STOP:
                 break
-            if word[0].lower() == letters[at] and _spells(word):
-                run.append(word)
-                at += 1
-            elif word.lower() in _STOP and run[-1].lower() not in _STOP:
-                run.append(word)
-            else:
-                break
-        if at == len(letters) and run[-1].lower() not in _STOP:
-            found.append(" ".join(run))
-    return found
+            after += 1
+    return None
 
 
 def _spells(word: str) -> bool:

@@ -167,3 +167,20 @@ def test_a_claim_that_nothing_is_known_is_checked_against_the_index_not_only_the
     (claim,) = answer.synthesis.contradicted
     assert claim.doc_id == "page" and claim.claim in answer.bottom_line and answer.bottom_line[0] != claim.claim
     assert {s.doc_id for s in answer.sources} == {"melanoma", "page"}, "the notes name neither awareness nor campaigns"
+
+
+PMR_ABSTRACT = (
+    "To identify the features of PMR that may predict the duration of steroid therapy and the occurrence of relapses.\n\n"
+    "Prospective cohort study of 176 patients with PMR, followed up for 5 years.\n\n"
+    "The probability of stopping steroids within 5 years was reduced by an elevated plasma viscosity at presentation "
+    "(hazard ratio 0.49) and by starting treatment at more than 15 mg prednisolone (hazard ratio 0.63).\n"
+)
+
+
+def test_words_an_abstract_only_abbreviates_are_not_missing_from_it(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: the abstract writes only "PMR"; asked on its own, its question in full words is answered from it,
+    and the answer says the words were searched as the abstract writes them."""
+    answer = build(tmp_path, embedder, {"pmr.txt": PMR_ABSTRACT}).ask("Can the course of polymyalgia rheumatica be predicted?")
+    assert not answer.abstained and "never mention" not in answer.text and "No indexed passage mentions" not in answer.text
+    assert answer.search_report.variants == {"polymyalgia": ["PMR"], "rheumatica": ["PMR"]}
+    assert "Searched for “polymyalgia” also as the sources write it: “PMR”" in answer.text

@@ -168,6 +168,17 @@ def test_an_undefined_abbreviation_is_found_spelled_out_word_by_word() -> None:
     assert spelled_out("HCC", "healthy control cases and hepatocellular carcinoma cells") == ["healthy control cases", "hepatocellular carcinoma cells"]
 
 
+def test_a_question_spelled_out_is_read_against_an_abbreviation_the_passages_use() -> None:
+    """Issue 29: an abstract writes only "PMR" and "TTN" where its question writes the words out."""
+    question = "Can the prognosis of polymyalgia rheumatica be predicted at disease onset?"
+    assert spelled_out("PMR", question, inner=True) == ["polymyalgia rheumatica"], "one letter from inside a word"
+    assert spelled_out("PMR", question) == [], "never without `inner`"
+    assert spelled_out("TTN", "Transient tachypnea of the newborn: a role?", inner=True) == ["Transient tachypnea of the newborn"]
+    assert spelled_out("SbCC", "pathogenesis of sebaceous cell carcinoma", inner=True) == ["sebaceous cell carcinoma"]
+    assert spelled_out("CDASI", "the risk of blood clots in dermatomyositis", inner=True) == [], "one inner letter per word at most"
+    assert spelled_out("PM", "is polymyalgia painful", inner=True) == [], "two words or more"
+
+
 def test_schwartz_hearst_finds_long_forms() -> None:
     assert schwartz_hearst("DM", "idiopathic inflammatory myositis includes dermatomyositis".split()) == "dermatomyositis"
     assert schwartz_hearst("IG", "conventional drugs, intravenous immunoglobulin".split()) == "immunoglobulin"
