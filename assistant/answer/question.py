@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import Stemmer
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +254,28 @@ DRUG_ZIPF = 3.0
 DRUG_STEM = re.compile(
     r"(?:inib|mab|olone|isone|trexate|prine|sporine|phosphamide|limus|mofetil|quine|globulin|IVIG|\bIG\b)$", re.I
 )
+
+
+CONDITIONS = Path(__file__).resolve().parent / "models" / "conditions" / "words.txt"  # eval/training/build_conditions.py
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _condition_stems() -> frozenset[str]:
+    return frozenset(_stemmer().stemWords(CONDITIONS.read_text(encoding="utf-8").split()))
+
+
+def names_a_condition_or_drug(word: str) -> bool:
+    """A disease or disorder, a rare word of one of MedQuAD's topic names ("psoriasis", "Crohn", "clots": the shipped
+    lexicon), or a disease or drug by its ending or stem ("-itis", "-oma", "-mab", "-inib"; not NOT_NAMES)."""
+    lower = word.lower()
+    if lower in NOT_NAMES:
+        return False
+    return bool(DISEASE_OR_DRUG.fullmatch(lower) or DRUG_STEM.search(lower)) or _stemmer().stemWord(lower) in _condition_stems()
 
 
 def dose_target(question: str) -> str | None:

@@ -7,7 +7,14 @@ import re
 import pytest
 
 from assistant import Assistant
-from assistant.answer.question import ANSWER_TYPES, DOSE, answer_types, asks_for_a_verdict, required_type
+from assistant.answer.question import (
+    ANSWER_TYPES,
+    DOSE,
+    answer_types,
+    asks_for_a_verdict,
+    names_a_condition_or_drug,
+    required_type,
+)
 
 BY_NAME = {t.name: t for t in ANSWER_TYPES}
 
@@ -124,3 +131,14 @@ def test_a_dose_adjective_does_not_make_a_dose_question(question: str) -> None:
 )
 def test_a_yes_no_question_is_found_at_the_start_or_after_a_titles_colon_or_dash(question: str, verdict: bool) -> None:
     assert asks_for_a_verdict(question) is verdict
+
+
+@pytest.mark.parametrize("word", ["psoriasis", "Crohn", "clots", "eczema", "dermatomyositis", "carcinomatosis", "upadacitinib", "rituximab"])
+def test_a_condition_or_drug_is_told_by_the_lexicon_or_its_ending(word: str) -> None:
+    assert names_a_condition_or_drug(word)
+
+
+@pytest.mark.parametrize("word", ["octogenarians", "nonagenarians", "ototoxic", "debulking", "calculators", "prognosis", "remodelling"])
+def test_other_rare_words_name_no_condition(word: str) -> None:
+    """Words a paper may write otherwise ("aged 80 or older"): their absence takes no verdict away."""
+    assert not names_a_condition_or_drug(word)

@@ -160,3 +160,10 @@ def test_default_retriever_misses_are_listed(tmp_path: Path) -> None:
     wrong = Query("q", "What causes gout?", frozenset({"zzz"}))
     _, misses = score_retrieval(assistant, [wrong], ("bm25", "hybrid+aliases"))
     assert [(m.query.id, m.retrieved[0]) for m in misses] == [("q", "a")], "one miss, from the default retriever only"
+
+
+def test_the_condition_lexicon_keeps_the_rare_words_of_topic_names() -> None:
+    from eval.training.build_conditions import condition_words
+
+    topics = ["Pustular psoriasis", "Crohn's Disease", "Blood Clots", "Dermatitis Herpetiformis: Skin Manifestation", "Eyelid Disorders", "Hypomagnesemia 2, renal"]
+    assert condition_words(topics) == ["clots", "crohn", "herpetiformis", "hypomagnesemia", "psoriasis"], "the head word or eponym only"

@@ -1,0 +1,69 @@
+"""Build the condition lexicon (assistant/answer/models/conditions/) from MedQuAD's question topics.
+
+    python -m eval.training.build_conditions --data ../shared/data     # → words.txt, CARD.md
+
+MedQuAD (CC BY 4.0, Ben Abacha and Demner-Fushman 2019) asks about 5,126 topics drawn from NIH sites, nearly all of
+them diseases and disorders ("Psoriasis", "Crohn's Disease", "Blood Clots", "Polymyalgia Rheumatica"). The lexicon is
+the word that heads each topic's name, and its possessive eponym, when rare in English (wordfreq Zipf below
+understand.RARE_ZIPF, the rarity at which a missing word is named): "psoriasis", "crohn", "clots", "rheumatica"; never
+"disease", "blood", nor the organ or adjective of "Eyelid Disorders" or "Rectal Cancer". Composing reads it to tell a
+condition the question names from any other rare word (answer/question.py, `names_a_condition_or_drug`).
+Deterministic: sorted, lower-cased, one word a line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from assistant.answer.question import CONDITIONS
+from assistant.answer.understand import RARE_ZIPF, english_zipf
+
+_WORD = re.compile(r"[A-Za-z]{4,}")
+_EPONYM = re.compile(r"([A-Za-z]{4,})'s\b")  # "Crohn's Disease", "Alzheimer's Disease"
+
+
+def condition_words(topics: list[str]) -> list[str]:
+    """The rare words that head the topics' names (before any colon, parenthesis or comma): the last word ("pustular
+    psoriasis", "blood clots"; "Eyelid Disorders" and "Rectal Cancer" end in common words, so they give none: an organ
+    or an adjective is no condition), and possessive eponyms ("Crohn's Disease"). Lower-cased and sorted."""
+    words = set()
+    for topic in topics:
+        name = re.split(r"[:(,]", topic, maxsplit=1)[0]  # "Hypomagnesemia 2, renal": a qualifier after a comma
+        found = _WORD.findall(name)
+        words.update(w.lower() for w in [*found[-1:], *_EPONYM.findall(name)])
+    return sorted(w for w in words if english_zipf(w) < RARE_ZIPF)
+
+
+def main(
+    data: Annotated[Path, typer.Option(help="Folder holding medquad/medquad.jsonl.")],
+    out: Annotated[Path, typer.Option(help="The lexicon file to write.")] = CONDITIONS,
+) -> None:
+    """Read MedQuAD's topics, write the lexicon and its card."""
+    rows = [json.loads(line) for line in (data / "medquad" / "medquad.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    topics = sorted({row["focus"] for row in rows})
+    words = condition_words(topics)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(words) + "\n", encoding="utf-8")
+    (out.parent / "CARD.md").write_text(
+        "# Condition lexicon\n\n"
+        f"{len(words)} words: the word heading each name (its last word, before any colon, parenthesis or comma) and its possessive "
+        f"eponym, when rare in English (wordfreq Zipf < {RARE_ZIPF}), of the {len(topics)} topics MedQuAD's {len(rows)} "
+        "answered questions ask about.\n\n"
+        "Source: MedQuAD (Ben Abacha and Demner-Fushman, A Question-Entailment Approach to Question Answering, BMC "
+        "Bioinformatics 2019), questions from NIH sites (GARD, GHR, NIDDK, NINDS, MedlinePlus, SeniorHealth, CancerGov, "
+        "NHLBI, CDC). Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); this list is derived from the "
+        "topic names only.\n\n"
+        "Use: a question asking for a verdict on a condition no source names gets none (assistant/answer/compose.py). "
+        "Rebuilt by `python -m eval.training.build_conditions --data ../shared/data`.\n",
+        encoding="utf-8",
+    )
+    typer.echo(f"{len(words)} words from {len(topics)} topics → {out}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
