@@ -241,6 +241,7 @@ class Synthesis:
     line: str
     sources: tuple[SourceVerdict, ...]
     contradicted: tuple[ContradictedClaim, ...] = ()
+    unnamed: tuple[str, ...] = ()  # rare words of a question asking for a verdict that no source uses: none takes a side
 
 
 @dataclass(frozen=True, slots=True)

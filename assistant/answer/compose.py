@@ -34,6 +34,7 @@ from .question import (
     answer_types,
     asks_for_a_verdict,
     dose_target,
+    names_a_condition_or_drug,
     required_type,
     states_dose_of,
 )
@@ -273,12 +274,13 @@ class Composer:
         missing: str | None,
     ) -> Answer:
         subject = self._subject(result.plan)
-        weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject)
+        unnamed = _unnamed_topics(result.plan)
+        weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject, unnamed)
         refuted = refutations(weighed)
         audit = self._audit(weighed, refuted, result, candidates)
         if audit:
             chosen = [*chosen, *audit]
-            weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject)
+            weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject, unnamed)
             refuted = refutations(weighed)
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
@@ -292,7 +294,7 @@ class Composer:
         open_items = self._open_questions(candidates, chosen)
         for cand in open_items:
             numbers[cand.key] = registry.number(cand.key)
-        summary = synthesis(order, picks, numbers, refuted)
+        summary = synthesis(order, picks, numbers, refuted, unnamed)
         sources = [w.source for w in order]
         disagreements = self._disagreements(bottom, order, numbers, summary, subject)
         lines = _searched_lines(result.plan)
@@ -307,7 +309,7 @@ class Composer:
             lines += [f"*{w.source.title}* — {w.source.profile.label()} ({w.source.grade.badge()})"]
             lines += [*(f"- {self._quote(c, numbers)}" for c in rest), ""]
         confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
-        lines += self._open_lines(result, open_items, numbers, confident=confident)
+        lines += self._open_lines(result, open_items, numbers, confident=confident, named=unnamed)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
         citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
         return Answer(
@@ -323,15 +325,17 @@ class Composer:
             synthesis=summary,
         )
 
-    def _weighed(self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...]) -> list[Weighed]:
+    def _weighed(
+        self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...], unnamed: list[str]
+    ) -> list[Weighed]:
         """The chosen sentences by source (best first; for a question asking another name of something, those giving
         both names first; for one asking for harms, those naming one first), each source with its grade and stance
-        (no verdict asked: only whether it says evidence is lacking)."""
+        (no verdict asked, or one on words no source uses (`unnamed`): only whether it says evidence is lacking)."""
         by_doc: dict[str, list[Candidate]] = {}
         for cand in chosen:
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
         naming = NAME in answer_types(plan.question)
-        verdict = asks_for_a_verdict(plan.question)
+        verdict = asks_for_a_verdict(plan.question) and not unnamed
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         out = []
         position = {c.key: i for i, c in enumerate(chosen)}  # the scorer's fused order
@@ -429,12 +433,19 @@ class Composer:
         return found[: self.settings.limitations_quoted]
 
     def _open_lines(
-        self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], *, confident: bool
+        self,
+        result: SearchResult,
+        open_items: list[Candidate],
+        numbers: dict[tuple[str, int, int], int],
+        *,
+        confident: bool,
+        named: list[str],
     ) -> list[str]:
         """Limitations the sources state; and, unless the scorer is confident the question is answered (then a word
-        the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses."""
+        the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses
+        that the bottom line has not `named`."""
         quiet = confident or not self.settings.unknown_words
-        unknown = [] if quiet else [c.label for c in missing_share(result.plan.concepts)[0] if c.zipf < RARE_ZIPF]
+        unknown = [] if quiet else [w for w in _unnamed(result.plan) if w not in named]
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]
@@ -536,6 +547,21 @@ def _claiming(candidates: list[Candidate]) -> set[str]:
 def _best(candidates: list[Candidate]) -> float:
     """The highest evidence among the candidates (the first is the best by fused rank, not always by evidence)."""
     return max(c.evidence for c in candidates)
+
+
+def _unnamed(plan: QueryPlan) -> list[str]:
+    """The rare words of the question no passage (of the scope) uses."""
+    return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF]
+
+
+def _unnamed_topics(plan: QueryPlan) -> list[str]:
+    """The conditions and drugs a question asking for a verdict names that no passage (of the scope) uses: "Did
+    upadacitinib help psoriasis?", asked of a case series on dermatomyositis. No source takes a side on them, however
+    close in meaning the sources are (the drug alone makes them close) or sure the scorer is that the question is
+    answered; other rare words may be worded otherwise ("octogenarians": "aged 80 or older") and decide nothing."""
+    if not asks_for_a_verdict(plan.question):
+        return []
+    return [word for word in _unnamed(plan) if names_a_condition_or_drug(word)]
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:

@@ -181,15 +181,24 @@ def _plural(kind: str) -> str:
 
 
 def synthesis(
-    order: Sequence[Weighed], picks: Sequence[Pick], numbers: Mapping[Key, int], refuted: Mapping[str, tuple[str, ...]]
+    order: Sequence[Weighed],
+    picks: Sequence[Pick],
+    numbers: Mapping[Key, int],
+    refuted: Mapping[str, tuple[str, ...]],
+    unnamed: Sequence[str] = (),
 ) -> Synthesis:
-    """The record and opening line of an answer's synthesis, once citation numbers are known."""
+    """The record and opening line of an answer's synthesis, once citation numbers are known. `unnamed`: the rare words
+    of a question asking for a verdict that no source uses ("psoriasis", asked of a case series on dermatomyositis);
+    no source takes a side, and the line says why."""
     verdicts = tuple(
         SourceVerdict(w.source.doc_id, w.source.grade, w.stance, tuple(numbers[p.sentence.key] for p in picks if p.sentence.key[0] == w.source.doc_id))
         for w in order
     )
     contradicted = tuple(_contradiction(w, order, picks, numbers, refuted[w.source.doc_id]) for w in order if w.source.doc_id in refuted)
-    return Synthesis(_line(order, verdicts, contradicted), verdicts, contradicted)
+    line = _line(order, verdicts, contradicted)
+    if unnamed:
+        line = f"{line[:-1]}; no source names {', '.join(f'“{w}”' for w in unnamed)}."
+    return Synthesis(line, verdicts, contradicted, tuple(unnamed))
 
 
 def _line(order: Sequence[Weighed], verdicts: Sequence[SourceVerdict], contradicted: Sequence[ContradictedClaim]) -> str:

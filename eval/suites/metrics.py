@@ -22,7 +22,7 @@ _QUOTED = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
 # The assistant's own words (outside quotes) saying the sources do not cover something.
 ABSENCE = re.compile(
     r"not covered by the (?:indexed |chosen )?sources|\bdo(?:es)? not (?:state|say|mention|report|cover)\b|"
-    r"\bnever (?:mention|state|say)s?\b|\bno (?:indexed|chosen) passage\b|\binsufficient information\b|\bnot (?:stated|mentioned) in\b",
+    r"\bnever (?:mention|state|say)s?\b|\bno (?:indexed|chosen) passage\b|\bno source names\b|\binsufficient information\b|\bnot (?:stated|mentioned) in\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

@@ -169,6 +169,19 @@ def test_a_claim_that_nothing_is_known_is_checked_against_the_index_not_only_the
     assert {s.doc_id for s in answer.sources} == {"melanoma", "page"}, "the notes name neither awareness nor campaigns"
 
 
+def test_a_source_that_never_names_the_questions_condition_takes_no_side(assistant: Assistant) -> None:
+    """Asked of the case series alone, "Did upadacitinib help psoriasis?" is close in meaning to it (the drug), but
+    it studies dermatomyositis and never names psoriasis: it neither supports nor refutes the question, and the
+    bottom line says which word no source names."""
+    answer = assistant.ask("Did upadacitinib help psoriasis?", sources=["beckett-2024-upadacitinib-myositis-case-series"])
+    assert "supports it" not in answer.text and "refutes it" not in answer.text
+    if not answer.abstained:
+        assert answer.synthesis is not None and answer.synthesis.unnamed == ("psoriasis",)
+        assert {v.stance for v in answer.synthesis.sources} == {"reports"}
+        assert answer.synthesis.line.endswith("reports on it; no source names “psoriasis”.")
+        assert answer.text.split("**Bottom line.** ", 1)[1].startswith(answer.synthesis.line), "the line opens the bottom line"
+
+
 PMR_ABSTRACT = (
     "To identify the features of PMR that may predict the duration of steroid therapy and the occurrence of relapses.\n\n"
     "Prospective cohort study of 176 patients with PMR, followed up for 5 years.\n\n"
