@@ -47,6 +47,7 @@ from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zi
 from .verdict import decide, shipped_verdict
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
+_WORD = re.compile(r"[^\W\d_]{4,}")  # a word that may name a condition or drug
 
 
 def quoted(sentence: str) -> str:
@@ -274,7 +275,7 @@ class Composer:
         missing: str | None,
     ) -> Answer:
         subject = self._subject(result.plan)
-        unnamed = _unnamed_topics(result.plan)
+        unnamed = self._unnamed_topics(result.plan, chosen)
         weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject, unnamed)
         refuted = refutations(weighed)
         audit = self._audit(weighed, refuted, result, candidates)
@@ -490,6 +491,21 @@ class Composer:
             scorer=self.scorer.version,
         )
 
+    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate]) -> list[str]:
+        """The conditions and drugs a question asking for a verdict names that no passage (of the scope) uses, when a
+        quoted source's title names another: "Did upadacitinib help psoriasis?", asked of the case series titled with
+        inflammatory myositis. No source takes a side on them, however close in meaning the sources are (the drug
+        alone makes them close) or sure the scorer is that the question is answered. Titles that name no other
+        condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
+        PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
+        decide nothing."""
+        if not asks_for_a_verdict(plan.question):
+            return []
+        asked = {word.lower() for word in _WORD.findall(plan.question)}
+        titles = {self._source(c.hit.doc_id).title for c in chosen}
+        other = any(names_a_condition_or_drug(w) and w.lower() not in asked for title in titles for w in _WORD.findall(title))
+        return [word for word in _unnamed(plan) if names_a_condition_or_drug(word)] if other else []
+
     def _source(self, doc_id: str) -> Source:
         """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
         if doc_id not in self._sources:
@@ -554,14 +570,6 @@ def _unnamed(plan: QueryPlan) -> list[str]:
     return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF]
 
 
-def _unnamed_topics(plan: QueryPlan) -> list[str]:
-    """The conditions and drugs a question asking for a verdict names that no passage (of the scope) uses: "Did
-    upadacitinib help psoriasis?", asked of a case series on dermatomyositis. No source takes a side on them, however
-    close in meaning the sources are (the drug alone makes them close) or sure the scorer is that the question is
-    answered; other rare words may be worded otherwise ("octogenarians": "aged 80 or older") and decide nothing."""
-    if not asks_for_a_verdict(plan.question):
-        return []
-    return [word for word in _unnamed(plan) if names_a_condition_or_drug(word)]
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:
