@@ -276,13 +276,7 @@ class Composer:
     ) -> Answer:
         subject = self._subject(result.plan)
         unnamed = self._unnamed_topics(result.plan, chosen)
-        weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject, unnamed)
-        refuted = refutations(weighed)
-        audit = self._audit(weighed, refuted, result, candidates)
-        if audit:
-            chosen = [*chosen, *audit]
-            weighed = self._weighed(chosen, result.plan, result.query_vectors[0], subject, unnamed)
-            refuted = refutations(weighed)
+        chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, unnamed)
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
         order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
@@ -325,6 +319,21 @@ class Composer:
             disagreements=disagreements,
             synthesis=summary,
         )
+
+    def _weigh(
+        self, chosen: list[Candidate], result: SearchResult, candidates: list[Candidate], subject: tuple[Concept, ...], unnamed: list[str]
+    ) -> tuple[list[Candidate], list[Weighed], dict[str, tuple[str, ...]]]:
+        """The chosen sentences weighed by source, with what the index check of a claim of missing evidence no quoted
+        source refutes adds (`_audit`): the sentences, their sources, and which claims are refuted by which sources."""
+        vector = result.query_vectors[0]
+        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed)
+        refuted = refutations(weighed)
+        audit = self._audit(weighed, refuted, result, candidates)
+        if not audit:
+            return chosen, weighed, refuted
+        chosen = [*chosen, *audit]
+        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed)
+        return chosen, weighed, refutations(weighed)
 
     def _weighed(
         self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...], unnamed: list[str]
