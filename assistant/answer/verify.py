@@ -178,19 +178,22 @@ _OPPOSED: dict[str, set[SourceStance]] = {"for": {"refutes", "no effect", "lacki
 
 def opening_problem(opening: Claim, synthesis: Synthesis | None, numbers_by_doc: Mapping[int, str]) -> str | None:
     """Why a draft's first sentence misleads against the synthesis: it cites only sources whose claim of missing
-    evidence an indexed source contradicts, or it takes the side opposite to the stance of the source the synthesis
-    leads with (without citing it)."""
+    evidence an indexed source contradicts, it takes the side opposite to the stance of the source the synthesis
+    leads with (without citing it), or it takes a side at all on a condition or drug no source names ("improves
+    cutaneous disease in refractory DM" as the answer to "Did upadacitinib help psoriasis?")."""
     if synthesis is None or not synthesis.sources:
         return None
+    side = stance_of(opening.body)
+    if synthesis.unnamed and side in _OPPOSED:
+        return f"reads as '{side}' on {', '.join(synthesis.unnamed)}, which no source names"
     refuted = {c.doc_id: c for c in synthesis.contradicted}
     docs = {numbers_by_doc.get(n) for n in opening.cited}
     if docs and docs <= set(refuted):
         by = sorted({n for d in docs for n in refuted[d or ""].evidence})
         return f"cites only a source whose claim of missing evidence is contradicted by {_marks(by)}"
     lead = synthesis.sources[0]
-    stance = stance_of(opening.body)
-    if stance in _OPPOSED and lead.stance in _OPPOSED[stance] and lead.doc_id not in docs:
-        return f"reads as '{stance}' where the strongest source ({lead.grade.label()}) takes the stance '{lead.stance}'"
+    if side in _OPPOSED and lead.stance in _OPPOSED[side] and lead.doc_id not in docs:
+        return f"reads as '{side}' where the strongest source ({lead.grade.label()}) takes the stance '{lead.stance}'"
     return None
 
 

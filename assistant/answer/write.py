@@ -169,8 +169,8 @@ def _squash(text: str, *, keep: str) -> str:
 
 
 def weighing_lines(answer: Answer) -> list[str]:
-    """The synthesis as the LLM reads it: each source strongest first (kind of evidence, stance, its findings' numbers)
-    and each contradicted claim of missing evidence."""
+    """The synthesis as the LLM reads it: each source strongest first (kind of evidence, stance, its findings' numbers),
+    each contradicted claim of missing evidence, and the conditions or drugs of the question no source names."""
     synthesis = answer.synthesis
     if synthesis is None:
         return []
@@ -180,6 +180,8 @@ def weighing_lines(answer: Answer) -> list[str]:
         for v in synthesis.sources
     ]
     lines += [f"- [{c.claim}] claims evidence is lacking: CONTRADICTED by {' '.join(f'[{n}]' for n in c.evidence)}" for c in synthesis.contradicted]
+    if synthesis.unnamed:
+        lines.append(f"- No source names {', '.join(synthesis.unnamed)}: none takes a side on it.")
     return lines
 
 

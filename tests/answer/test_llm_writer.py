@@ -414,3 +414,18 @@ def test_sentence_splitting_keeps_markers_with_their_sentence() -> None:
     claims = split_claims("**Answer:** CDASI fell to 2.5 (p = 0.014). [3] It was 10.5 at baseline [3][4].\n- One stopped [2, 5-6].")
     assert [c.cited for c in claims] == [(3,), (3, 4), (2, 5, 6)]
     assert claims[0].body == "CDASI fell to 2.5 (p = 0.014)."
+
+
+def test_a_draft_that_takes_a_side_on_a_condition_no_source_names_is_rejected(assistant: Assistant) -> None:
+    """Asked of the myositis case series alone whether upadacitinib helped psoriasis, a draft opening with the series'
+    true finding on dermatomyositis reads as 'yes' to the question; the model is told no source names psoriasis, and
+    the extractive answer, which says so in its opening line, stands instead."""
+    only = ["beckett-2024-upadacitinib-myositis-case-series"]
+    question = "Did upadacitinib help psoriasis?"
+    extractive = assistant.ask(question, sources=only)
+    assert extractive.synthesis is not None and extractive.synthesis.unnamed == ("psoriasis",)
+    assert "- No source names psoriasis: none takes a side on it." in weighing_lines(extractive)
+    draft = LEAD.format(improves=number_of(extractive, r"improves cutaneous disease"))
+    answer = Writer(FakeListChatModel(responses=[draft]), SETTINGS).answer(extractive, assistant.index)
+    assert answer.metadata.dropped_sentences == [], "the sentence is true of its passage"
+    assert answer.text == extractive.text and any("which no source names" in notice for notice in answer.notices)
