@@ -18,7 +18,7 @@ from typing import cast
 
 import numpy as np
 
-from ..documents.grade import RESEARCH_LEVELS, source_of
+from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL, source_of
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, EvidenceGrade, Hit, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
@@ -550,10 +550,11 @@ def _sources(result: SearchResult) -> str:
 
 
 def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade) -> list[Candidate]:
-    """A study's sentences that speak to its stance: a study (a research design, declared or read from its text) that
-    reports its own methods or findings and notes in its background that the question "has not been investigated" is
-    motivating its work, not claiming the evidence is missing, so that background sentence does not decide its stance."""
-    if grade.level not in RESEARCH_LEVELS or not any(c.role in ("finding", "method") and not ABSENCE_CLAIM.search(c.text) for c in speaking):
+    """A study's sentences that speak to its stance: a study (a research design, declared or read from its text, or a
+    document of unknown type: an animal experiment names no design) that reports its own methods or findings and notes
+    in its background that the question "has not been investigated" is motivating its work, not claiming the
+    evidence is missing, so that background sentence does not decide its stance."""
+    if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not any(c.role in ("finding", "method") and not ABSENCE_CLAIM.search(c.text) for c in speaking):
         return speaking
     return [c for c in speaking if not (c.role == "background" and ABSENCE_CLAIM.search(c.text))]
 

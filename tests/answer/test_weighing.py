@@ -128,9 +128,14 @@ def test_a_page_that_echoes_the_question_to_say_nothing_is_known_sets_no_bar_for
     assert claim.doc_id == "page" and claim.claim in answer.bottom_line
 
 
-def test_a_study_that_notes_its_question_was_never_investigated_reports_its_own_findings(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "front_matter",
+    ["---\ndoc_type: prospective cohort study\npeer_reviewed: true\n---\n\n", ""],
+    ids=["declared cohort", "untyped: an experiment names no design"],
+)
+def test_a_study_that_notes_its_question_was_never_investigated_reports_its_own_findings(tmp_path: Path, embedder, front_matter: str) -> None:  # type: ignore[no-untyped-def]
     study = (
-        "---\ndoc_type: prospective cohort study\npeer_reviewed: true\n---\n\n"
+        f"{front_matter}"
         "Although wibblomab is commonly used in glorbitis, its effects on hearing have not been investigated in this "
         "clinical situation.\n\nThe purpose of the present study was to evaluate hearing in 60 patients given wibblomab.\n\n"
         "No change in hearing thresholds or speech discrimination was noted when wibblomab was added.\n"
