@@ -508,12 +508,13 @@ class Composer:
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
         decide nothing."""
-        if not asks_for_a_verdict(plan.question):
+        unnamed = [word for word in _unnamed(plan) if names_a_condition_or_drug(word)] if asks_for_a_verdict(plan.question) else []
+        if not unnamed:
             return []
         asked = {word.lower() for word in _WORD.findall(plan.question)}
         titles = {self._source(c.hit.doc_id).title for c in chosen}
         other = any(names_a_condition_or_drug(w) and w.lower() not in asked for title in titles for w in _WORD.findall(title))
-        return [word for word in _unnamed(plan) if names_a_condition_or_drug(word)] if other else []
+        return unnamed if other else []
 
     def _source(self, doc_id: str) -> Source:
         """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
@@ -578,8 +579,6 @@ def _best(candidates: list[Candidate]) -> float:
 def _unnamed(plan: QueryPlan) -> list[str]:
     """The rare words of the question no passage (of the scope) uses."""
     return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF]
-
-
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:

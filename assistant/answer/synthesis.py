@@ -195,15 +195,13 @@ def synthesis(
         for w in order
     )
     contradicted = tuple(_contradiction(w, order, picks, numbers, refuted[w.source.doc_id]) for w in order if w.source.doc_id in refuted)
-    line = _line(order, verdicts, contradicted)
-    if unnamed:
-        line = f"{line[:-1]}; no source names {', '.join(f'“{w}”' for w in unnamed)}."
-    return Synthesis(line, verdicts, contradicted, tuple(unnamed))
+    return Synthesis(_line(order, contradicted, unnamed), verdicts, contradicted, tuple(unnamed))
 
 
-def _line(order: Sequence[Weighed], verdicts: Sequence[SourceVerdict], contradicted: Sequence[ContradictedClaim]) -> str:
+def _line(order: Sequence[Weighed], contradicted: Sequence[ContradictedClaim], unnamed: Sequence[str]) -> str:
     """"1 peer-reviewed case series (10 patients, 2024) supports it; 1 unreviewed AI-generated answer (2025) says
-    evidence is lacking, contradicted by [9]." Sources of one kind and stance are counted together."""
+    evidence is lacking, contradicted by [9]." Sources of one kind and stance are counted together; then the
+    conditions or drugs no source names ("; no source names “psoriasis”")."""
     groups: dict[tuple[str, SourceStance], list[Weighed]] = {}
     for w in order:
         groups.setdefault((w.source.grade.kind, w.stance), []).append(w)
@@ -217,6 +215,8 @@ def _line(order: Sequence[Weighed], verdicts: Sequence[SourceVerdict], contradic
         if refuting:
             part += ", contradicted by " + ", ".join(f"[{n}]" for n in refuting)
         parts.append(part)
+    if unnamed:
+        parts.append("no source names " + ", ".join(f"“{w}”" for w in unnamed))
     return "; ".join(parts) + "."
 
 
