@@ -34,6 +34,7 @@ from .question import (
     answer_types,
     asks_for_a_verdict,
     dose_target,
+    is_framing,
     names_a_condition_or_drug,
     required_type,
     states_dose_of,
@@ -185,7 +186,8 @@ class Composer:
 
     def _abstain_reason(self, result: SearchResult, candidates: list[Candidate]) -> str | None:
         """Why the question is not answered, or None. Within one document (the index or the scope holds one), a question
-        whose every word the document uses is about it ("What is summarized?"), and so is one about "this review": no
+        whose every word the document uses, but for words that only frame it ("What is theorized regarding
+        transmission?"), is about it ("What is summarized?"), and so is one about "this review": no
         similarity or evidence floor turns it away; one close in meaning to it is not refused over words the document
         never uses (`_reworded`)."""
         sources = _sources(result)
@@ -194,7 +196,7 @@ class Composer:
         best = max(h.similarity for h in result.hits)
         one_document = self._one_document(result)
         one_found = len({h.doc_id for h in result.hits}) == 1  # every passage found is one document's
-        within = one_document and all(c.known for c in result.plan.concepts)  # "What is summarized?" of one paper
+        within = one_document and all(c.known or is_framing(c.label) for c in result.plan.concepts)  # "What is summarized?" of one paper
         if best < self.min_similarity and not within and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
         unknown, share = missing_share(result.plan.concepts, one_document=one_document)

@@ -185,9 +185,37 @@ FRAMING = re.compile(
 
 
 def is_framing(word: str) -> bool:
-    """A question word that only frames the question (FRAMING) or is an answer type's asking word ("dose", "where"):
-    it names no topic, so a corpus that lacks it is not silent on the question."""
-    return bool(FRAMING.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES)
+    """A question word that only frames the question (FRAMING), an answer type's asking word ("dose", "where") or an
+    adverb (`is_adverb`): it names no topic, so a corpus that lacks it is not silent on the question."""
+    return bool(FRAMING.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES) or is_adverb(word)
+
+
+ADVERB_LETTERS = 7  # "monthly" and longer: shorter -ly words are mostly adjectives ("costly", "deadly", "oily"); not tuned
+
+
+def is_adverb(word: str) -> bool:
+    """An adverb made from an adjective ("adversely", "reliably", "clinically", "spontaneously"): it says how
+    something is asked about, never what ("Does early discharge adversely affect quality of care?" is about quality
+    of care). Read from English word frequencies, with no tagger: the word ends in "-ly" and the adjective it is made
+    from is more common than it ("adverse" 3.9 against "adversely" 3.3), which leaves the nouns and adjectives that
+    only end so ("elderly" 4.2 against "elder" 4.1; "assembly", "anomaly": no such adjective)."""
+    lower = word.lower()
+    if len(lower) < ADVERB_LETTERS or not lower.endswith("ly"):
+        return False
+    stem = lower[:-2]
+    bases = {stem, lower[:-1] + "e" if lower.endswith(("ably", "ibly")) else stem}  # reliably: reliable
+    if lower.endswith("ily"):
+        bases.add(lower[:-3] + "y")  # easily: easy
+    if lower.endswith("ically"):
+        bases.add(lower[:-4])  # basically: basic
+    return any(english_zipf(base) > english_zipf(lower) for base in bases)
+
+
+def english_zipf(word: str) -> float:
+    """How common a word is in general English (wordfreq's Zipf scale, offline data)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
 
 
 # A question about the document in view: "What is the focus of this review?", "What have the authors reviewed?".

@@ -20,7 +20,7 @@ from ..index.load import Index
 from ..index.scope import Scoped
 from ..schema import Hit
 from ..settings import RetrieveSettings
-from .question import is_framing, without_frames
+from .question import english_zipf, is_framing, without_frames
 
 # Word-frequency boundaries (wordfreq Zipf) are properties of English, not of a corpus or a deployment, and retrieve,
 # compose and conversation must agree on them: named constants, not settings.
@@ -273,10 +273,3 @@ def _cased_like(found: str, written: str) -> str:
     if written.isupper():
         return found.upper()
     return found[:1].upper() + found[1:] if written[:1].isupper() else found
-
-
-def english_zipf(word: str) -> float:
-    """How common a word is in general English (wordfreq's Zipf scale, offline data)."""
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))

@@ -4,7 +4,9 @@ question's idf decides."""
 
 from __future__ import annotations
 
-from assistant.answer.question import is_framing
+import pytest
+
+from assistant.answer.question import is_adverb, is_framing
 from assistant.answer.understand import Concept, information, missing_share
 
 
@@ -15,6 +17,24 @@ def concept(label: str, idf: float, known: bool, zipf: float, rewords: str = "")
 def test_framing_words_say_what_is_asked_not_what_about() -> None:
     assert all(is_framing(w) for w in ("percentage", "acronym", "Proportion", "main", "role", "dose"))
     assert not any(is_framing(w) for w in ("pneumonia", "octogenarians", "subside", "upadacitinib", "mortality"))
+
+
+@pytest.mark.parametrize("word", ["adversely", "reliably", "clinically", "spontaneously", "accurately", "significantly"])
+def test_an_adverb_says_how_not_what(word: str) -> None:
+    # "Discharging patients earlier: does it adversely affect quality of care?" asks about quality of care
+    assert is_adverb(word) and is_framing(word)
+
+
+@pytest.mark.parametrize("word", ["elderly", "assembly", "anomaly", "butterfly", "family", "costly", "Kimberly", "psoriasis"])
+def test_a_word_that_only_ends_in_ly_is_no_adverb(word: str) -> None:
+    # "Does it help elderly patients?": the adjective "elder" is rarer than "elderly", so the word names who
+    assert not is_adverb(word)
+
+
+def test_a_missing_adverb_is_no_gap() -> None:
+    # "Can a surgeon detect early lymphedema reliably?" over an abstract that never writes "reliably"
+    words = [concept("reliably", 2.0, False, 3.4), concept("lymphedema", 1.0, True, 1.8)]
+    assert missing_share(words) == ([], 0.0)
 
 
 def test_a_missing_framing_word_is_no_gap() -> None:
