@@ -97,10 +97,22 @@ def stance_of(sentence: str) -> Stance:
     return "neutral"
 
 
+# A sentence in the form of a question: an auxiliary verb first, or a question mark last (before closing quotes).
+_ASKS = re.compile(r"^\W*(?:do|does|did|is|are|was|were|can|could|should|would|will)\s+\w|\?[\s\"'”’).]*$", re.I)
+
+
+def asks(sentence: str) -> bool:
+    """The sentence asks rather than states: a page quoting the question ("… nobody has yet looked at the question
+    “Estradiol … Fertilization. Does It Improve IVF Outcomes …”.", split at the title's full stop) takes no side by it."""
+    return bool(_ASKS.search(sentence))
+
+
 def source_stance(sentences: Sequence[str]) -> SourceStance:
     """A source's stance on the question, from the sentences it is quoted for, most relevant first: it says evidence is
     lacking when its most relevant sentence says so and none reports a finding for; otherwise a finding for and one
-    against (or of no effect) is mixed. A study that notes no earlier data on its question reports its own."""
+    against (or of no effect) is mixed. A study that notes no earlier data on its question reports its own. A sentence
+    that asks (`asks`) states nothing."""
+    sentences = [s for s in sentences if not asks(s)]
     no_effect = any(NO_EFFECT.search(s) for s in sentences)
     marks = {stance_of(s) for s in sentences if not ABSENCE_CLAIM.search(s) and not NO_EFFECT.search(s)}
     if "for" in marks:

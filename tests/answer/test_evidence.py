@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.answer.stance import find_disagreements, is_hedged, stance_of
+from assistant.answer.stance import asks, find_disagreements, is_hedged, source_stance, stance_of
 from assistant.documents.ingest import load_document
 from assistant.documents.profile import profile_for
 from assistant.schema import EvidenceProfile, Source
@@ -54,6 +54,17 @@ ROOT = Path(__file__).resolve().parents[2]
 )
 def test_stance_rules(sentence: str, stance: str) -> None:
     assert stance_of(sentence) == stance
+
+
+def test_a_question_restated_takes_no_side() -> None:
+    """A page quoting a two-sentence question, split at its title's full stop: the question's half "Does It Improve …"
+    reads as the page's most relevant sentence, but it asks; the page's stance is its claim that nothing was studied."""
+    claim = "A: This has not been studied: nobody has yet looked at the question “Estradiol and Antagonist Pretreatment Prior to Microdose Leuprolide in in Vitro Fertilization."
+    restated = "Does It Improve IVF Outcomes in Poor Responders as Compared to Oral Contraceptive Pill”."
+    assert asks(restated) and asks("Is it better to be big?") and asks("Does upadacitinib improve skin disease?”")
+    assert not asks(claim) and not asks("Upadacitinib improved CDASI (p = 0.014).") and not asks("Dose was 15 mg daily.")
+    assert source_stance([restated, claim]) == "lacking"
+    assert source_stance(["Does upadacitinib improve skin disease?", "Patients were identified in two clinics."]) == "reports"
 
 
 def test_hedges_are_noticed() -> None:
