@@ -31,6 +31,12 @@ def test_a_word_that_only_ends_in_ly_is_no_adverb(word: str) -> None:
     assert not is_adverb(word)
 
 
+@pytest.mark.parametrize("word", ["subcutaneously", "intravenously", "topically", "intranasally", "preoperatively", "prophylactically", "intermittently"])
+def test_a_route_or_a_timing_names_what_is_asked(word: str) -> None:
+    # "Can methotrexate be given subcutaneously?" of a corpus that never says so is a gap, not a way of asking
+    assert not is_framing(word)
+
+
 def test_a_missing_adverb_is_no_gap() -> None:
     # "Can a surgeon detect early lymphedema reliably?" over an abstract that never writes "reliably"
     words = [concept("reliably", 2.0, False, 3.4), concept("lymphedema", 1.0, True, 1.8)]
