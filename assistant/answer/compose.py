@@ -278,7 +278,9 @@ class Composer:
     ) -> Answer:
         subject = self._subject(result.plan)
         unnamed = self._unnamed_topics(result.plan, chosen)
-        chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, unnamed)
+        confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
+        unmentioned = self._unmentioned(result.plan, confident=confident, named=unnamed)
+        chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
         order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
@@ -305,8 +307,7 @@ class Composer:
             rest = [c for c in cited if c not in bottom] or cited
             lines += [f"*{w.source.title}* — {w.source.profile.label()} ({w.source.grade.badge()})"]
             lines += [*(f"- {self._quote(c, numbers)}" for c in rest), ""]
-        confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
-        lines += self._open_lines(result, open_items, numbers, confident=confident, named=unnamed)
+        lines += self._open_lines(result, open_items, numbers, unmentioned)
         cited_keys = {c.key: c for c in [*chosen, *open_items]}
         citations = sorted((self._citation(numbers[k], c) for k, c in cited_keys.items()), key=lambda c: c.number)
         return Answer(
@@ -444,20 +445,19 @@ class Composer:
         ]
         return found[: self.settings.limitations_quoted]
 
+    def _unmentioned(self, plan: QueryPlan, *, confident: bool, named: list[str]) -> list[str]:
+        """The rare words no passage uses that the answer lists as unmentioned (those the opening line has not `named`),
+        unless the scorer is `confident` the question is answered (then a word the corpus lacks was only worded
+        otherwise: "ototoxic" for "hearing loss"). No source takes a side on a question over them: "Can upadacitinib
+        be given sublingually?" is no question the case series supports."""
+        if confident or not self.settings.unknown_words:
+            return []
+        return [w for w in _unnamed(plan) if w not in named]
+
     def _open_lines(
-        self,
-        result: SearchResult,
-        open_items: list[Candidate],
-        numbers: dict[tuple[str, int, int], int],
-        *,
-        confident: bool,
-        named: list[str],
+        self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], unknown: list[str]
     ) -> list[str]:
-        """Limitations the sources state; and, unless the scorer is confident the question is answered (then a word
-        the corpus lacks was only worded otherwise: "ototoxic" for "hearing loss"), the rare words no passage uses
-        that the bottom line has not `named`."""
-        quiet = confident or not self.settings.unknown_words
-        unknown = [] if quiet else [w for w in _unnamed(result.plan) if w not in named]
+        """Limitations the sources state, and the `unknown` words (`_unmentioned`)."""
         if not open_items and not unknown:
             return []
         lines = ["**What the sources leave open**", ""]
@@ -509,7 +509,7 @@ class Composer:
         alone makes them close) or sure the scorer is that the question is answered. Titles that name no other
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
-        decide nothing."""
+        are not named here (`_unmentioned` lists them, and then no source takes a side either)."""
         unnamed = [word for word in _unnamed(plan) if names_a_condition_or_drug(word)] if asks_for_a_verdict(plan.question) else []
         if not unnamed:
             return []

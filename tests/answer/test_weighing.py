@@ -187,6 +187,16 @@ def test_a_source_that_never_names_the_questions_condition_takes_no_side(assista
         assert answer.text.split("**Bottom line.** ", 1)[1].startswith(answer.synthesis.line), "the line opens the bottom line"
 
 
+def test_no_source_takes_a_side_on_what_the_answer_says_no_passage_mentions(assistant: Assistant) -> None:
+    """"Can upadacitinib be given sublingually?": the case series reports on upadacitinib, never on a route under the
+    tongue; an answer that lists "sublingually" as unmentioned says no source supports or refutes it."""
+    answer = assistant.ask("Can upadacitinib be given sublingually?")
+    assert not answer.abstained and answer.synthesis is not None
+    assert "- No indexed passage mentions: “sublingually”." in answer.text
+    assert {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
+    assert "supports it" not in answer.synthesis.line and "refutes it" not in answer.synthesis.line
+
+
 PMR_ABSTRACT = (
     "To identify the features of PMR that may predict the duration of steroid therapy and the occurrence of relapses.\n\n"
     "Prospective cohort study of 176 patients with PMR, followed up for 5 years.\n\n"
