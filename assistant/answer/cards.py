@@ -1,11 +1,16 @@
-"""The shipped models' cards: each model folder's meta.json (the evidence scorer, the sentence roles, the verdict),
-read, and refused when missing or damaged, the same way: with where to restore it from and the command that
-trains it again."""
+"""The shipped models' cards: each model folder's meta.json (the evidence scorer, the sentence roles, the verdict, the
+claims of missing evidence) and linear weights, read, and refused when missing or damaged, the same way: with where to
+restore them from and the command that trains them again."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import ModelError
 
@@ -24,3 +29,21 @@ def read_card(model: str, folder: Path, shipped: str, retrain: str) -> dict[str,
         return dict(json.loads((folder / "meta.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
         raise damaged(model, folder, shipped, retrain, exc) from exc
+
+
+def read_weights(folder: Path, version: str, refuse: Callable[[object], ModelError]) -> tuple[np.ndarray, np.ndarray]:
+    """weights.npz's W and b (float32; np.load refuses pickled arrays), checked against the card's `version`, the
+    weights' hash; `refuse(problem)` makes the error for a missing, unreadable or other model."""
+    try:
+        with np.load(folder / "weights.npz", allow_pickle=False) as f:
+            weights, bias = np.asarray(f["W"], np.float32), np.asarray(f["b"], np.float32)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise refuse(exc) from exc
+    if weights_version(weights, bias) != version:
+        raise refuse("its weights are not the ones meta.json's version names")
+    return weights, bias
+
+
+def weights_version(weights: np.ndarray, bias: np.ndarray) -> str:
+    """A model's version: the hash of its float32 weights and bias."""
+    return hashlib.sha256(weights.astype(np.float32).tobytes() + bias.astype(np.float32).tobytes()).hexdigest()[:12]

@@ -42,7 +42,7 @@ from .question import (
 from .retrieve import SearchResult
 from .scorer import EvidenceModel
 from .sentences import Candidate, SentenceReader
-from .stance import ABSENCE_CLAIM, find_disagreements, source_stance
+from .stance import find_disagreements, source_stance
 from .synthesis import Pick, Weighed, as_strong, bottom_line, refutations, source_order, synthesis
 from .understand import RARE_ZIPF, UNCOMMON_ZIPF, Concept, QueryPlan, english_zipf, missing_share
 from .verdict import decide, shipped_verdict
@@ -357,7 +357,8 @@ class Composer:
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
             speaking = [c for c in mine if c.role != "apparatus" and _names_any(c, subject)]
-            stance = source_stance([c.text for c in sorted(_motivation_aside(speaking, self._source(doc_id).grade), key=lambda c: -c.evidence)])
+            read = sorted(_motivation_aside(speaking, self._source(doc_id).grade), key=lambda c: -c.evidence)
+            stance = source_stance([c.text for c in read], [c.absence for c in read])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
@@ -379,7 +380,7 @@ class Composer:
         for doc_id in dict.fromkeys(c.hit.doc_id for c in candidates if c.hit.doc_id in naming and c.hit.doc_id not in quoted):
             if not any(as_strong(self._source(doc_id).grade, w.source.grade) for w in claimants):
                 continue
-            mine = [c for c in self._whole(doc_id, result) if c.role != "apparatus" and not ABSENCE_CLAIM.search(c.text)]
+            mine = [c for c in self._whole(doc_id, result) if c.role != "apparatus" and not c.absence]
             finding = next((c for c in mine if c.role == "finding"), None)
             if finding is not None:
                 first = mine[: self.settings.bottom_per_document]
@@ -557,20 +558,20 @@ def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade) -> list[C
     document of unknown type: an animal experiment names no design) that reports its own methods or findings and notes
     in its background that the question "has not been investigated" is motivating its work, not claiming the
     evidence is missing, so that background sentence does not decide its stance."""
-    if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not any(c.role in ("finding", "method") and not ABSENCE_CLAIM.search(c.text) for c in speaking):
+    if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not any(c.role in ("finding", "method") and not c.absence for c in speaking):
         return speaking
-    return [c for c in speaking if not (c.role == "background" and ABSENCE_CLAIM.search(c.text))]
+    return [c for c in speaking if not (c.role == "background" and c.absence)]
 
 
 def _claiming(candidates: list[Candidate]) -> set[str]:
-    """The documents whose best sentence claims that evidence is missing (stance.ABSENCE_CLAIM): restating the question
+    """The documents whose best sentence claims that evidence is missing (Candidate.absence): restating the question
     to say nobody has studied it makes a sentence look like an answer to the scorer, so such a document does not set
     the bar the others' evidence is held to."""
     best: dict[str, Candidate] = {}
     for cand in candidates:
         if cand.hit.doc_id not in best or cand.evidence > best[cand.hit.doc_id].evidence:
             best[cand.hit.doc_id] = cand
-    return {doc_id for doc_id, cand in best.items() if ABSENCE_CLAIM.search(cand.text)}
+    return {doc_id for doc_id, cand in best.items() if cand.absence}
 
 
 def _best(candidates: list[Candidate]) -> float:

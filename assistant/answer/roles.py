@@ -11,10 +11,8 @@ once per answer, so that the bottom line quotes findings and never apparatus.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -25,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .apparatus import Joined, Place, apparatus_reasons
-from .cards import damaged, read_card
+from .cards import damaged, read_card, read_weights
 
 Role = Literal["finding", "background", "method", "apparatus"]
 CLASSES: tuple[Role, ...] = ("background", "method", "finding")  # the model's columns, in order
@@ -151,15 +149,9 @@ class RoleModel:
         """The weights (vector columns first, then CUES), the bias, and the vector size (0: a model without vectors);
         np.load refuses pickled arrays."""
         dim = int(self.meta.get("vector_dim", -1))  # type: ignore[call-overload]
-        try:
-            with np.load(self.folder / "weights.npz", allow_pickle=False) as f:
-                weights, bias = np.asarray(f["W"], np.float32), np.asarray(f["b"], np.float32)
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise self._damaged(exc) from exc
+        weights, bias = read_weights(self.folder, self.version, self._damaged)
         if dim < 0 or weights.shape != (dim + len(CUES), len(CLASSES)) or bias.shape != (len(CLASSES),):
             raise self._damaged(f"weights of shape {weights.shape} for {dim}-d vectors and {len(CUES)} cues")
-        if hashlib.sha256(weights.tobytes() + bias.tobytes()).hexdigest()[:12] != self.version:
-            raise self._damaged("its weights are not the ones meta.json's version names")
         return weights, bias, dim
 
     def reads(self, dimension: int) -> bool:

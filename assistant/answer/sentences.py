@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..documents.grade import UNREVIEWED_LEVEL, source_of
 from ..index.embed import one_blas_thread
 from ..index.load import Index
 from ..schema import Hit
 from ..settings import ComposeSettings
+from .absence import claims_absence, shipped_absence
 from .apparatus import place_of
 from .cues import ADDRESSED_TO_A_MODEL
 from .retrieve import SearchResult
@@ -37,6 +39,7 @@ class Candidate:
     evidence: float = 0.0  # the scorer's probability that the sentence answers the question
     rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
     role: str = "finding"  # what the sentence is in its document: finding, background, method or apparatus (roles.py)
+    absence: bool = False  # it claims that evidence on its topic is missing (absence.py)
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # its sentence vector from the index
 
     @property
@@ -53,6 +56,7 @@ class SentenceReader:
         self.settings = settings
         self.scorer = scorer
         self._titles: dict[str, frozenset[str]] = {}
+        self._pages: dict[str, bool] = {}
 
     @one_blas_thread
     def candidates(self, result: SearchResult) -> list[Candidate]:
@@ -85,22 +89,30 @@ class SentenceReader:
         concepts = result.plan.concepts
         total = sum(c.idf for c in concepts) or 1.0
         in_titles = self._title_only(concepts, {key[0] for key in keys})
-        roles = self._roles(keys, vectors)
+        texts = [self.index.documents[doc_id].text[start:end] for doc_id, start, end in keys]
+        roles = self._roles(keys, texts, vectors)
+        learned = self.settings.learned_absence and shipped_absence().reads(vectors.shape[1])
+        pages = [self._unreviewed(doc_id) for doc_id, _, _ in keys]
+        absent = claims_absence(texts, vectors, pages, learned=learned)
         out = []
-        for key, score, aspect_row, role, vector in zip(keys, dense, aspect, roles, vectors, strict=True):
-            text = self.index.documents[key[0]].text[key[1] : key[2]]
+        for key, text, score, aspect_row, role, claim, vector in zip(keys, texts, dense, aspect, roles, absent, vectors, strict=True):
             lead = self.index.leads[key[0]].of(key[1])
             own = tuple(self.index.lexicon.stems(text))
             stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
             matched = frozenset(c.label for c in concepts if c.matches(stems)) | in_titles.get(key[0], frozenset())
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
-            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role, vector=vector))
+            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role, absence=claim, vector=vector))
         return out
 
-    def _roles(self, keys: list[tuple[str, int, int]], vectors: np.ndarray) -> tuple[str, ...]:
+    def _unreviewed(self, doc_id: str) -> bool:
+        """The document is an unreviewed page (its grade's level: an AI answer, a blog, a forum), read once per document."""
+        if doc_id not in self._pages:
+            self._pages[doc_id] = source_of(self.index.documents[doc_id]).grade.level >= UNREVIEWED_LEVEL
+        return self._pages[doc_id]
+
+    def _roles(self, keys: list[tuple[str, int, int]], texts: list[str], vectors: np.ndarray) -> tuple[str, ...]:
         """Each sentence's role in its document (roles.py): finding, background, method or apparatus."""
         documents = [self.index.documents[doc_id] for doc_id, _, _ in keys]
-        texts = [doc.text[start:end] for doc, (_, start, end) in zip(documents, keys, strict=True)]
         places = [place_of(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
         learned = shipped_roles().reads(self.index.sentences.shape[1])
         return sentence_roles(texts, vectors, places, [doc.title for doc in documents], learned=learned).roles

@@ -54,15 +54,26 @@ FOR = re.compile(
 )
 HEDGE = re.compile(r"\bmay\b|\bmight\b|\bappear(?:s|ed)?\b|\bsuggest|\bpossibl|\btheoretical\b|\bpromise\b", re.I)
 # A claim about the literature: evidence on the question does not exist. The index can contradict it (synthesis.py).
+_LITERATURE = r"(?:evidence|clinical trials|trials|data|studies|research|reports|guidelines|literature)"
 ABSENCE_CLAIM = re.compile(
     "|".join(
         (
-            r"\b(?:there (?:is|are) )?(?:currently |still )?no (?:published |good |strong |high-quality |clinical |randomi[sz]ed |controlled |human )*"
-            r"(?:evidence|clinical trials|trials|data|studies|research|reports|guidelines)\b",
-            r"\b(?:insufficient|inadequate|scarce|lacking) (?:evidence|data|research|studies)\b|\b(?:evidence|data|research) (?:is|are|remains?) (?:lacking|insufficient|scarce|absent)\b",
-            r"\black of (?:published |clinical )?(?:evidence|data|studies|trials|research)\b",
-            r"\b(?:has|have) (?:not|never) (?:yet |previously )?been (?:studied|evaluated|investigated|tested|examined|reported|used)\b",
-            r"\bno (?:study|trial) has (?:yet )?(?:studied|evaluated|examined|investigated|tested|reported)\b",
+            r"\b(?:there (?:is|are) )?(?:currently |still )?no (?:published |good |strong |high-quality |clinical |randomi[sz]ed |controlled |human "
+            r"|scientific |peer-reviewed |good-quality |reliable |robust |conclusive |direct |rigorous )*" + _LITERATURE + r"\b",
+            r"\b(?:insufficient|inadequate|scarce|lacking|little|scant|sparse) (?:published |clinical |scientific )?(?:evidence|data|research|studies)\b"
+            r"|\b(?:evidence|data|research|studies|trials|literature)(?: \w+){0,3} (?:is|are|remains?) (?:still |currently |very |extremely )?"
+            r"(?:lacking|insufficient|scarce|absent|sparse|limited(?! to\b| by\b))\b",
+            r"\b(?:lack|paucity|absence) of (?:published |clinical |scientific )?(?:evidence|data|studies|trials|research|literature)\b",
+            r"\bnot enough (?:published |clinical |scientific )?(?:evidence|data|research|studies)\b",
+            r"\b(?:has|have) (?:not|never) (?:yet |previously )?been (?:studied|evaluated|investigated|tested|examined|reported|used|researched)\b",
+            r"\b(?:has|have) yet to be (?:studied|evaluated|investigated|tested|examined|established|researched)\b",
+            r"\b(?:researchers|scientists|investigators|studies|trials) (?:have|has) (?:not|never) (?:yet )?(?:studied|evaluated|investigated|"
+            r"tested|examined|addressed|looked at|looked into|researched)\b",
+            r"\bno (?:[\w-]+ ){0,2}(?:study|trial) has (?:yet )?(?:studied|evaluated|examined|investigated|tested|reported|addressed|assessed|looked at)\b",
+            r"\b(?:nobody|no one|no researchers?|no scientists?) (?:has|have) (?:yet |ever )?(?:studied|evaluated|examined|investigated|tested|"
+            r"addressed|looked at|looked into|researched|published)\b",
+            r"\b(?:could not|couldn't|cannot|can't|did not|didn't|was unable to|were unable to) (?:find|identify|locate) (?:any )?(?:published |peer-reviewed |clinical |relevant )*"
+            + _LITERATURE + r"\b",
             r"\b(?:not|never) been (?:studied|evaluated|investigated|tested) in\b",
         )
     ),
@@ -107,17 +118,19 @@ def asks(sentence: str) -> bool:
     return bool(_ASKS.search(sentence))
 
 
-def source_stance(sentences: Sequence[str]) -> SourceStance:
+def source_stance(sentences: Sequence[str], claims: Sequence[bool] | None = None) -> SourceStance:
     """A source's stance on the question, from the sentences it is quoted for, most relevant first: it says evidence is
     lacking when its most relevant sentence says so and none reports a finding for; otherwise a finding for and one
     against (or of no effect) is mixed. A study that notes no earlier data on its question reports its own. A sentence
-    that asks (`asks`) states nothing."""
-    sentences = [s for s in sentences if not asks(s)]
-    no_effect = any(NO_EFFECT.search(s) for s in sentences)
-    marks = {stance_of(s) for s in sentences if not ABSENCE_CLAIM.search(s) and not NO_EFFECT.search(s)}
+    that asks (`asks`) states nothing. `claims`: which sentences claim evidence is missing (absence.claims_absence;
+    by default the cue rule)."""
+    flags = [bool(ABSENCE_CLAIM.search(s)) for s in sentences] if claims is None else list(claims)
+    read = [(s, claim) for s, claim in zip(sentences, flags, strict=True) if not asks(s)]
+    no_effect = any(NO_EFFECT.search(s) for s, _ in read)
+    marks = {stance_of(s) for s, claim in read if not claim and not NO_EFFECT.search(s)}
     if "for" in marks:
         return "mixed" if "against" in marks or no_effect else "supports"
-    if sentences and ABSENCE_CLAIM.search(sentences[0]):
+    if read and read[0][1]:
         return "lacking"
     if "against" in marks:
         return "refutes"

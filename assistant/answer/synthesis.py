@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..schema import UNKNOWN_GRADE, ContradictedClaim, EvidenceGrade, Source, SourceStance, SourceVerdict, Synthesis
-from .stance import ABSENCE_CLAIM
 
 Key = tuple[str, int, int]
 
@@ -27,6 +26,7 @@ class Sentence(Protocol):
     text: str
     evidence: float
     role: str
+    absence: bool  # it claims that evidence is missing (absence.py)
     matched: frozenset[str]  # the question's concepts it names
 
     @property
@@ -51,13 +51,13 @@ class Weighed:
     @property
     def findings(self) -> list[Sentence]:
         """Sentences that may stand in the bottom line: no apparatus, no claim that evidence is missing."""
-        found = [s for s in self.sentences if s.role != "apparatus" and not ABSENCE_CLAIM.search(s.text)]
+        found = [s for s in self.sentences if s.role != "apparatus" and not s.absence]
         return sorted(found, key=lambda s: s.role != "finding") if self.results_first else found
 
     @property
     def claims(self) -> list[Sentence]:
         """Its quoted claims that evidence on the question is missing."""
-        return [s for s in self.sentences if s.role != "apparatus" and ABSENCE_CLAIM.search(s.text)]
+        return [s for s in self.sentences if s.role != "apparatus" and s.absence]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from assistant.answer.apparatus import apparatus_reason
+from assistant.answer.cards import weights_version
 from assistant.answer.roles import CLASSES, CUES, MODEL_DIR, RETRAIN, RoleModel, cues, section_role
 from assistant.documents.chunk import split_sentences
 from assistant.index.embed import Embedder, default_embedder, one_blas_thread
@@ -96,12 +97,11 @@ def design_rows(design: str, vectors: np.ndarray, cue_rows: np.ndarray) -> np.nd
     return np.hstack([np.asarray(p, np.float64) for p in parts])
 
 
-def fit(X: np.ndarray, y: np.ndarray, l2: float, balanced: bool) -> tuple[np.ndarray, np.ndarray]:
+def fit(X: np.ndarray, y: np.ndarray, l2: float, balanced: bool, k: int = len(CLASSES)) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression on standardised columns (L-BFGS from zeros, deterministic); the returned
-    weights and bias read the raw columns (standardisation folded in)."""
+    weights and bias read the raw columns (standardisation folded in). `k` classes, labelled 0 to k - 1."""
     mean, scale = X.mean(axis=0), X.std(axis=0) + 1e-6
     Z = (X - mean) / scale
-    k = len(CLASSES)
     counts = np.bincount(y, minlength=k)
     weight = (len(y) / (k * counts))[y] if balanced else np.ones(len(y))
     weight = weight / weight.sum()
@@ -183,7 +183,7 @@ def latency_ms(model: RoleModel, texts: list[str], vectors: np.ndarray) -> float
 def write_model(out: Path, W: np.ndarray, b: np.ndarray, meta: dict[str, object]) -> str:
     """weights.npz (float32, no pickle) and meta.json; the version is the weights' hash (RoleModel checks it)."""
     W32, b32 = W.astype(np.float32), b.astype(np.float32)
-    version = hashlib.sha256(W32.tobytes() + b32.tobytes()).hexdigest()[:12]
+    version = weights_version(W32, b32)
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "weights.npz", W=W32, b=b32, allow_pickle=False)
     meta = {"version": version, "classes": list(CLASSES), "cues": list(CUES), **meta}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.answer.stance import source_stance
+from assistant.answer.stance import ABSENCE_CLAIM, source_stance
 from assistant.answer.synthesis import Weighed, bottom_line, refutations, source_order, synthesis
 from assistant.documents.grade import grade_of
 from assistant.schema import EvidenceProfile, Source, SourceStance
@@ -19,6 +19,10 @@ class Line:
     evidence: float
     role: str = "finding"
     matched: frozenset[str] = frozenset()
+
+    @property
+    def absence(self) -> bool:  # the cue rule's reading (the learned one needs the index's vectors)
+        return bool(ABSENCE_CLAIM.search(self.text))
 
     @property
     def key(self) -> tuple[str, int, int]:

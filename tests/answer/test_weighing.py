@@ -128,6 +128,27 @@ def test_a_page_that_echoes_the_question_to_say_nothing_is_known_sets_no_bar_for
     assert claim.doc_id == "page" and claim.claim in answer.bottom_line
 
 
+UNSEEN_PAGE = (
+    "---\ntitle: Oxybutynin and the heart in children\ndoc_type: health blog post\npeer_reviewed: false\ndate: '2016-06-01'\n---\n\n"
+    "Parents write to us about this all the time.\n\n"
+    "Our team combed the medical journals and came away with nothing at all on oxybutynin and heart rhythm in children.\n\n"
+    "Until that changes, follow your doctor's advice.\n"
+)
+
+
+def test_a_claim_in_words_no_rule_names_is_still_checked_against_the_study(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The page's claim is worded as no cue rule reads it ("came away with nothing at all on …"); the learned reading
+    (absence.py) still reads it as a claim that evidence is missing, and the study's findings refute it."""
+    answer = build(tmp_path, embedder, {"page.md": UNSEEN_PAGE, "study.md": STUDY, **NOTES}).ask(
+        "Does oxybutynin cause arrhythmia in children with bladder dysfunction?"
+    )
+    assert bottom_docs(answer)[0] == "study"
+    assert answer.synthesis is not None
+    assert [v.stance for v in answer.synthesis.sources if v.doc_id == "page"] == ["lacking"]
+    (claim,) = answer.synthesis.contradicted
+    assert claim.doc_id == "page"
+
+
 @pytest.mark.parametrize(
     "front_matter",
     ["---\ndoc_type: prospective cohort study\npeer_reviewed: true\n---\n\n", ""],
