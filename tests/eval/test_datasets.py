@@ -167,3 +167,19 @@ def test_the_condition_lexicon_keeps_the_rare_words_of_topic_names() -> None:
 
     topics = ["Pustular psoriasis", "Crohn's Disease", "Blood Clots", "Dermatitis Herpetiformis: Skin Manifestation", "Eyelid Disorders", "Hypomagnesemia 2, renal"]
     assert condition_words(topics) == ["clots", "crohn", "herpetiformis", "hypomagnesemia", "psoriasis"], "the head word or eponym only"
+
+
+def test_heldout_pages_claim_in_the_heldout_wordings_and_no_rule_of_ours_reads_most_of_them() -> None:
+    """The synthesis-heldout suite's pages: each claims the evidence is lacking in one of the wordings held out from the
+    cue rules and from the absence-claim model's training (eval/training/absence_heldout.txt)."""
+    from assistant.answer.stance import ABSENCE_CLAIM
+    from eval.suites.synthesis import HELDOUT_CLAIMS, page_for
+    from eval.training.train_absence import CLAIMS_FILE, wordings
+
+    heldout = wordings(HELDOUT_CLAIMS)
+    assert len(heldout) == 12 and not set(heldout) & set(wordings(CLAIMS_FILE)), "held out from the model's training wordings"
+    assert sum(bool(ABSENCE_CLAIM.search(w.format(topic="whether X helps Y"))) for w in heldout) <= 2, "and mostly from the rules"
+    question = "Do mitochondria play a role in remodelling lace plant leaves during programmed cell death?"
+    page = page_for("21645374", question, 2011, "test", heldout)
+    assert any(w.format(topic="whether mitochondria play a role in remodelling lace plant leaves during programmed cell death") in page for w in heldout)
+    assert page != page_for("21645374", question, 2011, "test"), "the suite's own wordings otherwise"
