@@ -77,7 +77,7 @@ class Composer:
         self.verdict = verdict
         self.min_similarity = min_similarity
         self.scorer = scorer
-        self.sentences = SentenceReader(index, settings, scorer)
+        self.sentences = SentenceReader(index, settings, scorer, self._source)
         self._sources: dict[str, Source] = {}
 
     # ------------------------------------------------------------ composing

@@ -4,14 +4,15 @@ its document (roles.py: finding, background, method, apparatus) and the scorer's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..documents.grade import UNREVIEWED_LEVEL, source_of
+from ..documents.grade import UNREVIEWED_LEVEL
 from ..index.embed import one_blas_thread
 from ..index.load import Index
-from ..schema import Hit
+from ..schema import Hit, Source
 from ..settings import ComposeSettings
 from .absence import claims_absence, shipped_absence
 from .apparatus import place_of
@@ -51,12 +52,12 @@ class Candidate:
 class SentenceReader:
     """Reads the retrieved chunks of one index version into scored candidate sentences."""
 
-    def __init__(self, index: Index, settings: ComposeSettings, scorer: EvidenceModel) -> None:
+    def __init__(self, index: Index, settings: ComposeSettings, scorer: EvidenceModel, source: Callable[[str], Source]) -> None:
         self.index = index
         self.settings = settings
         self.scorer = scorer
+        self._source = source  # a document as a source, with its grade (the composer's, read once per document)
         self._titles: dict[str, frozenset[str]] = {}
-        self._pages: dict[str, bool] = {}
 
     @one_blas_thread
     def candidates(self, result: SearchResult) -> list[Candidate]:
@@ -92,7 +93,7 @@ class SentenceReader:
         texts = [self.index.documents[doc_id].text[start:end] for doc_id, start, end in keys]
         roles = self._roles(keys, texts, vectors)
         learned = self.settings.learned_absence and shipped_absence().reads(vectors.shape[1])
-        pages = [self._unreviewed(doc_id) for doc_id, _, _ in keys]
+        pages = [self._source(doc_id).grade.level >= UNREVIEWED_LEVEL for doc_id, _, _ in keys]  # AI answers, blogs, forums
         absent = claims_absence(texts, vectors, pages, learned=learned)
         out = []
         for key, text, score, aspect_row, role, claim, vector in zip(keys, texts, dense, aspect, roles, absent, vectors, strict=True):
@@ -103,12 +104,6 @@ class SentenceReader:
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
             out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role, absence=claim, vector=vector))
         return out
-
-    def _unreviewed(self, doc_id: str) -> bool:
-        """The document is an unreviewed page (its grade's level: an AI answer, a blog, a forum), read once per document."""
-        if doc_id not in self._pages:
-            self._pages[doc_id] = source_of(self.index.documents[doc_id]).grade.level >= UNREVIEWED_LEVEL
-        return self._pages[doc_id]
 
     def _roles(self, keys: list[tuple[str, int, int]], texts: list[str], vectors: np.ndarray) -> tuple[str, ...]:
         """Each sentence's role in its document (roles.py): finding, background, method or apparatus."""
