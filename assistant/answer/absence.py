@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
-from .cards import damaged, read_card, read_weights
+from .cards import ShippedModel, read_weights
 from .stance import ABSENCE_CLAIM
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "absence"
@@ -32,23 +31,14 @@ def shipped_absence() -> AbsenceModel:
     return AbsenceModel()
 
 
-class AbsenceModel:
+class AbsenceModel(ShippedModel):
     """The trained absence-claim reading: weights over the sentence vector (weights.npz, no pickle) and the probability
     from which a sentence claims evidence is missing (meta.json's threshold, chosen on dev sentences)."""
 
+    NAME, SHIPPED, RETRAIN = "absence-claim model", "absence", RETRAIN
+
     def __init__(self, folder: Path = MODEL_DIR) -> None:
-        self.folder = folder
-
-    def _damaged(self, problem: object) -> ModelError:
-        return damaged("absence-claim model", self.folder, "absence", RETRAIN, problem)
-
-    @cached_property
-    def meta(self) -> dict[str, object]:
-        return read_card("absence-claim model", self.folder, "absence", RETRAIN)
-
-    @property
-    def version(self) -> str:
-        return str(self.meta["version"])
+        super().__init__(folder)
 
     @cached_property
     def _weights(self) -> tuple[np.ndarray, float, float]:

@@ -8,7 +8,9 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -47,3 +49,30 @@ def read_weights(folder: Path, version: str, refuse: Callable[[object], ModelErr
 def weights_version(weights: np.ndarray, bias: np.ndarray) -> str:
     """A model's version: the hash of its float32 weights and bias."""
     return hashlib.sha256(weights.astype(np.float32).tobytes() + bias.astype(np.float32).tobytes()).hexdigest()[:12]
+
+
+class ShippedModel:
+    """A model shipped in assistant/answer/models/<SHIPPED>/: its folder, its card (meta.json) and version, and the
+    error that says how to restore or retrain it. Subclasses name it and check its card against their code (`checked`)."""
+
+    NAME: ClassVar[str]  # "sentence-role model"
+    SHIPPED: ClassVar[str]  # its folder under answer/models/
+    RETRAIN: ClassVar[str]  # the command that trains it again
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _damaged(self, problem: object) -> ModelError:
+        return damaged(self.NAME, self.folder, self.SHIPPED, self.RETRAIN, problem)
+
+    @cached_property
+    def meta(self) -> dict[str, object]:
+        """The card's machine-readable part, checked against this code."""
+        return self.checked(read_card(self.NAME, self.folder, self.SHIPPED, self.RETRAIN))
+
+    def checked(self, meta: dict[str, object]) -> dict[str, object]:
+        return meta
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])

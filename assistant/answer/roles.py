@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .apparatus import Joined, Place, apparatus_reasons
-from .cards import damaged, read_card, read_weights
+from .cards import ShippedModel, read_weights
 
 Role = Literal["finding", "background", "method", "apparatus"]
 CLASSES: tuple[Role, ...] = ("background", "method", "finding")  # the model's columns, in order
@@ -123,26 +123,19 @@ def shipped_roles() -> RoleModel:
     return RoleModel()
 
 
-class RoleModel:
+class RoleModel(ShippedModel):
     """The trained role model: weights over [sentence vector, CUES] (weights.npz, no pickle), with its card's metadata."""
 
+    NAME, SHIPPED, RETRAIN = "sentence-role model", "roles", RETRAIN
+
     def __init__(self, folder: Path = MODEL_DIR) -> None:
-        self.folder = folder
+        super().__init__(folder)
 
-    def _damaged(self, problem: object) -> ModelError:
-        return damaged("sentence-role model", self.folder, "roles", RETRAIN, problem)
-
-    @cached_property
-    def meta(self) -> dict[str, object]:
-        """The card's machine-readable part (version, classes, cues, vector size), checked against this code."""
-        meta = read_card("sentence-role model", self.folder, "roles", RETRAIN)
+    def checked(self, meta: dict[str, object]) -> dict[str, object]:
+        """The card (version, classes, cues, vector size) must name this code's cues and classes."""
         if tuple(meta.get("cues", ())) != CUES or tuple(meta.get("classes", ())) != CLASSES:  # type: ignore[call-overload]
             raise ModelError(f"The sentence-role model in {self.folder} was trained on other cues or classes than this code has. Train it again: {RETRAIN}")
         return meta
-
-    @property
-    def version(self) -> str:
-        return str(self.meta["version"])
 
     @cached_property
     def _weights(self) -> tuple[np.ndarray, np.ndarray, int]:

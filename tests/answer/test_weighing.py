@@ -116,18 +116,6 @@ STUDY = (
 )
 
 
-def test_a_page_that_echoes_the_question_to_say_nothing_is_known_sets_no_bar_for_the_study(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    """The page restates the question word for word, so its claim scores far above the study's findings; were the
-    claim the bar, the study would be left out and the page would open the answer uncontradicted."""
-    answer = build(tmp_path, embedder, {"page.md": ECHO_PAGE, "study.md": STUDY, **NOTES}).ask(
-        "Does oxybutynin cause arrhythmia in children with bladder dysfunction?"
-    )
-    assert bottom_docs(answer)[0] == "study"
-    assert answer.synthesis is not None
-    (claim,) = answer.synthesis.contradicted
-    assert claim.doc_id == "page" and claim.claim in answer.bottom_line
-
-
 UNSEEN_PAGE = (
     "---\ntitle: Oxybutynin and the heart in children\ndoc_type: health blog post\npeer_reviewed: false\ndate: '2016-06-01'\n---\n\n"
     "Parents write to us about this all the time.\n\n"
@@ -136,17 +124,20 @@ UNSEEN_PAGE = (
 )
 
 
-def test_a_claim_in_words_no_rule_names_is_still_checked_against_the_study(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    """The page's claim is worded as no cue rule reads it ("came away with nothing at all on …"); the learned reading
-    (absence.py) still reads it as a claim that evidence is missing, and the study's findings refute it."""
-    answer = build(tmp_path, embedder, {"page.md": UNSEEN_PAGE, "study.md": STUDY, **NOTES}).ask(
+@pytest.mark.parametrize("page", [ECHO_PAGE, UNSEEN_PAGE], ids=["echoes the question", "in words no cue rule names"])
+def test_a_page_claiming_nothing_is_known_never_leads_and_is_contradicted_by_the_study(tmp_path: Path, embedder, page: str) -> None:  # type: ignore[no-untyped-def]
+    """The echoing page restates the question word for word, so its claim scores far above the study's findings; were
+    the claim the bar, the study would be left out and the page would open the answer uncontradicted. The other page
+    words its claim as no cue rule reads it ("came away with nothing at all on …"): the learned reading (absence.py)
+    still reads it as a claim that evidence is missing."""
+    answer = build(tmp_path, embedder, {"page.md": page, "study.md": STUDY, **NOTES}).ask(
         "Does oxybutynin cause arrhythmia in children with bladder dysfunction?"
     )
     assert bottom_docs(answer)[0] == "study"
     assert answer.synthesis is not None
     assert [v.stance for v in answer.synthesis.sources if v.doc_id == "page"] == ["lacking"]
     (claim,) = answer.synthesis.contradicted
-    assert claim.doc_id == "page"
+    assert claim.doc_id == "page" and claim.claim in answer.bottom_line
 
 
 @pytest.mark.parametrize(
