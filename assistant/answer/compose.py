@@ -277,9 +277,10 @@ class Composer:
         missing: str | None,
     ) -> Answer:
         subject = self._subject(result.plan)
-        unnamed = self._unnamed_topics(result.plan, chosen)
+        rare = _unnamed(result.plan)
+        unnamed = self._unnamed_topics(result.plan, chosen, rare)
         confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
-        unmentioned = self._unmentioned(result.plan, confident=confident, named=unnamed)
+        unmentioned = self._unmentioned(rare, confident=confident, named=unnamed)
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
@@ -446,14 +447,14 @@ class Composer:
         ]
         return found[: self.settings.limitations_quoted]
 
-    def _unmentioned(self, plan: QueryPlan, *, confident: bool, named: list[str]) -> list[str]:
-        """The rare words no passage uses that the answer lists as unmentioned (those the opening line has not `named`),
+    def _unmentioned(self, rare: list[str], *, confident: bool, named: list[str]) -> list[str]:
+        """The `rare` words no passage uses that the answer lists as unmentioned (those the opening line has not `named`),
         unless the scorer is `confident` the question is answered (then a word the corpus lacks was only worded
         otherwise: "ototoxic" for "hearing loss"). No source takes a side on a question over them: "Can upadacitinib
         be given sublingually?" is no question the case series supports."""
         if confident or not self.settings.unknown_words:
             return []
-        return [w for w in _unnamed(plan) if w not in named]
+        return [w for w in rare if w not in named]
 
     def _open_lines(
         self, result: SearchResult, open_items: list[Candidate], numbers: dict[tuple[str, int, int], int], unknown: list[str]
@@ -503,15 +504,15 @@ class Composer:
             scorer=self.scorer.version,
         )
 
-    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate]) -> list[str]:
-        """The conditions and drugs a question asking for a verdict names that no passage (of the scope) uses, when a
-        quoted source's title names another: "Did upadacitinib help psoriasis?", asked of the case series titled with
-        inflammatory myositis. No source takes a side on them, however close in meaning the sources are (the drug
+    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate], rare: list[str]) -> list[str]:
+        """The conditions and drugs among the `rare` words of a question asking for a verdict, which no passage (of the
+        scope) uses, when a quoted source's title names another: "Did upadacitinib help psoriasis?", asked of the case
+        series titled with inflammatory myositis. No source takes a side on them, however close in meaning the sources are (the drug
         alone makes them close) or sure the scorer is that the question is answered. Titles that name no other
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
         are not named here (`_unmentioned` lists them, and then no source takes a side either)."""
-        unnamed = [word for word in _unnamed(plan) if names_a_condition_or_drug(word)] if asks_for_a_verdict(plan.question) else []
+        unnamed = [word for word in rare if names_a_condition_or_drug(word)] if asks_for_a_verdict(plan.question) else []
         if not unnamed:
             return []
         asked = {word.lower() for word in _WORD.findall(plan.question)}

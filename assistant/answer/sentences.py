@@ -92,8 +92,8 @@ class SentenceReader:
         in_titles = self._title_only(concepts, {key[0] for key in keys})
         texts = [self.index.documents[doc_id].text[start:end] for doc_id, start, end in keys]
         roles = self._roles(keys, texts, vectors)
-        learned = self.settings.learned_absence and shipped_absence().reads(vectors.shape[1])
         pages = [self._source(doc_id).grade.level >= UNREVIEWED_LEVEL for doc_id, _, _ in keys]  # AI answers, blogs, forums
+        learned = self.settings.learned_absence and any(pages) and shipped_absence().reads(vectors.shape[1])  # no page: no model read
         absent = claims_absence(texts, vectors, pages, learned=learned)
         out = []
         for key, text, score, aspect_row, role, claim, vector in zip(keys, texts, dense, aspect, roles, absent, vectors, strict=True):

@@ -118,14 +118,12 @@ def asks(sentence: str) -> bool:
     return bool(_ASKS.search(sentence))
 
 
-def source_stance(sentences: Sequence[str], claims: Sequence[bool] | None = None) -> SourceStance:
+def source_stance(sentences: Sequence[str], claims: Sequence[bool]) -> SourceStance:
     """A source's stance on the question, from the sentences it is quoted for, most relevant first: it says evidence is
     lacking when its most relevant sentence says so and none reports a finding for; otherwise a finding for and one
     against (or of no effect) is mixed. A study that notes no earlier data on its question reports its own. A sentence
-    that asks (`asks`) states nothing. `claims`: which sentences claim evidence is missing (absence.claims_absence;
-    by default the cue rule)."""
-    flags = [bool(ABSENCE_CLAIM.search(s)) for s in sentences] if claims is None else list(claims)
-    read = [(s, claim) for s, claim in zip(sentences, flags, strict=True) if not asks(s)]
+    that asks (`asks`) states nothing. `claims`: which sentences claim evidence is missing (absence.claims_absence)."""
+    read = [(s, claim) for s, claim in zip(sentences, claims, strict=True) if not asks(s)]
     no_effect = any(NO_EFFECT.search(s) for s, _ in read)
     marks = {stance_of(s) for s, claim in read if not claim and not NO_EFFECT.search(s)}
     if "for" in marks:

@@ -63,8 +63,8 @@ def test_a_question_restated_takes_no_side() -> None:
     restated = "Does It Improve IVF Outcomes in Poor Responders as Compared to Oral Contraceptive Pill”."
     assert asks(restated) and asks("Is it better to be big?") and asks("Does upadacitinib improve skin disease?”")
     assert not asks(claim) and not asks("Upadacitinib improved CDASI (p = 0.014).") and not asks("Dose was 15 mg daily.")
-    assert source_stance([restated, claim]) == "lacking"
-    assert source_stance(["Does upadacitinib improve skin disease?", "Patients were identified in two clinics."]) == "reports"
+    assert source_stance([restated, claim], [False, True]) == "lacking"
+    assert source_stance(["Does upadacitinib improve skin disease?", "Patients were identified in two clinics."], [False, False]) == "reports"
 
 
 def test_hedges_are_noticed() -> None:

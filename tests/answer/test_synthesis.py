@@ -37,7 +37,8 @@ def source(doc_id: str, doc_type: str, peer: bool | None, date: str, sample: int
 def weighed(src: Source, *lines: tuple[str, float, str], stance: SourceStance | None = None) -> Weighed:
     sentences = tuple(Line(src.doc_id, i * 100, text, evidence, role) for i, (text, evidence, role) in enumerate(lines))
     ranked = tuple(sorted(sentences, key=lambda s: -s.evidence))
-    return Weighed(src, ranked, stance or source_stance([s.text for s in ranked if s.role != "apparatus"]))
+    said = [s for s in ranked if s.role != "apparatus"]
+    return Weighed(src, ranked, stance or source_stance([s.text for s in said], [s.absence for s in said]))
 
 
 SERIES = source("series", "peer-reviewed retrospective case series", True, "2024-01-03", 10)
