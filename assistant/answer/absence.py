@@ -5,19 +5,22 @@ finding, and a source whose most relevant sentence makes one "says evidence is l
 
 Two readings, either suffices: the cue rule (stance.ABSENCE_CLAIM, the wordings clinicians and pages write most), and a
 learned one (`AbsenceModel`): a logistic regression over the sentence's MiniLM vector, which the index already holds,
-trained by `python -m eval.training.train_absence` on claim wordings filled with PubMedQA questions against PubMedQA's
-method and result sentences. The cue rule alone caught 1 of 12 wordings written apart from it (eval/training/
-absence_heldout.txt); the card beside the weights has the learned reading's figures on them.
+and one cue word (`SAYS_MISSING`), trained by `python -m eval.training.train_absence` on claim wordings filled with
+PubMedQA questions against PubMedQA's method and result sentences, written page sentences and "research exists"
+wordings. The cue rule alone caught 1 of 12 wordings written apart from it (eval/training/absence_heldout.txt); the
+card beside the weights has the learned reading's figures on them. Where the learned reading is heard: `heard`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
 
+from ..documents.grade import OPINION_LEVEL, UNKNOWN_LEVEL, UNREVIEWED_LEVEL
 from .cards import ShippedModel, read_weights
 from .stance import ABSENCE_CLAIM
 
@@ -32,8 +35,9 @@ def shipped_absence() -> AbsenceModel:
 
 
 class AbsenceModel(ShippedModel):
-    """The trained absence-claim reading: weights over the sentence vector (weights.npz, no pickle) and the probability
-    from which a sentence claims evidence is missing (meta.json's threshold, chosen on dev sentences)."""
+    """The trained absence-claim reading: weights over the sentence vector and its lexical cues (`CUES`; weights.npz, no
+    pickle) and the probability from which a sentence claims evidence is missing (meta.json's threshold, chosen on dev
+    sentences)."""
 
     NAME, SHIPPED, RETRAIN = "absence-claim model", "absence", RETRAIN
 
@@ -42,37 +46,77 @@ class AbsenceModel(ShippedModel):
 
     @cached_property
     def _weights(self) -> tuple[np.ndarray, float, float]:
-        """The weights over the vector, the bias and the threshold, checked against the card."""
+        """The weights over the vector and cues, the bias and the threshold, checked against the card."""
         try:
-            dim, threshold = int(self.meta["vector_dim"]), float(self.meta["threshold"])  # type: ignore[call-overload, arg-type]
+            dim, threshold, cues = int(self.meta["vector_dim"]), float(self.meta["threshold"]), self.meta["cues"]  # type: ignore[call-overload, arg-type]
         except (KeyError, TypeError, ValueError) as exc:
             raise self._damaged(exc) from exc
+        if cues != list(CUES):
+            raise self._damaged(f"cues {cues}, where this code reads {list(CUES)}")
         weights, bias = read_weights(self.folder, self.version, self._damaged)
-        if weights.shape != (dim,) or bias.shape != (1,) or not 0 < threshold < 1:
-            raise self._damaged(f"weights of shape {weights.shape} for {dim}-d vectors, threshold {threshold}")
+        if weights.shape != (dim + len(CUES),) or bias.shape != (1,) or not 0 < threshold < 1:
+            raise self._damaged(f"weights of shape {weights.shape} for {dim}-d vectors and {len(CUES)} cue, threshold {threshold}")
         return weights, float(bias[0]), threshold
 
     def reads(self, dimension: int) -> bool:
         """Whether the model reads sentence vectors of this size (an index built with another embedding model: not)."""
-        return self._weights[0].shape[0] == dimension
+        return self._weights[0].shape[0] == dimension + len(CUES)
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """The probability that each sentence (one vector a row) claims evidence is missing."""
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """The probability that each sentence (its vector a row, its text) claims evidence is missing."""
         weights, bias, _ = self._weights
-        return 1.0 / (1.0 + np.exp(-(np.asarray(vectors, np.float32) @ weights + bias)))
+        rows = np.hstack([np.asarray(vectors, np.float32), cue_columns(texts)])
+        return 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
 
-    def claims(self, vectors: np.ndarray) -> np.ndarray:
+    def claims(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Which sentences the model reads as claims of missing evidence (probability at least the card's threshold)."""
-        return self.probabilities(vectors) >= self._weights[2]
+        return self.probabilities(vectors, texts) >= self._weights[2]
 
 
-def claims_absence(texts: Sequence[str], vectors: np.ndarray | None, pages: Sequence[bool], *, learned: bool) -> tuple[bool, ...]:
+# The model's one lexical cue beside the vector: a word that says something is missing, scarce or never done (negation,
+# and the words for it in the training wordings, eval/training/absence_claims.txt; none taken from the held-out ones).
+# The sentence vector barely tells "no studies have examined …" from "several studies have examined …": the vector alone
+# read 45 % of such "research exists" wordings as claims (the card); every claim wording names what is missing with such
+# a word, and the fit weighs it.
+SAYS_MISSING = re.compile(
+    r"\b(?:no|not|never|nothing|none|nobody|neither|nor|without|cannot|unable|fail\w*|lack\w*|absen\w*|missing|scarce|scant|"
+    r"sparse|paucity|dearth|little|few|limited|insufficient|inadequate|thin|silent|gap|empty|blank|void|nil|zero|nonexistent|"
+    r"unavailable|unknown|unclear|unanswered|un\w+ed|ignored|overlooked|neglected|yet|only)\b|n't\b|\bcouldnt\b",
+    re.IGNORECASE,
+)
+CUES = ("says_missing",)
+
+
+def cue_columns(texts: Sequence[str]) -> np.ndarray:
+    """The cue values of each text, one row a text (1.0 where `SAYS_MISSING` finds a word)."""
+    return np.array([[1.0 if SAYS_MISSING.search(t) else 0.0] for t in texts], np.float32).reshape(len(texts), len(CUES))
+
+
+# Words that name research or its record: a claim that evidence is missing names what is missing.
+NAMES_LITERATURE = re.compile(
+    r"\b(?:evidence|stud(?:y|ies|ied)|trials?|research\w*|data|literature|reports?|published|publications?|journals?|"
+    r"investigat\w*|tested|experiments?|findings|scien\w+|PubMed|papers?|articles?|reviews?|meta-analys[ie]s|guidelines?|"
+    r"anecdot\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def heard(level: int, text: str) -> bool:
+    """Whether the model's reading counts for a sentence of a document at this grade level: every sentence of an
+    unreviewed page (an AI answer, a blog, a forum), which reports no findings of its own for the model to misread; in
+    a document that reports no study of its own either and may not say what it is (an opinion, patient information, a
+    document of unknown type: an unmarked page reads as one, as do most abstracts), a sentence that names the
+    literature (`NAMES_LITERATURE`). Elsewhere the cue rule alone reads: in studies the model hears claims in
+    conclusions that something "does not appear warranted" (0.8 % of PubMedQA's test method and result sentences)."""
+    if level >= UNREVIEWED_LEVEL:
+        return True
+    return level in (OPINION_LEVEL, UNKNOWN_LEVEL) and NAMES_LITERATURE.search(text) is not None
+
+
+def claims_absence(texts: Sequence[str], vectors: np.ndarray | None, hears: Sequence[bool], *, learned: bool) -> tuple[bool, ...]:
     """Which sentences claim that evidence is missing: the cue rule, or (`learned`, with the index's vectors, one row a
-    text) the model in an unreviewed page (`pages`: an AI answer, a blog, a forum), which reports no findings of its own
-    for the model to misread. In other documents the model would hear claims in a study's conclusion that something
-    "does not appear warranted" (1.1 % of PubMedQA's test method and result sentences) and in "Zebrafinch syndrome is a
-    fictional disorder."; there the cue rule alone reads them."""
+    text) the model where it is heard (`hears`, one flag a text: `heard`)."""
     rule = [bool(ABSENCE_CLAIM.search(t)) for t in texts]
-    if not learned or vectors is None or not any(pages):
+    if not learned or vectors is None or not any(hears):
         return tuple(rule)
-    return tuple(r or (bool(m) and page) for r, m, page in zip(rule, shipped_absence().claims(vectors), pages, strict=True))
+    return tuple(r or (bool(m) and h) for r, m, h in zip(rule, shipped_absence().claims(vectors, texts), hears, strict=True))

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..documents.grade import UNREVIEWED_LEVEL
 from ..index.embed import one_blas_thread
 from ..index.load import Index
 from ..schema import Hit, Source
 from ..settings import ComposeSettings
-from .absence import claims_absence, shipped_absence
+from .absence import claims_absence, heard, shipped_absence
 from .apparatus import place_of
 from .cues import ADDRESSED_TO_A_MODEL
 from .retrieve import SearchResult
@@ -92,9 +91,9 @@ class SentenceReader:
         in_titles = self._title_only(concepts, {key[0] for key in keys})
         texts = [self.index.documents[doc_id].text[start:end] for doc_id, start, end in keys]
         roles = self._roles(keys, texts, vectors)
-        pages = [self._source(doc_id).grade.level >= UNREVIEWED_LEVEL for doc_id, _, _ in keys]  # AI answers, blogs, forums
-        learned = self.settings.learned_absence and any(pages) and shipped_absence().reads(vectors.shape[1])  # no page: no model read
-        absent = claims_absence(texts, vectors, pages, learned=learned)
+        hears = [heard(self._source(doc_id).grade.level, text) for (doc_id, _, _), text in zip(keys, texts, strict=True)]
+        learned = self.settings.learned_absence and any(hears) and shipped_absence().reads(vectors.shape[1])  # nothing heard: no model read
+        absent = claims_absence(texts, vectors, hears, learned=learned)
         out = []
         for key, text, score, aspect_row, role, claim, vector in zip(keys, texts, dense, aspect, roles, absent, vectors, strict=True):
             lead = self.index.leads[key[0]].of(key[1])

@@ -46,7 +46,7 @@ _KINDS: tuple[tuple[str, int, str], ...] = (
     ("expert opinion", 6, r"\bexpert opinion\b|\beditorial\b|\bcommentary\b|\bopinion\b|\bperspective\b|\bletter\b"),
     ("patient information", 6, r"\bpatient information\b|\bfact sheet\b|\bconsumer\b|\bhealth topic\b|\bencyclop"),
 )
-UNKNOWN_LEVEL = 7
+OPINION_LEVEL, UNKNOWN_LEVEL = 6, 7  # narrative review, expert opinion, patient information; unknown type
 UNKNOWN_KIND = "document of unknown type"
 KIND_NAMES = (*dict.fromkeys(kind for kind, _, _ in _KINDS), UNKNOWN_KIND)  # what a scope's `type=` may name
 RESEARCH_LEVELS = (1, 3, 4, 5)  # designs a "not peer-reviewed" declaration turns into a preprint (a guideline is not one)
@@ -75,7 +75,7 @@ def grade_of(profile: EvidenceProfile) -> EvidenceGrade:
         peer = False
     if peer is False and level in RESEARCH_LEVELS:
         kind, level = f"{kind}, not peer-reviewed", PREPRINT_LEVEL
-    elif peer is False and level in (6, UNKNOWN_LEVEL):
+    elif peer is False and level in (OPINION_LEVEL, UNKNOWN_LEVEL):
         kind, level = f"unreviewed {kind}", UNREVIEWED_LEVEL
     if peer is True and level < UNKNOWN_LEVEL:
         kind = f"peer-reviewed {kind}"

@@ -7,15 +7,20 @@ Claims: the wordings of eval/training/absence_claims.txt (written for this model
 PubMedQA abstracts (`synthesis.topic_clause`: "whether mitochondria play a role in …"), `PER_ABSTRACT` wordings an
 abstract, so that the model learns the claim, not the topic. Other sentences: PubMedQA's method and result sentences
 and conclusions (roles from their section labels, as train_roles reads them; background sentences are left out, as
-they may state that a question is open). Splits by abstract (eval/splits.json). A logistic regression over the
-sentence vector (the index's own model) is fitted on train for each L2 strength; the strength whose dev claims are
-caught most often, at the probability that flags `DEV_FALSE_SHARE` of dev's other sentences, is kept with that
-threshold. The wordings of eval/training/absence_heldout.txt, written apart from both the cue rule and this list by
+they may state that a question is open), the page sentences of eval/training/absence_negatives.txt that claim nothing
+missing (disclaimers, chatter, null results, "absence seizures"), and the "research exists" wordings of
+eval/training/absence_exists.txt filled like the claims ("Several studies have examined whether …"). Abstracts split
+by eval/splits.json; written wordings and sentences by a hash of their text (`written_split`), so that dev claims are
+wordings and questions the fit never saw. A logistic regression over the sentence vector (the index's own model) and
+the cue column (absence.cue_columns) is fitted on train for each L2 strength; the strength whose dev claims are caught
+most often, at the probability that flags `DEV_FALSE_SHARE` of dev's method and result sentences, is kept with that
+threshold. The wordings of eval/training/absence_heldout.txt, written apart from both the cue rule and these lists by
 someone who had seen neither, filled with dev questions, measure how it reads wordings it never saw.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -24,7 +29,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from assistant.answer.absence import MODEL_DIR, RETRAIN, AbsenceModel
+from assistant.answer.absence import CUES, MODEL_DIR, RETRAIN, AbsenceModel, cue_columns
 from assistant.answer.cards import weights_version
 from assistant.answer.roles import CLASSES
 from assistant.answer.stance import ABSENCE_CLAIM
@@ -38,9 +43,14 @@ from .train_roles import embed_cached, fit, pubmedqa_sentences
 
 HERE = Path(__file__).resolve().parent
 CLAIMS_FILE, HELDOUT_FILE = HERE / "absence_claims.txt", HERE / "absence_heldout.txt"
+NEGATIVES_FILE, EXISTS_FILE = HERE / "absence_negatives.txt", HERE / "absence_exists.txt"
 PER_ABSTRACT = 3  # wordings filled with each train abstract's question (dev: 2); a sample's size, not tuned
 DEV_FALSE_SHARE = 0.005  # the share of dev's method and result sentences read as claims at the chosen threshold
-L2_GRID = (1e-2, 1e-1, 1.0)
+L2_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+# What each figure is, at the chosen threshold: claims read (dev: written wordings the fit never saw, with dev questions;
+# heldout: absence_heldout.txt), and other sentences read as claims (PubMedQA's method and result sentences and
+# conclusions, dev and test; the written page sentences, test part; "research exists" wordings, dev part).
+FIGURES = ("claim_dev", "heldout", "other_dev", "other_test", "page_test", "exists_dev")
 
 
 def wordings(path: Path) -> list[str]:
@@ -53,8 +63,19 @@ def filled(templates: list[str], questions: list[str], per: int | None, seed: in
     out = []
     for question in questions:
         chosen = templates if per is None else rng.sample(templates, min(per, len(templates)))
-        out += [t.format(topic=topic_clause(question)) for t in chosen]
+        out += [_capitalised(t.format(topic=topic_clause(question))) for t in chosen]
     return out
+
+
+def _capitalised(sentence: str) -> str:
+    """A wording that opens with its topic ("{topic} has never been studied.") opens with a capital."""
+    return sentence[:1].upper() + sentence[1:]
+
+
+def written_split(text: str) -> str:
+    """The split of a written claim wording or page sentence: three in five train, one dev, one test, by a hash of its
+    text. A claim wording of the test part trains too: the held-out wordings test."""
+    return ("train", "train", "train", "dev", "test")[int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5]
 
 
 def main(
@@ -66,80 +87,99 @@ def main(
     questions = {s: [records[p]["QUESTION"] for p in sorted(records) if splits.of("pubmedqa", p) == s] for s in ("train", "dev", "test")}
     sentences = pubmedqa_sentences(data)
     other = {s: [t for t, label, part in zip(sentences.texts, sentences.label, sentences.split, strict=True) if part == s and CLASSES[label] != "background"] for s in ("train", "dev", "test")}
-    claims = wordings(CLAIMS_FILE)
-    claim = {"train": filled(claims, questions["train"], PER_ABSTRACT, 0), "dev": filled(claims, questions["dev"], 2, 1)}
-    heldout = filled(wordings(HELDOUT_FILE), questions["dev"], None, 2)
+    page = {s: [t for t in wordings(NEGATIVES_FILE) if written_split(t) == s] for s in ("train", "dev", "test")}
+    claim, exist = written(CLAIMS_FILE, questions, 0), written(EXISTS_FILE, questions, 3)
+    texts = {"claim_train": claim["train"], "negative_train": other["train"] + page["train"] + exist["train"], "claim_dev": claim["dev"],
+             "heldout": filled(wordings(HELDOUT_FILE), questions["dev"], None, 2), "other_dev": other["dev"], "other_test": other["test"],
+             "page_test": page["test"], "exists_dev": exist["dev"]}
     embedder = default_embedder(EmbedSettings())
-    vec = {name: embed_cached(texts, embedder).astype(np.float64) for name, texts in
-           {"claim_train": claim["train"], "claim_dev": claim["dev"], "heldout": heldout, **{f"other_{s}": other[s] for s in other}}.items()}
-    X = np.vstack([vec["claim_train"], vec["other_train"]])
-    y = np.r_[np.ones(len(vec["claim_train"]), np.int64), np.zeros(len(vec["other_train"]), np.int64)]
+    rows_of = {name: np.hstack([embed_cached(t, embedder).astype(np.float64), cue_columns(t)]) for name, t in texts.items()}
+    X = np.vstack([rows_of["claim_train"], rows_of["negative_train"]])
+    y = np.r_[np.ones(len(texts["claim_train"]), np.int64), np.zeros(len(texts["negative_train"]), np.int64)]
     rows = []
     for l2 in L2_GRID:
         W, b = fit(X, y, l2, balanced=True, k=2)
         w, c = W[:, 1] - W[:, 0], b[1] - b[0]
-        score = {name: v @ w + c for name, v in vec.items()}
+        score = {name: v @ w + c for name, v in rows_of.items()}
         cut = float(np.quantile(score["other_dev"], 1 - DEV_FALSE_SHARE))
-        rows.append({"l2": l2, "w": w, "c": c, "cut": cut, "dev_recall": float(np.mean(score["claim_dev"] >= cut)),
-                     "heldout_recall": float(np.mean(score["heldout"] >= cut)), "test_false": float(np.mean(score["other_test"] >= cut))})
-        typer.echo(f"l2={l2:g} dev claims caught {rows[-1]['dev_recall']:.3f}")
-    best = max(rows, key=lambda r: r["dev_recall"])
+        rows.append({"l2": l2, "w": w, "c": c, "cut": cut, **{name: float(np.mean(score[name] >= cut)) for name in FIGURES}})
+        typer.echo(f"l2={l2:g} " + ", ".join(f"{name} {rows[-1][name]:.3f}" for name in FIGURES))
+    best = max(rows, key=lambda r: r["claim_dev"])
     W32, b32 = np.asarray(best["w"], np.float32), np.asarray([best["c"]], np.float32)
     threshold = float(1 / (1 + np.exp(-best["cut"])))
-    named = {"claim_dev": claim["dev"], "heldout": heldout, "other_test": other["test"]}
-    rule = {name: float(np.mean([bool(ABSENCE_CLAIM.search(t)) for t in texts])) for name, texts in named.items()}
-    figures = {"dev_claims_caught": round(best["dev_recall"], 3), "heldout_claims_caught": round(best["heldout_recall"], 3),
-               "test_other_sentences_flagged": round(best["test_false"], 4), "rule_dev_claims_caught": round(rule["claim_dev"], 3),
-               "rule_heldout_claims_caught": round(rule["heldout"], 3), "rule_test_other_sentences_flagged": round(rule["other_test"], 4)}
+    rule = {name: float(np.mean([bool(ABSENCE_CLAIM.search(t)) for t in texts[name]])) for name in FIGURES}
+    figures = {name: round(best[name], 4) for name in FIGURES} | {f"rule_{name}": round(rule[name], 4) for name in FIGURES}
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "weights.npz", W=W32, b=b32, allow_pickle=False)
-    meta = {"version": weights_version(W32, b32), "vector_dim": int(W32.shape[0]), "threshold": round(threshold, 6), "l2": best["l2"],
-            "embedder": embedder.fingerprint(), "claims": len(claim["train"]), "other_sentences": len(other["train"]), "figures": figures}
+    meta = {"version": weights_version(W32, b32), "vector_dim": int(W32.shape[0]) - len(CUES), "cues": list(CUES), "threshold": round(threshold, 6),
+            "l2": best["l2"], "embedder": embedder.fingerprint(), "claims": len(texts["claim_train"]), "other_sentences": len(texts["negative_train"]),
+            "figures": figures}
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    (out / "CARD.md").write_text(card(meta, rows, len(claims), len(wordings(HELDOUT_FILE))), encoding="utf-8")
-    AbsenceModel(out).claims(vec["heldout"][:1])  # the written model loads and reads
+    (out / "CARD.md").write_text(card(meta, rows, len(wordings(CLAIMS_FILE)), len(wordings(HELDOUT_FILE)), len(wordings(EXISTS_FILE))), encoding="utf-8")
+    AbsenceModel(out).claims(rows_of["heldout"][:1, :-len(CUES)], texts["heldout"][:1])  # the written model loads and reads
     typer.echo(json.dumps(meta["figures"]))
 
 
-def card(meta: dict[str, object], rows: list[dict[str, object]], n_claims: int, n_heldout: int) -> str:
+def written(path: Path, questions: dict[str, list[str]], seed: int) -> dict[str, list[str]]:
+    """A file's wordings filled with questions: the train part's with train questions (`PER_ABSTRACT` a question), the
+    dev part's with dev questions (two a question), so that dev reads wordings and questions the fit never saw."""
+    parts = {s: [w for w in wordings(path) if (written_split(w) == "dev") == (s == "dev")] for s in ("train", "dev")}
+    return {"train": filled(parts["train"], questions["train"], PER_ABSTRACT, seed), "dev": filled(parts["dev"], questions["dev"], 2, seed + 1)}
+
+
+def card(meta: dict[str, object], rows: list[dict[str, object]], n_claims: int, n_heldout: int, n_exists: int) -> str:
     f = meta["figures"]
     assert isinstance(f, dict)
-    grid = "\n".join(f"| {r['l2']:g} | {r['dev_recall']:.3f} |" for r in rows)
+    grid = "\n".join(f"| {r['l2']:g} | {r['claim_dev']:.3f} | {r['heldout']:.3f} | {r['exists_dev']:.3f} |" for r in rows)
     return f"""# Absence-claim model (assistant/answer/absence.py)
 
 Version {meta['version']}. Reads whether a sentence claims that evidence on its topic is missing, from the sentence's
-all-MiniLM-L6-v2 vector (384 numbers, the index's own): one logistic-regression weight per number and a bias (weights.npz,
-float32, no pickle); a sentence is a claim from probability {meta['threshold']} (meta.json). Retrain: `{RETRAIN}`.
+all-MiniLM-L6-v2 vector (384 numbers, the index's own) and one lexical cue (absence.SAYS_MISSING: a word that says
+something is missing, scarce or never done): one logistic-regression weight per number and a bias (weights.npz, float32,
+no pickle); a sentence is a claim from probability {meta['threshold']} (meta.json). Retrain: `{RETRAIN}`.
 
 ## Data and licence
 
-- Claims: the {n_claims} wordings of eval/training/absence_claims.txt (written for this project), each abstract's
-  PubMedQA question filled into {PER_ABSTRACT} of them (train: {meta['claims']} sentences).
-- Other sentences: PubMedQA's method and result sentences and conclusions (labelled sections; {meta['other_sentences']} on train).
-- PubMedQA (Jin et al. 2019) is MIT-licensed; the weights are this project's. Split by abstract (eval/splits.json).
+- Claims: the {n_claims} wordings of eval/training/absence_claims.txt (written for this project: 35 by the cue rules'
+  author, the rest by a writer who saw neither the rules nor the held-out wordings), each train abstract's PubMedQA
+  question filled into {PER_ABSTRACT} of them ({meta['claims']} sentences).
+- Other sentences ({meta['other_sentences']} on train): PubMedQA's method and result sentences and conclusions (labelled
+  sections); the page sentences of eval/training/absence_negatives.txt (disclaimers, chatter, null results, other
+  senses of "no" and "absence"); the {n_exists} "research exists" wordings of eval/training/absence_exists.txt ("Several
+  studies have examined {{topic}}."), filled like the claims.
+- PubMedQA (Jin et al. 2019) is MIT-licensed; the written sentences and the weights are this project's. Abstracts split
+  by eval/splits.json; written wordings and sentences by a hash of their text (train_absence.written_split), so that
+  dev claims are wordings the fit never saw.
 
 ## Choice (dev)
 
-The threshold flags {DEV_FALSE_SHARE:.1%} of dev's method and result sentences; the L2 strength catches most dev claims
-(the same wordings, dev questions) at it:
+The threshold flags {DEV_FALSE_SHARE:.1%} of dev's method and result sentences; the L2 strength catches the most dev
+claims at it (held-out and "exists" columns shown, not used to choose):
 
-| L2 | dev claims caught |
-|---:|---:|
+| L2 | dev claims caught | held-out wordings caught | dev "exists" wordings read as claims |
+|---:|---:|---:|---:|
 {grid}
 
 ## Figures
 
-| | learned (or the cue rule) | cue rule alone |
+| | learned | cue rule alone |
 |---|---:|---:|
-| dev claims (train wordings, dev questions) caught | {f['dev_claims_caught']:.3f} | {f['rule_dev_claims_caught']:.3f} |
-| held-out wordings ({n_heldout}, eval/training/absence_heldout.txt, never seen in training or choice) caught | {f['heldout_claims_caught']:.3f} | {f['rule_heldout_claims_caught']:.3f} |
-| test method and result sentences flagged | {f['test_other_sentences_flagged']:.4f} | {f['rule_test_other_sentences_flagged']:.4f} |
+| dev claims (wordings and questions the fit never saw) caught | {f['claim_dev']:.3f} | {f['rule_claim_dev']:.3f} |
+| held-out wordings ({n_heldout}, eval/training/absence_heldout.txt, never seen in training or choice) caught | {f['heldout']:.3f} | {f['rule_heldout']:.3f} |
+| test method and result sentences read as claims | {f['other_test']:.4f} | {f['rule_other_test']:.4f} |
+| test page sentences that claim nothing missing, read as claims | {f['page_test']:.4f} | {f['rule_page_test']:.4f} |
+| dev "research exists" wordings read as claims | {f['exists_dev']:.4f} | {f['rule_exists_dev']:.4f} |
 
-The answer reads a sentence as a claim when the cue rule says so, or, in an unreviewed page (an AI answer, a blog, a
-forum), when the model does (absence.claims_absence). Elsewhere the model is not heard: the method and result sentences
-it flags are studies' conclusions such as "adjusting prostate specific antigen for body mass index does not appear
-warranted", and it reads "Zebrafinch syndrome is a fictional disorder." as a claim. Limits: the claims are written
-wordings, not pages found in the wild; a page sentence that restates a question in its own words can read as one.
+Before the written negatives and the cue (the vector alone, 35 wordings), the model caught 0.916 of the held-out
+wordings but read 1.1 % of test method and result sentences, 18 % of the page sentences and 45 % of the "research
+exists" wordings as claims: the sentence vector barely tells "no studies" from "several studies".
+
+The answer reads a sentence as a claim when the cue rule says so, or when the model does where it is heard
+(absence.heard): in an unreviewed page (an AI answer, a blog, a forum), every sentence; in a document that reports no
+study of its own and may not say what it is (an opinion, patient information, a document of unknown type), a sentence
+that names the literature. In studies the model is not heard: the method and result sentences it reads as claims are
+conclusions such as "adjusting prostate specific antigen for body mass index does not appear warranted". Limits: the
+claims are written wordings, not pages found in the wild.
 """
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answer.absence import MODEL_DIR, AbsenceModel, claims_absence, shipped_absence
+from assistant.answer.absence import MODEL_DIR, AbsenceModel, claims_absence, heard, shipped_absence
 from assistant.answer.stance import ABSENCE_CLAIM
 from assistant.errors import ModelError
 
 # Wordings in neither eval/training/absence_claims.txt nor absence_heldout.txt, nor the cue rule's (the model catches
-# about five in six such wordings: its card; "Nobody seems to have put magnesium for night cramps to the test." it misses).
+# about nine in ten such wordings: its card; "Nobody seems to have put magnesium for night cramps to the test." it misses).
 UNSEEN = (
     "Honestly, the research world has simply ignored whether zinc lozenges shorten colds in children.",
     "Science has not yet turned its attention to magnesium for night cramps.",
@@ -36,16 +36,45 @@ def test_the_learned_reading_catches_wordings_the_rule_does_not(embedder) -> Non
 
 def test_findings_and_methods_are_no_claims(embedder) -> None:  # type: ignore[no-untyped-def]
     vectors = embedder.embed(list(FINDINGS))
-    assert not any(shipped_absence().claims(vectors))
+    assert not any(shipped_absence().claims(vectors, FINDINGS))
     assert claims_absence(FINDINGS, vectors, [True, True, True], learned=True) == (False, False, False)
 
 
-def test_the_model_speaks_only_for_unreviewed_pages(embedder) -> None:  # type: ignore[no-untyped-def]
-    """In other documents it would hear claims in findings and in "Zebrafinch syndrome is a fictional disorder."; there
-    a sentence is a claim only by the cue rule."""
-    texts = [*UNSEEN, "Zebrafinch syndrome is a fictional disorder."]
+# The claims' near neighbours: research on the same topic exists. The sentence vector alone read such sentences as
+# claims (45 % of the written "research exists" wordings); the cue beside it tells them apart.
+EXISTS = (
+    "Several studies have examined whether zinc lozenges shorten colds in children.",
+    "There has been some evidence supporting the presence of the July effect, including data from surgical specialties.",
+    "A 2019 trial looked at magnesium for night cramps and found a small benefit.",
+)
+
+
+def test_research_that_exists_is_no_claim_that_it_is_missing(embedder) -> None:  # type: ignore[no-untyped-def]
+    vectors = embedder.embed(list(EXISTS))
+    assert claims_absence(EXISTS, vectors, [True] * len(EXISTS), learned=True) == (False,) * len(EXISTS)
+
+
+@pytest.mark.parametrize(
+    ("level", "text", "expected"),
+    [
+        (9, "Zebrafinch syndrome is a fictional disorder.", True),  # an unreviewed page: every sentence
+        (7, UNSEEN[0], True),  # unknown type (an unmarked page, most abstracts): a sentence naming the literature
+        (6, UNSEEN[0], True),  # an opinion, patient information: the same
+        (7, "Zebrafinch syndrome is a fictional disorder.", False),
+        (7, "Nobody seems to have put magnesium for night cramps to the test.", False),  # names no literature
+        (4, UNSEEN[0], False),  # a study: its conclusions are findings, the cue rule alone reads it
+        (3, "Science has not yet turned its attention to magnesium for night cramps.", False),
+        (8, UNSEEN[0], False),  # a preprint reports research of its own
+    ],
+)
+def test_the_model_is_heard_where_a_document_reports_no_study_of_its_own(level: int, text: str, expected: bool) -> None:
+    assert heard(level, text) is expected
+
+
+def test_a_sentence_the_model_is_not_heard_on_is_a_claim_by_the_cue_rule_alone(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = [*UNSEEN, "No clinical studies have examined whether zinc shortens colds."]
     vectors = embedder.embed(texts)
-    assert claims_absence(texts, vectors, [False, False, False], learned=True) == (False, False, False)
+    assert claims_absence(texts, vectors, [False, False, False], learned=True) == (False, False, True)
     assert claims_absence(UNSEEN, vectors[:2], [True, False], learned=True) == (True, False)
 
 
@@ -59,7 +88,7 @@ def test_damaged_weights_are_refused_with_how_to_restore_them(tmp_path: Path) ->
     folder = _copy(tmp_path)
     (folder / "weights.npz").write_bytes(b"not a zip")
     with pytest.raises(ModelError, match=r"Restore assistant/answer/models/absence/.*train_absence"):
-        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32))
+        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32), ["text"])
 
 
 def test_weights_of_another_version_are_refused(tmp_path: Path) -> None:
@@ -67,7 +96,7 @@ def test_weights_of_another_version_are_refused(tmp_path: Path) -> None:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     (folder / "meta.json").write_text(json.dumps({**meta, "version": "000000000000"}), encoding="utf-8")
     with pytest.raises(ModelError, match="not the ones meta.json's version names"):
-        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32))
+        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32), ["text"])
 
 
 def test_a_card_without_a_threshold_is_refused(tmp_path: Path) -> None:
@@ -76,7 +105,15 @@ def test_a_card_without_a_threshold_is_refused(tmp_path: Path) -> None:
     del meta["threshold"]
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="missing or damaged"):
-        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32))
+        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32), ["text"])
+
+
+def test_a_card_naming_other_cues_is_refused(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    (folder / "meta.json").write_text(json.dumps({**meta, "cues": ["another_cue"]}), encoding="utf-8")
+    with pytest.raises(ModelError, match="cues"):
+        AbsenceModel(folder).claims(np.zeros((1, 384), np.float32), ["text"])
 
 
 def test_the_shipped_model_reads_the_index_vectors() -> None:

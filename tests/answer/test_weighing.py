@@ -124,12 +124,19 @@ UNSEEN_PAGE = (
 )
 
 
-@pytest.mark.parametrize("page", [ECHO_PAGE, UNSEEN_PAGE], ids=["echoes the question", "in words no cue rule names"])
+# The same page with no front matter: nothing says what it is (a document of unknown type, as most abstracts are too).
+UNMARKED_PAGE = UNSEEN_PAGE.split("---\n\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "page", [ECHO_PAGE, UNSEEN_PAGE, UNMARKED_PAGE], ids=["echoes the question", "in words no cue rule names", "unmarked, in such words"]
+)
 def test_a_page_claiming_nothing_is_known_never_leads_and_is_contradicted_by_the_study(tmp_path: Path, embedder, page: str) -> None:  # type: ignore[no-untyped-def]
     """The echoing page restates the question word for word, so its claim scores far above the study's findings; were
-    the claim the bar, the study would be left out and the page would open the answer uncontradicted. The other page
-    words its claim as no cue rule reads it ("came away with nothing at all on …"): the learned reading (absence.py)
-    still reads it as a claim that evidence is missing."""
+    the claim the bar, the study would be left out and the page would open the answer uncontradicted. The other pages
+    word their claim as no cue rule reads it ("came away with nothing at all on …"): the learned reading (absence.py)
+    still reads it as a claim that evidence is missing, also where no front matter says the page is unreviewed (its
+    claim names the literature: "the medical journals")."""
     answer = build(tmp_path, embedder, {"page.md": page, "study.md": STUDY, **NOTES}).ask(
         "Does oxybutynin cause arrhythmia in children with bladder dysfunction?"
     )
