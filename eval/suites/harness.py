@@ -50,7 +50,7 @@ from .metrics import (
 )
 from .perdoc import PERDOC_METRICS, run_perdoc
 from .records import CaseResult, EvalRun, SuiteResult
-from .synthesis import SYNTHESIS_METRICS, run_synthesis
+from .synthesis import SYNTHESIS_METRICS, VARIANTS, run_synthesis
 from .weighing import WEIGHING_PATH, WeighingSet, load_weighing, run_weighing
 
 EVAL_DIR = Path(__file__).resolve().parents[1]  # eval/: thresholds, gold set, splits, reports
@@ -65,7 +65,7 @@ SPANS = {"covidqa"}  # datasets whose gold answer is a span to find in a quote (
 # Datasets whose asked questions are also put to the pool without their own documents: another abstract rarely answers
 # a PubMedQA question, so "not covered" is the right answer there (COVID-QA's papers overlap too much for that).
 HOLDOUT = {"pubmedqa"}
-SUITES = ("gold", *DATASETS, "synthesis", "synthesis-heldout", "perdoc")
+SUITES = ("gold", *DATASETS, *VARIANTS, "perdoc")
 # Retriever configurations of the ablation: (mode, alias expansion).
 RETRIEVERS: dict[str, tuple[Mode, bool]] = {
     "bm25": ("bm25", False),
@@ -103,8 +103,7 @@ SUITE_METRICS: dict[str, tuple[str, ...]] = {
         )
         for name in DATASETS
     },
-    "synthesis": SYNTHESIS_METRICS,
-    "synthesis-heldout": SYNTHESIS_METRICS,
+    **{variant: SYNTHESIS_METRICS for variant in VARIANTS},
     "perdoc": PERDOC_METRICS,
 }
 
@@ -524,7 +523,7 @@ def run_eval(
     check = citation_check(citation_mode)
     gold_sets = (load_gold(gold_path), load_disagreements(disagreements_path), load_weighing(weighing_path)) if "gold" in names else None
     datasets = [n for n in names if n in DATASETS]
-    need_data = datasets + [n for n in names if n in ("synthesis", "synthesis-heldout", "perdoc")]
+    need_data = datasets + [n for n in names if n in (*VARIANTS, "perdoc")]
     if scope.split not in SPLITS:
         raise ConfigError(f"Unknown split {scope.split!r}. Valid: {', '.join(SPLITS)}.")
     if need_data and data_dir is None:
@@ -538,10 +537,10 @@ def run_eval(
             with console.status("[bold]gold[/bold]: indexing the corpus and asking the gold questions"):
                 gold_assistant = assistant or Assistant.build(settings.corpus_dir, cache_dir / "gold", settings, embedder=embedder)
                 results.append(run_gold(gold_assistant, gold_sets[0], gold_sets[1], check, gold_sets[2]))
-        elif name in ("synthesis", "synthesis-heldout"):
+        elif name in VARIANTS:
             pooled, records = load_pubmedqa(data_dir, limit), pubmedqa_records(data_dir)  # type: ignore[arg-type]
             results.append(run_synthesis(
-                pooled, records, settings, embedder, cache_dir, console, split=scope.split, questions=scope.questions, heldout=name == "synthesis-heldout",
+                pooled, records, settings, embedder, cache_dir, console, split=scope.split, questions=scope.questions, variant=name,
             ))
         elif name == "perdoc":
             results.append(run_perdoc(data_dir, settings, embedder, cache_dir, console, split=scope.split, limit=limit, questions=scope.questions))  # type: ignore[arg-type]

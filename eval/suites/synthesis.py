@@ -6,7 +6,9 @@ clinic FAQ, a news piece, a chatbot transcript, each dated after the abstract. T
 three of the six styles and three of the six wordings of the claim, the test split's in the other three of each, so
 that nothing is tuned to the wording it is measured on. Scored: the bottom line opens with an abstract (real
 evidence), with the question's own abstract, never with the page; the page's claim is named as contradicted
-(Answer.synthesis); no false "not covered".
+(Answer.synthesis); no false "not covered". Two variants: "synthesis-heldout" writes each page's claim in a wording
+held out from the cue rules and the absence-claim model; "synthesis-unmarked" does too and gives the page no front
+matter (its title a heading): nothing says it is unreviewed, as nothing says what most abstracts are.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ CLAIMS: tuple[str, ...] = (
 # Claim wordings written apart from the assistant's cue rules and from its absence-claim model's training wordings, by
 # someone who had seen neither (eval/training/train_absence.py holds them out): the synthesis-heldout suite's pages.
 HELDOUT_CLAIMS = Path(__file__).resolve().parents[1] / "training" / "absence_heldout.txt"
+# Suite name → (claims in the held-out wordings, pages with front matter)
+VARIANTS: dict[str, tuple[bool, bool]] = {"synthesis": (False, True), "synthesis-heldout": (True, True), "synthesis-unmarked": (True, False)}
 UNDATED = 2015  # PubMedQA items without a YEAR (58 of 1,000): their page is dated after this
 _DO = re.compile(r"^\s*(?:do|does|did)\s+", re.I)
 
@@ -68,15 +72,17 @@ def topic_clause(question: str) -> str:
     return f"the question “{body}”"
 
 
-def page_for(pmid: str, question: str, year: int, split: str, claims: Sequence[str] = ()) -> str:
+def page_for(pmid: str, question: str, year: int, split: str, claims: Sequence[str] = (), *, marked: bool = True) -> str:
     """The lower-grade page for one question: a style and a claim wording of the split's half (or of `claims`), chosen
-    by PMID."""
+    by PMID; with front matter that says what it is (`marked`), or only its title as a heading."""
     pick = int(hashlib.sha256(pmid.encode()).hexdigest(), 16)
     half = 0 if split == "dev" else 3
     doc_type, title, body = STYLES[half + pick % 3]
     wording = claims[(pick // 3) % len(claims)] if claims else CLAIMS[half + (pick // 3) % 3]
     claim = wording.format(topic=topic_clause(question))
     front = {"title": title.format(question=question), "doc_type": doc_type, "peer_reviewed": False, "date": f"{year + 1 + pick % 3}-06-01"}
+    if not marked:
+        return f"# {front['title']}\n\n{body.format(question=question, claim=claim)}\n"
     return f"---\n{yaml.safe_dump(front, allow_unicode=True, width=10_000)}---\n\n{body.format(question=question, claim=claim)}\n"
 
 
@@ -130,15 +136,16 @@ def _case(s: Weighed) -> CaseResult:
 
 def run_synthesis(
     data: RetrievalSet, records: dict[str, dict], settings: Settings, embedder: Embedder, cache_dir: Path, console: Console,  # type: ignore[type-arg]
-    *, split: str, questions: int | None, heldout: bool = False,
+    *, split: str, questions: int | None, variant: str = "synthesis",
 ) -> SuiteResult:
     """Pool the abstracts of `data` (PubMedQA) with one page per asked question, ask, and score the weighing. The
-    index starts from the PubMedQA suite's cached one when there is one: only the pages are embedded. `heldout`: the
-    pages claim the evidence is lacking in the held-out wordings (HELDOUT_CLAIMS), the "synthesis-heldout" suite."""
+    index starts from the PubMedQA suite's cached one when there is one: only the pages are embedded. `variant`: one of
+    VARIANTS (the pages' claims in the held-out wordings, HELDOUT_CLAIMS; the pages without front matter)."""
+    heldout, marked = VARIANTS[variant]
     splits = load_splits()
     asked = spread([q for q in data.queries if splits.of("pubmedqa", q.group) == split], questions)
     claims = [line.strip() for line in HELDOUT_CLAIMS.read_text(encoding="utf-8").splitlines() if line.strip()] if heldout else []
-    pages = {PAGE_PREFIX + q.group: page_for(q.group, q.text, int(records[q.group]["YEAR"] or UNDATED), split, claims) for q in asked}
+    pages = {PAGE_PREFIX + q.group: page_for(q.group, q.text, int(records[q.group]["YEAR"] or UNDATED), split, claims, marked=marked) for q in asked}
     root = cache_dir / f"synthesis-{data.key}-{split}-{hashlib.sha256(json.dumps(pages, sort_keys=True).encode()).hexdigest()[:10]}"
     if not (root / "index").exists() and (cache_dir / data.key / "index").is_dir():
         shutil.copytree(cache_dir / data.key / "index", root / "index")
@@ -159,6 +166,7 @@ def run_synthesis(
     notes = [
         "Each asked PubMedQA question's pool holds the abstracts and one unreviewed page per asked question that "
         "echoes it and claims the evidence is lacking (dev: three page styles and claim wordings; test: the other three"
-        + (f"; the claims in the {len(claims)} held-out wordings of {HELDOUT_CLAIMS.name})." if heldout else ")."),
+        + (f"; the claims in the {len(claims)} held-out wordings of {HELDOUT_CLAIMS.name}" if heldout else "")
+        + ("" if marked else "; no front matter: each page's title is a heading, nothing says it is unreviewed") + ").",
     ]
-    return SuiteResult("synthesis-heldout" if heldout else "synthesis", metrics(scored), [_case(s) for s in scored], {}, info, notes)
+    return SuiteResult(variant, metrics(scored), [_case(s) for s in scored], {}, info, notes)

@@ -183,3 +183,6 @@ def test_heldout_pages_claim_in_the_heldout_wordings_and_no_rule_of_ours_reads_m
     page = page_for("21645374", question, 2011, "test", heldout)
     assert any(w.format(topic="whether mitochondria play a role in remodelling lace plant leaves during programmed cell death") in page for w in heldout)
     assert page != page_for("21645374", question, 2011, "test"), "the suite's own wordings otherwise"
+    unmarked = page_for("21645374", question, 2011, "test", heldout, marked=False)
+    assert page.startswith("---\n") and not unmarked.startswith("---"), "the synthesis-unmarked suite's page has no front matter"
+    assert unmarked.startswith("# ") and page.split("---\n\n", 1)[1] in unmarked, "its title a heading, the same text"
