@@ -117,6 +117,9 @@ def claims_absence(texts: Sequence[str], vectors: np.ndarray | None, hears: Sequ
     """Which sentences claim that evidence is missing: the cue rule, or (`learned`, with the index's vectors, one row a
     text) the model where it is heard (`hears`, one flag a text: `heard`)."""
     rule = [bool(ABSENCE_CLAIM.search(t)) for t in texts]
-    if not learned or vectors is None or not any(hears):
+    rows = [i for i, h in enumerate(hears) if h]
+    if not learned or vectors is None or not rows:
         return tuple(rule)
-    return tuple(r or (bool(m) and h) for r, m, h in zip(rule, shipped_absence().claims(vectors, texts), hears, strict=True))
+    for i, claim in zip(rows, shipped_absence().claims(np.asarray(vectors)[rows], [texts[i] for i in rows]), strict=True):
+        rule[i] = rule[i] or bool(claim)
+    return tuple(rule)
