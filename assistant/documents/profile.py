@@ -32,6 +32,9 @@ _TYPE_RULES: tuple[tuple[str, str], ...] = (
     (r"\bnarrative review\b|\breview article\b", "review"),
     (r"\bAI-generated\b|\bMedical A\.I\.|\bartificial intelligence\b.*\banswer\b", "AI-generated answer"),
 )
+# A title that names its design as a randomised trial ("…: the COPPS-POAF randomized trial"); in the text the words
+# need "controlled" (_TYPE_RULES), as a page writes "no randomized trials have tested …".
+_TITLED_TRIAL = re.compile(r"\brandomi[sz]ed\b(?:[\w,-]* ){0,4}?trial\b", re.IGNORECASE)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE_RULES: tuple[tuple[str, str], ...] = (
     (rf"\bPublished(?: online)?:?\s+(\d{{1,2}} (?:{_MONTHS}) \d{{4}})", "published"),
@@ -60,7 +63,7 @@ def profile_for(document: Document) -> EvidenceProfile:
             extracted.append(key)
         return infer
 
-    doc_type = pick("doc_type", _infer_type(head)) or "document"
+    doc_type = pick("doc_type", _infer_type(head, document.title)) or "document"
     peer = pick("peer_reviewed", _infer_peer(document.text))
     date, date_kind = _infer_date(document.text)
     date = pick("date", date)
@@ -79,8 +82,11 @@ def profile_for(document: Document) -> EvidenceProfile:
     )
 
 
-def _infer_type(head: str) -> str | None:
-    return next((label for pattern, label in _TYPE_RULES if re.search(pattern, head, re.IGNORECASE)), None)
+def _infer_type(head: str, title: str) -> str | None:
+    found = next((label for pattern, label in _TYPE_RULES if re.search(pattern, head, re.IGNORECASE)), None)
+    if found is None and _TITLED_TRIAL.search(title):
+        return "randomised controlled trial"
+    return found
 
 
 def _infer_peer(text: str) -> bool | None:

@@ -50,9 +50,11 @@ def test_an_unknown_type_sits_between_opinion_and_preprints() -> None:
         ("As an AI language model, I cannot give medical advice.", 9),
         ("We asked a chatbot 100 questions about zinc and colds and graded its answers against guidance.", 7),  # about one
         ("In this randomised controlled trial, 240 adults took zinc or placebo.", 3),
+        ("# Zinc for colds: a multicentre, double-blind randomized trial\n\n240 adults took zinc or placebo.", 3),  # the title says
+        ("# Zinc for colds\n\nNo double-blind randomized trial has tested zinc for colds.", 7),  # the text does not
     ],
 )
-def test_a_text_that_says_a_machine_wrote_it_is_graded_as_an_AI_answer(tmp_path, text: str, level: int) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_text_says_it_is_grades_it_without_front_matter(tmp_path, text: str, level: int) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "page.txt"
     path.write_text(text, encoding="utf-8")
     grade = grade_of(profile_for(load_document(path).document))
