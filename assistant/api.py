@@ -64,7 +64,7 @@ class Assistant:
     def _install(self, index: Index) -> None:
         """Switch to a new index version: one reference swap, so a call that took the old pipeline finishes on it."""
         searcher = Searcher(index, self.embedder, self.settings.retrieve)
-        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer, self.settings.verdict)
+        composer = Composer(index, self.settings.compose, self.settings.retrieve.min_similarity, self.scorer, self.settings.verdict, searcher.scoper.source)
         self._pipeline = Pipeline(index, searcher, composer)
 
     def close(self) -> None:

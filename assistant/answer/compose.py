@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 
 import numpy as np
 
-from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL, source_of
+from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, EvidenceGrade, Hit, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
@@ -71,14 +72,17 @@ class CitationRegistry:
 class Composer:
     """Chooses, orders and cites sentences; decides when to abstain."""
 
-    def __init__(self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel, verdict: VerdictSettings) -> None:
+    def __init__(
+        self, index: Index, settings: ComposeSettings, min_similarity: float, scorer: EvidenceModel, verdict: VerdictSettings,
+        sources: Callable[[str], Source],
+    ) -> None:
         self.index = index
         self.settings = settings
         self.verdict = verdict
         self.min_similarity = min_similarity
         self.scorer = scorer
-        self.sentences = SentenceReader(index, settings, scorer, self._source)
-        self._sources: dict[str, Source] = {}
+        self._source = sources  # a document as a source, with its grade: the searcher's scoper reads each once per version
+        self.sentences = SentenceReader(index, settings, scorer, sources)
 
     # ------------------------------------------------------------ composing
 
@@ -519,12 +523,6 @@ class Composer:
         titles = {self._source(c.hit.doc_id).title for c in chosen}
         other = any(names_a_condition_or_drug(w) and w.lower() not in asked for title in titles for w in _WORD.findall(title))
         return unnamed if other else []
-
-    def _source(self, doc_id: str) -> Source:
-        """The document as a source: its evidence profile and grade (the rules read its text once per index version)."""
-        if doc_id not in self._sources:
-            self._sources[doc_id] = source_of(self.index.documents[doc_id])
-        return self._sources[doc_id]
 
     def _citation(self, number: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.hit.doc_id]

@@ -45,7 +45,8 @@ class Scoped:
 
 
 class Scoper:
-    """Resolves scopes on one index version; each document's evidence profile and grade is read once."""
+    """Resolves scopes on one index version; each document's evidence profile and grade is read once (`source`, which the
+    composer reads too)."""
 
     def __init__(self, index: Index) -> None:
         self.index = index

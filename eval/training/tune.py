@@ -70,7 +70,10 @@ def figures(assistants: dict[str, Assistant], asked: Sequence[Asked], compose: C
     counts as an absence)."""
     out: dict[str, float] = {}
     for pool, assistant in assistants.items():
-        composer = Composer(assistant.index, compose, assistant.settings.retrieve.min_similarity, assistant.scorer, assistant.settings.verdict)
+        composer = Composer(
+            assistant.index, compose, assistant.settings.retrieve.min_similarity, assistant.scorer, assistant.settings.verdict,
+            assistant.searcher.scoper.source,
+        )
         answers = [(a.query, composer.answer(a.query.text, a.result, a.candidates, CitationRegistry())) for a in asked if a.pool == pool]
         if pool.endswith(WITHOUT_OWN):
             out[pool] = ratio(sum(is_absent(answer) for _, answer in answers), len(answers))
