@@ -69,6 +69,7 @@ class Index:
     doc_starts: np.ndarray = field(init=False)  # the row of each chunked document's first chunk (chunks are by document)
     title_stems: dict[str, frozenset[str]] = field(init=False)  # a document's title is part of what it mentions
     title_vocabulary: frozenset[str] = field(init=False)  # every title's stems: words the corpus mentions in no chunk
+    titled: dict[str, frozenset[str]] = field(init=False)  # a title stem's documents
 
     def __post_init__(self) -> None:
         self.sentence_offsets = sentence_offsets(self.chunks)
@@ -79,11 +80,24 @@ class Index:
         self.doc_rows = {self.chunks[row].doc_id: place for place, row in enumerate(firsts)}
         self.title_stems = {doc_id: frozenset(self.lexicon.stems(doc.title)) for doc_id, doc in self.documents.items()}
         self.title_vocabulary = frozenset().union(*self.title_stems.values())
+        titled: dict[str, set[str]] = {}
+        for doc_id, stems in self.title_stems.items():
+            for stem in stems:
+                titled.setdefault(stem, set()).add(doc_id)
+        self.titled = {stem: frozenset(ids) for stem, ids in titled.items()}
+
+    def documents_titled(self, alternatives: tuple[frozenset[str], ...]) -> set[str]:
+        """The documents whose title mentions a concept: one of its `alternatives` (stem sets) has every stem in it."""
+        found: set[str] = set()
+        for alt in alternatives:
+            if alt:
+                found.update(frozenset.intersection(*(self.titled.get(stem, frozenset()) for stem in alt)))
+        return found
 
     def documents_with(self, alternatives: tuple[frozenset[str], ...], *, titles: bool = True) -> set[str]:
         """The documents that mention a concept: one of its `alternatives` (stem sets) has every stem in one chunk,
         or (`titles`) in the document's title."""
-        found = {doc_id for doc_id, stems in self.title_stems.items() if titles and any(alt and alt <= stems for alt in alternatives)}
+        found = self.documents_titled(alternatives) if titles else set()
         for alt in alternatives:
             ids = self.lexicon.stem_ids(alt)
             if not alt or len(ids) < len(alt):

@@ -111,6 +111,21 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_version_live(
     assert not list((index_copy / "versions").glob(".*.partial"))
 
 
+def test_the_title_lookup_finds_what_reading_every_title_finds(assistant: Assistant) -> None:
+    """Index.documents_titled (an inverted map of title stems, read by every answer) against the definition: the
+    documents whose title holds every stem of one of the alternatives."""
+    index = assistant.index
+    vocabulary = sorted(index.title_vocabulary)
+    rng = random.Random(3)
+    for _ in range(40):
+        alternatives = tuple(frozenset(rng.sample(vocabulary, rng.randint(1, 2))) for _ in range(rng.randint(1, 2)))
+        expected = {d for d, stems in index.title_stems.items() if any(alt <= stems for alt in alternatives)}
+        assert index.documents_titled(alternatives) == expected
+    series = next(d for d in index.documents if "case-series" in d)
+    assert series in index.documents_titled((frozenset(index.lexicon.stems("refractory myositis")),))
+    assert index.documents_titled((frozenset({"zebrafinch"}),)) == set()
+
+
 def test_stored_chunks_are_the_chunks_made(assistant: Assistant, embedder) -> None:  # type: ignore[no-untyped-def]
     """chunks.npy + chunk_spans.npy + chunks.json give back every chunk field, ids included."""
     assert any(c.gloss for c in assistant.index.chunks) and len({c.kind for c in assistant.index.chunks}) > 1

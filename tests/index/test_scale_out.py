@@ -249,7 +249,7 @@ def test_a_ray_worker_killed_mid_ingest_fails_clearly_and_the_rerun_resumes(tmp_
     build_index([corpus], first, embedder)
     live = current_version(first.index_dir).name
     (corpus / "extra.md").write_text(
-        "# Zebrafinch syndrome\n\n" + "\n\n".join(f"Paragraph {n}: quuxamab {n} mg was studied in cohort {n}." for n in range(300)),
+        "# Zebrafinch syndrome\n\n" + "\n\n".join(f"Paragraph {n}: quuxamab {n} mg was studied in cohort {n}." for n in range(900)),
         encoding="utf-8",
     )
     settings = _ray_settings(tmp_path, corpus, restarts=0, batch_size=64)
