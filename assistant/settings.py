@@ -449,6 +449,17 @@ class ComposeSettings(_Section):
             "most of the question, and are named as unmentioned otherwise. Its measured effect: eval/ABLATION.md."
         ),
     )
+    titled_claims: int = Field(
+        default=3,
+        ge=0,
+        description=(
+            "Unreviewed pages whose title names every word of the question the corpus knows (but framing words) whose "
+            "claims of missing evidence speak to the question through that title (compose._titled_claims; 0: none); of "
+            "such a page nothing else quotes, its best claim is weighed: one titled with the question that says only "
+            "'There is no published evidence on this.' is in no chunk a search finds. The synthesis suite's test "
+            "questions with such claims: claim named as contradicted 0.002 -> 0.976, the page never leads either way."
+        ),
+    )
     learned_absence: bool = Field(
         default=True,
         description=(

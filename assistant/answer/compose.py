@@ -19,7 +19,7 @@ from typing import cast
 
 import numpy as np
 
-from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL
+from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL, UNREVIEWED_LEVEL
 from ..index.load import Index
 from ..schema import Answer, Citation, Disagreement, EvidenceGrade, Hit, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
@@ -334,21 +334,45 @@ class Composer:
         """The chosen sentences weighed by source, with what the index check of a claim of missing evidence no quoted
         source refutes adds (`_audit`): the sentences, their sources, and which claims are refuted by which sources."""
         vector = result.query_vectors[0]
-        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed)
+        titled = self._titled_claims(chosen, result)
+        keys = frozenset(c.key for c in titled)
+        taken = {c.key for c in chosen}
+        chosen = [*chosen, *(c for c in titled if c.key not in taken)]
+        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed, keys)
         refuted = refutations(weighed)
         audit = self._audit(weighed, refuted, result, candidates)
         if not audit:
             return chosen, weighed, refuted
         chosen = [*chosen, *audit]
-        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed)
+        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed, keys)
         return chosen, weighed, refutations(weighed)
 
+    def _titled_claims(self, chosen: list[Candidate], result: SearchResult) -> list[Candidate]:
+        """Claims of missing evidence that name the question only in their page's title: under "Q: Does oxybutynin
+        cause arrhythmia in children?" a chatbot's "There are no studies on this." names no topic itself, and if it is
+        in no chunk a search finds (titles are in no chunk's text), it is not even read, yet it claims the evidence on
+        this question is missing. The claims of each unreviewed page whose title names every word of the question the
+        corpus knows (but those that only frame it; `titled_claims` pages at most): those quoted; of a page nothing
+        else quotes, its best one."""
+        wanted = [c for c in result.plan.concepts if c.known and not is_framing(c.label)]
+        if not self.settings.titled_claims or not wanted:
+            return []
+        titled = set.intersection(*(self.index.documents_titled(c.alternatives) for c in wanted))
+        if result.scope is not None:
+            titled &= set(result.scope.report.documents)
+        pages = sorted(d for d in titled if self._source(d).grade.level >= UNREVIEWED_LEVEL)[: self.settings.titled_claims]
+        quoted = {c.hit.doc_id for c in chosen}
+        best = (next((c for c in self._whole(d, result) if c.absence and c.role != "apparatus"), None) for d in pages if d not in quoted)
+        return [*(c for c in chosen if c.hit.doc_id in pages and c.absence), *(c for c in best if c is not None)]
+
     def _weighed(
-        self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...], unnamed: list[str]
+        self, chosen: list[Candidate], plan: QueryPlan, question_vector: np.ndarray, subject: tuple[Concept, ...], unnamed: list[str],
+        titled: frozenset[tuple[str, int, int]] = frozenset(),
     ) -> list[Weighed]:
         """The chosen sentences by source (best first; for a question asking another name of something, those giving
         both names first; for one asking for harms, those naming one first), each source with its grade and stance
-        (no verdict asked, or one on words no source uses (`unnamed`): only whether it says evidence is lacking)."""
+        (no verdict asked, or one on words no source uses (`unnamed`): only whether it says evidence is lacking). A
+        `titled` claim (`_titled_claims`) speaks to the question through its page's title."""
         by_doc: dict[str, list[Candidate]] = {}
         for cand in chosen:
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
@@ -361,7 +385,7 @@ class Composer:
             ranked = sorted(
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
-            speaking = [c for c in mine if c.role != "apparatus" and _names_any(c, subject)]
+            speaking = [c for c in mine if c.role != "apparatus" and (_names_any(c, subject) or c.key in titled)]
             read = sorted(_motivation_aside(speaking, self._source(doc_id).grade), key=lambda c: -c.evidence)
             stance = source_stance([c.text for c in read], [c.absence for c in read])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:

@@ -126,10 +126,18 @@ UNSEEN_PAGE = (
 
 # The same page with no front matter: nothing says what it is (a document of unknown type, as most abstracts are too).
 UNMARKED_PAGE = UNSEEN_PAGE.split("---\n\n", 1)[1]
+# A chatbot transcript whose claim names nothing: the question is only its title, which is in no chunk's text.
+TITLED_PAGE = (
+    "---\ntitle: 'Q: Does oxybutynin cause arrhythmia in children with bladder dysfunction?'\ndoc_type: chatbot transcript\n"
+    "peer_reviewed: false\ndate: '2016-06-01'\n---\n\nA: I'm sorry, but there are no published studies on this.\n\n"
+    "Please consult your doctor for advice about your own situation.\n"
+)
 
 
 @pytest.mark.parametrize(
-    "page", [ECHO_PAGE, UNSEEN_PAGE, UNMARKED_PAGE], ids=["echoes the question", "in words no cue rule names", "unmarked, in such words"]
+    "page",
+    [ECHO_PAGE, UNSEEN_PAGE, UNMARKED_PAGE, TITLED_PAGE],
+    ids=["echoes the question", "in words no cue rule names", "unmarked, in such words", "the question only in its title"],
 )
 def test_a_page_claiming_nothing_is_known_never_leads_and_is_contradicted_by_the_study(tmp_path: Path, embedder, page: str) -> None:  # type: ignore[no-untyped-def]
     """The echoing page restates the question word for word, so its claim scores far above the study's findings; were
