@@ -44,15 +44,19 @@ class AbsenceModel(ShippedModel):
     def __init__(self, folder: Path = MODEL_DIR) -> None:
         super().__init__(folder)
 
+    def checked(self, meta: dict[str, object]) -> dict[str, object]:
+        """The card must name this code's cues."""
+        if meta.get("cues") != list(CUES):
+            raise self._damaged(f"cues {meta.get('cues')}, where this code reads {list(CUES)}")
+        return meta
+
     @cached_property
     def _weights(self) -> tuple[np.ndarray, float, float]:
         """The weights over the vector and cues, the bias and the threshold, checked against the card."""
         try:
-            dim, threshold, cues = int(self.meta["vector_dim"]), float(self.meta["threshold"]), self.meta["cues"]  # type: ignore[call-overload, arg-type]
+            dim, threshold = int(self.meta["vector_dim"]), float(self.meta["threshold"])  # type: ignore[call-overload, arg-type]
         except (KeyError, TypeError, ValueError) as exc:
             raise self._damaged(exc) from exc
-        if cues != list(CUES):
-            raise self._damaged(f"cues {cues}, where this code reads {list(CUES)}")
         weights, bias = read_weights(self.folder, self.version, self._damaged)
         if weights.shape != (dim + len(CUES),) or bias.shape != (1,) or not 0 < threshold < 1:
             raise self._damaged(f"weights of shape {weights.shape} for {dim}-d vectors and {len(CUES)} cue, threshold {threshold}")

@@ -79,12 +79,12 @@ class Index:
         self.doc_starts = np.array(firsts, np.int64)
         self.doc_rows = {self.chunks[row].doc_id: place for place, row in enumerate(firsts)}
         self.title_stems = {doc_id: frozenset(self.lexicon.stems(doc.title)) for doc_id, doc in self.documents.items()}
-        self.title_vocabulary = frozenset().union(*self.title_stems.values())
         titled: dict[str, set[str]] = {}
         for doc_id, stems in self.title_stems.items():
             for stem in stems:
                 titled.setdefault(stem, set()).add(doc_id)
         self.titled = {stem: frozenset(ids) for stem, ids in titled.items()}
+        self.title_vocabulary = frozenset(self.titled)
 
     def documents_titled(self, alternatives: tuple[frozenset[str], ...]) -> set[str]:
         """The documents whose title mentions a concept: one of its `alternatives` (stem sets) has every stem in it."""
