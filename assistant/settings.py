@@ -356,13 +356,28 @@ class ComposeSettings(_Section):
             "grades are inferred from the text, see order_by_extracted_grades)."
         ),
     )
+    order_by_findings: bool = Field(
+        default=True,
+        description=(
+            "For a question asking for a verdict, among comparably relevant sources of the same grade one that only "
+            "discusses the evidence (its most relevant sentence names research, studies or the literature, and none of "
+            "its sentences states a result on the question) comes after the others (synthesis.source_order): a page with "
+            "no front matter that restates the question to claim, in words no cue rule or model reads, that nobody has "
+            "studied it. synthesis-unmarked page leads: dev 0.03 off, 0.02 on; 300 train questions 0.060 / 0.027 (with "
+            "the gate and motivation rules). Every other dev figure is the same. Tried and dropped: putting every source "
+            "with a result first (MedQuAD dev opens with own 0.703 -> 0.686: 'Is X inherited?' is answered by a fact, "
+            "not a finding; COVID-QA dev 0.854 -> 0.829 for all questions, 0.850 for verdicts)."
+        ),
+    )
     order_by_extracted_grades: bool = Field(
         default=False,
         description=(
             "Whether a grade inferred from a document's text (profile.py's rules, marked extracted) orders the bottom "
             "line like a declared one. Off: inferred grades count as unknown there (they are still shown). COVID-QA dev, "
             "whose papers declare nothing: bottom line opens with the own paper 0.854 off, 0.829 on (a 'review' read "
-            "from a paper's wording outranks the paper that answers); synthesis dev the same either way."
+            "from a paper's wording outranks the paper that answers); synthesis dev the same either way. A grade below "
+            "unknown read from the text (it says a chatbot wrote it, or that no one reviewed it) orders either way: a "
+            "text may lower itself."
         ),
     )
     verdict_model: bool = Field(

@@ -124,7 +124,8 @@ class Composer:
             stating = {r[0].key for i, aspect in enumerate(aspects) if (r := self._aspect_ranking(candidates, i, aspect))}
             docs.update(doc_id for doc_id, _, _ in stating)
         if self.settings.topic_gate:
-            docs = (docs & self._on_topic(plan)) or docs  # when none mentions a topic, the gate decides nothing
+            gated = docs & self._on_topic(plan)
+            docs = gated if gated - claiming else docs  # when none mentions a topic but to say it was never studied, it decides nothing
         return [c for c in candidates if c.hit.doc_id in docs and (c.evidence >= floor or c.rule >= relevant or c.key in stating)]
 
     def _topics(self, plan: QueryPlan) -> list[Concept]:
@@ -244,7 +245,7 @@ class Composer:
         fits = [
             c for c in mine
             if aspect.evidence.search(c.text) and c.aspect[i] >= self.settings.min_aspect_similarity
-            and (c.matched or c.dense >= self.settings.topic_similarity)  # about the question's topic, not any p value
+            and c.about  # about the question's topic, not any p value
         ]
         specific = aspect.specific
         return sorted(fits, key=lambda c: (not (specific and specific.search(c.text)), -c.aspect[i]))
@@ -288,7 +289,10 @@ class Composer:
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
-        order = source_order(weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first)
+        order = source_order(
+            weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first,
+            findings=self.settings.order_by_findings,
+        )
         s = self.settings
         topics = frozenset(c.label for c in self._topics(result.plan))
         picks = bottom_line(order, refuted, s.bottom_line, s.bottom_per_document, s.bottom_share, topics, s.lead_share)
@@ -379,6 +383,7 @@ class Composer:
         naming = NAME in answer_types(plan.question)
         verdict = asks_for_a_verdict(plan.question) and not unnamed
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
+        topics = frozenset(c.label for c in self._topics(plan))
         out = []
         position = {c.key: i for i, c in enumerate(chosen)}  # the scorer's fused order
         for doc_id, mine in by_doc.items():
@@ -386,7 +391,7 @@ class Composer:
                 mine, key=lambda c: (naming and not self._names_both(c, plan), not any(p.search(c.text) for p in named), position[c.key])
             )
             speaking = [c for c in mine if c.role != "apparatus" and (_names_any(c, subject) or c.key in titled)]
-            read = sorted(_motivation_aside(speaking, self._source(doc_id).grade), key=lambda c: -c.evidence)
+            read = sorted(_motivation_aside(speaking, self._source(doc_id).grade, topics, self.settings.topic_similarity), key=lambda c: -c.evidence)
             stance = source_stance([c.text for c in read], [c.absence for c in read])
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
@@ -576,12 +581,15 @@ def _sources(result: SearchResult) -> str:
     return "chosen" if result.scope else "indexed"
 
 
-def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade) -> list[Candidate]:
+def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade, topics: frozenset[str], close: float) -> list[Candidate]:
     """A study's sentences that speak to its stance: a study (a research design, declared or read from its text, or a
-    document of unknown type: an animal experiment names no design) that reports its own methods or findings and notes
-    in its background that the question "has not been investigated" is motivating its work, not claiming the
-    evidence is missing, so that background sentence does not decide its stance."""
-    if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not any(c.role in ("finding", "method") and not c.absence for c in speaking):
+    document of unknown type: an animal experiment names no design) that reports its own methods or findings on the
+    question (naming one of its specific `topics`, or `close` to it in meaning) and notes in its background that the
+    question "has not been investigated" is motivating its work, not claiming the evidence is missing, so that
+    background sentence does not decide its stance. A clinic page's "Our clinicians follow established guidance", under
+    a question on follow-up imaging, is no study of its own."""
+    own = [c for c in speaking if c.role in ("finding", "method") and not c.absence and (c.matched & topics or c.dense >= close)]
+    if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not own:
         return speaking
     return [c for c in speaking if not (c.role == "background" and c.absence)]
 

@@ -40,6 +40,7 @@ class Candidate:
     rule: float = 0.0  # the v1 rule's relevance (evidence.rule_scores)
     role: str = "finding"  # what the sentence is in its document: finding, background, method or apparatus (roles.py)
     absence: bool = False  # it claims that evidence on its topic is missing (absence.py)
+    about: bool = False  # it names one of the question's concepts or is `topic_similarity` close to it in meaning
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # its sentence vector from the index
 
     @property
@@ -101,7 +102,7 @@ class SentenceReader:
             stems = set(own).union(self.index.lexicon.stems(lead)) if lead else set(own)
             matched = frozenset(c.label for c in concepts if c.matches(stems)) | in_titles.get(key[0], frozenset())
             coverage = sum(c.idf for c in concepts if c.label in matched) / total
-            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role, absence=claim, vector=vector))
+            out.append(Candidate(spans[key][0], key[1], key[2], text, float(score), coverage, matched, tuple(map(float, aspect_row)), lead, own, role=role, absence=claim, about=bool(matched) or float(score) >= self.settings.topic_similarity, vector=vector))
         return out
 
     def _roles(self, keys: list[tuple[str, int, int]], texts: list[str], vectors: np.ndarray) -> tuple[str, ...]:

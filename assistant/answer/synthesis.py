@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..schema import UNKNOWN_GRADE, ContradictedClaim, EvidenceGrade, Source, SourceStance, SourceVerdict, Synthesis
+from .absence import NAMES_LITERATURE
 
 Key = tuple[str, int, int]
 
@@ -28,6 +29,7 @@ class Sentence(Protocol):
     role: str
     absence: bool  # it claims that evidence is missing (absence.py)
     matched: frozenset[str]  # the question's concepts it names
+    about: bool  # it names one of the question's concepts or is close to it in meaning
 
     @property
     def key(self) -> Key: ...
@@ -50,9 +52,22 @@ class Weighed:
 
     @property
     def findings(self) -> list[Sentence]:
-        """Sentences that may stand in the bottom line: no apparatus, no claim that evidence is missing."""
+        """Sentences that may stand in the bottom line: no apparatus, no claim that evidence is missing; for a verdict,
+        results and conclusions first."""
         found = [s for s in self.sentences if s.role != "apparatus" and not s.absence]
         return sorted(found, key=lambda s: s.role != "finding") if self.results_first else found
+
+    @property
+    def reports(self) -> bool:
+        """It states a result or conclusion about the question (not only its background, methods or a claim)."""
+        return any(_reported(s) for s in self.sentences)
+
+    @property
+    def only_discusses(self) -> bool:
+        """Its most relevant sentence speaks of the research on the question ("The medical literature has a glaring gap
+        on whether …") and it reports no result on it: it discusses the evidence without being any."""
+        best = max(self.sentences, key=lambda s: s.evidence, default=None)
+        return best is not None and NAMES_LITERATURE.search(best.text) is not None and not self.reports
 
     @property
     def claims(self) -> list[Sentence]:
@@ -66,6 +81,10 @@ class Pick:
 
     sentence: Sentence
     refuted_by: tuple[str, ...] = ()
+
+
+def _reported(sentence: Sentence) -> bool:
+    return sentence.role == "finding" and not sentence.absence and sentence.about
 
 
 def refutations(weighed: Sequence[Weighed]) -> dict[str, tuple[str, ...]]:
@@ -89,18 +108,25 @@ def as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
 
 def source_order(
     weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False,
-    first: str | None = None,
+    first: str | None = None, findings: bool = False,
 ) -> list[Weighed]:
-    """The sources that answer comparably well (`lead_share` of the best evidence) by grade, the rest (and equal
-    grades) in the scorer's fused order (`Weighed.position`); a refuted source right after the
-    last source that refutes it; `first` (a document that states exactly what is asked, such as both names of a
-    drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts as
-    unknown: front matter declares, the text-inference rules only suggest)."""
-    best = max((w.relevance for w in weighed), default=0.0)
+    """The sources that answer comparably well (`lead_share` of the best evidence) by grade, with `findings` (for a
+    question asking for a verdict) those that only discuss its evidence (`Weighed.only_discusses`) after the others of
+    the same grade, the rest (and equal grades) in the scorer's fused order (`Weighed.position`); a refuted source right
+    after the last source that refutes it; `first` (a document that states exactly what is asked, such as both names
+    of a drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts
+    as unknown: front matter declares, the text-inference rules only suggest), but for one below unknown: a text that
+    says a machine wrote it or no one reviewed it ("This reply was produced by a chatbot") is taken at its word."""
 
-    def rank(w: Weighed) -> tuple[tuple[int, int, int], int]:
-        grade = w.source.grade
-        return (UNKNOWN_GRADE.rank() if grade.extracted and not extracted else grade.rank(), w.position)
+    def grade(w: Weighed) -> EvidenceGrade:
+        said = w.source.grade
+        return UNKNOWN_GRADE if said.extracted and not extracted and said.level <= UNKNOWN_GRADE.level else said  # a text may only lower itself
+
+    def rank(w: Weighed) -> tuple[tuple[int, int, int], bool, int]:
+        return (grade(w).rank(), findings and w.results_first and w.only_discusses, w.position)
+
+    # an unreviewed page that restates the question sets no bar for what answers comparably well
+    best = max((w.relevance for w in weighed if grade(w).reviewed), default=0.0) or max((w.relevance for w in weighed), default=0.0)
 
     head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=rank)
     order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: w.position)

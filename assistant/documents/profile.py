@@ -43,10 +43,12 @@ _DATE_RULES: tuple[tuple[str, str], ...] = (
 )
 _SAMPLE = re.compile(r"\b(?:case series of|cohort study of|total of|in total,?|enrolled|included)\s+(\d{1,6})\s+(?:patients|participants|subjects|adults|children)\b|\b(\d{1,6}) (?:total )?patients were (?:identified|included|enrolled)\b", re.IGNORECASE)
 _PEER = re.compile(r"\b(?:externally )?peer[- ]reviewed\b|\bReceived\s+\d{1,2} \w+ \d{4}.{0,40}Accepted\b", re.IGNORECASE | re.DOTALL)
+# What a text says of itself: "this preprint (which was not certified by peer review)", a "medRxiv preprint" running
+# head; not a preprint it cites ("Previous preprint suggested cumulative cases of 1723", a COVID-QA paper).
 _NOT_PEER = re.compile(
-    r"\bpending (?:human )?review\b|\bnot (?:been )?peer[- ]reviewed\b|\bpreprint\b"
+    r"\bpending (?:human )?review\b|\bnot (?:been )?peer[- ]reviewed\b|\b(?:this|is an?|as an?) preprint\b|^\s*(?:\w+rxiv )?preprint\b"
     r"|\b(?:has|have) not been (?:reviewed|checked|verified) by (?:an? )?(?:clinician|doctor|physician|medical professional|expert)s?\b",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -64,7 +66,7 @@ def profile_for(document: Document) -> EvidenceProfile:
         return infer
 
     doc_type = pick("doc_type", _infer_type(head, document.title)) or "document"
-    peer = pick("peer_reviewed", _infer_peer(document.text))
+    peer = pick("peer_reviewed", _infer_peer(head))
     date, date_kind = _infer_date(document.text)
     date = pick("date", date)
     date_kind = meta.get("date_kind") or (date_kind if date else None)

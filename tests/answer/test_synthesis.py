@@ -19,6 +19,7 @@ class Line:
     evidence: float
     role: str = "finding"
     matched: frozenset[str] = frozenset()
+    about: bool = True
 
     @property
     def absence(self) -> bool:  # the cue rule's reading (the learned one needs the index's vectors)
@@ -34,11 +35,15 @@ def source(doc_id: str, doc_type: str, peer: bool | None, date: str, sample: int
     return Source(doc_id, doc_id, profile, None, grade_of(profile))
 
 
-def weighed(src: Source, *lines: tuple[str, float, str], stance: SourceStance | None = None) -> Weighed:
-    sentences = tuple(Line(src.doc_id, i * 100, text, evidence, role) for i, (text, evidence, role) in enumerate(lines))
+def weighed(
+    src: Source, *lines: tuple[str, float, str], stance: SourceStance | None = None, results_first: bool = False, position: int = 0,
+    off_topic: tuple[int, ...] = (),
+) -> Weighed:
+    """A source quoting `lines` (text, evidence, role); those at `off_topic` (indexes) are about nothing asked."""
+    sentences = tuple(Line(src.doc_id, i * 100, text, evidence, role, about=i not in off_topic) for i, (text, evidence, role) in enumerate(lines))
     ranked = tuple(sorted(sentences, key=lambda s: -s.evidence))
     said = [s for s in ranked if s.role != "apparatus"]
-    return Weighed(src, ranked, stance or source_stance([s.text for s in said], [s.absence for s in said]))
+    return Weighed(src, ranked, stance or source_stance([s.text for s in said], [s.absence for s in said]), results_first, position)
 
 
 SERIES = source("series", "peer-reviewed retrospective case series", True, "2024-01-03", 10)
@@ -86,6 +91,56 @@ def test_among_comparably_relevant_sources_the_stronger_grade_leads() -> None:
     large = weighed(TRIAL, ("The large trial found fewer events with colchicine.", 0.6, "finding"))
     assert [w.source.doc_id for w in source_order([small, large], 0.5, {})] == ["trial", "small"]
     assert [w.source.doc_id for w in source_order([small, large], 0.9, {})] == ["small", "trial"], "0.6 < 0.9 × 0.8: relevance decides"
+
+
+UNTYPED = source("study", "document", None, "2019-01-01")  # a document that says nothing of what it is
+ECHO = ("The medical literature has a glaring gap on whether headgear prevents concussion in rugby.", 0.9, "background")
+DISCLAIMER = ("Please consult your doctor for advice about your own situation.", 0.15, "finding")
+RESULT = ("Concussion rates did not differ between players with and without headgear (p = 0.4).", 0.6, "finding")
+
+
+def test_a_source_that_reports_a_finding_leads_one_of_the_same_grade_that_only_restates_the_question() -> None:
+    page = weighed(source("page", "document", None, "2024-01-01"), ECHO, DISCLAIMER, off_topic=(1,), results_first=True, position=0)
+    study = weighed(UNTYPED, ("Players were randomised by club.", 0.7, "method"), RESULT, results_first=True, position=2)
+    assert not page.reports and study.reports, "a conclusion about nothing asked reports nothing"
+    assert page.only_discusses and not study.only_discusses
+    assert [w.source.doc_id for w in source_order([page, study], 0.5, {}, findings=True)] == ["study", "page"]
+    assert [w.source.doc_id for w in source_order([page, study], 0.5, {})] == ["page", "study"], "off: the fused order"
+    asked = [  # "What is known about …?"
+        weighed(page.source, ECHO, DISCLAIMER, off_topic=(1,), position=0),
+        weighed(UNTYPED, ("Players were randomised by club.", 0.7, "method"), RESULT, position=2),
+    ]
+    assert [w.source.doc_id for w in source_order(asked, 0.5, {}, findings=True)] == ["page", "study"], "no verdict asked: background may answer"
+    fact = weighed(source("leaflet", "document", None, "2020-01-01"), ("Headgear does not stop the brain moving inside the skull.", 0.9, "background"), results_first=True)
+    assert source_order([fact, study], 0.5, {}, findings=True)[0] is fact, "a fact stated is no discussion of the evidence"
+    trial = weighed(TRIAL, ("Players were randomised by club.", 0.7, "method"), position=1)
+    assert source_order([study, trial], 0.5, {}, findings=True)[0] is trial, "grade first, findings within a grade"
+
+
+def test_an_unreviewed_page_that_restates_the_question_sets_no_bar_for_the_reviewed_sources() -> None:
+    page = weighed(PAGE, ECHO, position=0)
+    series = weighed(SERIES, ("Cutaneous disease improved in 8 of 10 patients.", 0.4, "finding"), position=1)
+    assert [w.source.doc_id for w in source_order([page, series], 0.5, {})] == ["series", "page"], "0.4 ≥ 0.5 × 0.4, not 0.5 × 0.9"
+    blog = weighed(source("blog", "health blog post", False, "2020-01-01"), ("Headgear is uncomfortable.", 0.4, "finding"), position=1)
+    assert [w.source.doc_id for w in source_order([page, blog], 0.5, {})] == ["page", "blog"], "among pages relevance decides"
+
+
+def test_for_a_verdict_a_sources_results_come_before_its_background() -> None:
+    study = weighed(UNTYPED, ("Headgear is often recommended in rugby.", 0.9, "background"), RESULT, results_first=True)
+    assert study.findings[0].text == RESULT[0]
+    assert weighed(UNTYPED, ("Headgear is often recommended in rugby.", 0.9, "background"), RESULT).findings[0].text != RESULT[0]
+
+
+def test_a_text_that_says_a_machine_wrote_it_is_taken_at_its_word_but_inferred_upgrades_are_not() -> None:
+    said = EvidenceProfile("AI-generated answer", None, "2024-01-01", None, None, None, None, None, extracted=("doc_type",))
+    bot = weighed(Source("bot", "bot", said, None, grade_of(said)), ("Headgear prevents concussion.", 0.9, "finding"), position=0)
+    study = weighed(UNTYPED, RESULT, position=1)
+    assert [w.source.doc_id for w in source_order([bot, study], 0.5, {})] == ["study", "bot"]
+    read = EvidenceProfile("randomised controlled trial", None, "2024-01-01", None, None, None, None, None, extracted=("doc_type",))
+    inferred = weighed(Source("rct", "rct", read, None, grade_of(read)), RESULT, position=1)
+    first = weighed(UNTYPED, RESULT, position=0)
+    assert [w.source.doc_id for w in source_order([first, inferred], 0.5, {})] == ["study", "rct"], "a trial read from wording only suggests"
+    assert [w.source.doc_id for w in source_order([first, inferred], 0.5, {}, extracted=True)] == ["rct", "study"]
 
 
 def test_the_opening_line_counts_sources_by_stance_and_grade_and_names_the_contradiction() -> None:

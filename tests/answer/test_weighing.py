@@ -173,6 +173,47 @@ def test_a_study_that_notes_its_question_was_never_investigated_reports_its_own_
     assert verdict.stance == "no effect", "the study motivates its own work; it claims nothing about the literature"
 
 
+FAQ_PAGE = (  # no front matter; its closing aside reads as a method and names a word of the question ("follow")
+    "# Is ultrasound enough for the follow-up of kidney stones?\n\nWe hear this a lot.\n\n"
+    "No published studies have compared ultrasound with CT for the follow-up of kidney stones.\n\n"
+    "Our nurses follow the hospital protocol and will go through the options with you.\n"
+)
+STONES = (
+    "Kidney stones recur in half of patients within five years.\n\n"
+    "We compared ultrasound with low-dose CT in 120 patients followed up for kidney stones.\n\n"
+    "Ultrasound missed 30% of stones smaller than 5 mm but detected every stone larger than 10 mm.\n"
+)
+
+
+def test_a_page_whose_aside_reads_as_a_method_is_no_study_motivating_its_own_work(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Neither document says what it is. The page's "Our nurses follow the hospital protocol …" is read as a method
+    sentence; a study that notes nobody has examined its question is motivating its own work, but a page whose only
+    "method" names no topic of the question has no work of its own: its claim stands as a claim, and is contradicted."""
+    answer = build(tmp_path, embedder, {"page.md": FAQ_PAGE, "stones.txt": STONES}).ask("Is ultrasound enough for the follow-up of kidney stones?")
+    assert bottom_docs(answer)[0] == "stones"
+    assert answer.synthesis is not None
+    assert {v.doc_id: v.stance for v in answer.synthesis.sources}["page"] == "lacking"
+    assert [c.doc_id for c in answer.synthesis.contradicted] == ["page"]
+
+
+MEMORY_PAGE = "# Hearing aids and memory\n\nReaders ask us this every week.\n\nNo trials have tested whether hearing aids slow cognitive decline in older adults.\n"
+DEVICES = (
+    "We fitted hearing devices in 300 older adults with presbycusis.\n\n"
+    "Older adults fitted with hearing devices showed slower memory loss over three years than those without (p = 0.01).\n"
+)
+
+
+def test_a_topic_named_only_to_say_it_was_never_studied_does_not_gate_out_the_study_that_words_it_otherwise(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The study never writes the question's specific words ("aids", "cognitive", "decline": "hearing devices", "memory
+    loss"); only the page does, in its claim that no trial exists. Were that mention enough for the topic gate, the
+    gate would leave the study out and the claim would stand uncontradicted."""
+    answer = build(tmp_path, embedder, {"page.md": MEMORY_PAGE, "devices.txt": DEVICES}).ask("Do hearing aids slow cognitive decline in older adults?")
+    assert answer.synthesis is not None
+    assert "devices" in {s.doc_id for s in answer.sources}
+    assert [c.doc_id for c in answer.synthesis.contradicted] == ["page"]
+    assert bottom_docs(answer)[0] == "devices"
+
+
 CAMPAIGN_PAGE = (
     "---\ntitle: 'Are we seeing the effects of public awareness campaigns?'\ndoc_type: AI-generated answer\n"
     "peer_reviewed: false\ndate: '2016-06-01'\n---\n\n"

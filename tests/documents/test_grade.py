@@ -52,6 +52,8 @@ def test_an_unknown_type_sits_between_opinion_and_preprints() -> None:
         ("In this randomised controlled trial, 240 adults took zinc or placebo.", 3),
         ("# Zinc for colds: a multicentre, double-blind randomized trial\n\n240 adults took zinc or placebo.", 3),  # the title says
         ("# Zinc for colds\n\nNo double-blind randomized trial has tested zinc for colds.", 7),  # the text does not
+        ("The copyright holder for this preprint (which was not certified by peer review) is the author.\n\nWe sequenced 40 genomes.", 9),
+        ("We sequenced 40 genomes.\n\nPrevious preprint suggested cumulative cases of 1723 as of 12 January 2020.", 7),  # one it cites
     ],
 )
 def test_what_a_text_says_it_is_grades_it_without_front_matter(tmp_path, text: str, level: int) -> None:  # type: ignore[no-untyped-def]
