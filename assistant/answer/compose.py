@@ -50,6 +50,7 @@ from .verdict import decide, shipped_verdict
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
 _WORD = re.compile(r"[^\W\d_]{4,}")  # a word that may name a condition or drug
+_REPORTED = re.compile(r"\d|\b(?:was|were)\b", re.IGNORECASE)  # a number, or a past report: a study's own methods and results
 
 
 def quoted(sentence: str) -> str:
@@ -586,9 +587,13 @@ def _motivation_aside(speaking: list[Candidate], grade: EvidenceGrade, topics: f
     document of unknown type: an animal experiment names no design) that reports its own methods or findings on the
     question (naming one of its specific `topics`, or `close` to it in meaning) and notes in its background that the
     question "has not been investigated" is motivating its work, not claiming the evidence is missing, so that
-    background sentence does not decide its stance. A clinic page's "Our clinicians follow established guidance", under
-    a question on follow-up imaging, is no study of its own."""
-    own = [c for c in speaking if c.role in ("finding", "method") and not c.absence and (c.matched & topics or c.dense >= close)]
+    background sentence does not decide its stance. Its own work is reported as studies report it, with a number or
+    in the past ("Ten dogs were exposed …"): a clinic page's "Our nurses follow the hospital protocol …" under a
+    question on follow-up imaging, or "any recommendation has to rely on clinical experience", is no study of its own."""
+    own = [
+        c for c in speaking
+        if c.role in ("finding", "method") and not c.absence and (c.matched & topics or c.dense >= close) and _REPORTED.search(c.text)
+    ]
     if grade.level not in (*RESEARCH_LEVELS, UNKNOWN_LEVEL) or not own:
         return speaking
     return [c for c in speaking if not (c.role == "background" and c.absence)]

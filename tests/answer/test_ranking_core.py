@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
+from assistant.answer.compose import _motivation_aside
 from assistant.answer.retrieve import Ranking, diversify, rrf
 from assistant.answer.scorer import FEATURES, fused_order, rule_scores
+from assistant.answer.sentences import Candidate
 from assistant.chat.conversation import Turn, condense
-from assistant.schema import Chunk, Hit
+from assistant.schema import UNKNOWN_GRADE, Chunk, Hit
 from assistant.settings import ComposeSettings
 
 
@@ -116,3 +118,29 @@ def test_condense_carries_at_most_the_configured_number_of_entities(assistant: A
     history = [turn(f"Question {i}", (f"entity{i}a", f"entity{i}b")) for i in range(4)]
     _, entities = condense(assistant, "And the dose?", history)
     assert len(entities) <= assistant.settings.conversation.carried
+
+
+# ---------------------------------------------------------------- a study's motivation, set aside
+
+
+def sentence(text: str, role: str, *, absence: bool = False, matched: frozenset[str] = frozenset(), dense: float = 0.3) -> Candidate:
+    return Candidate(hit("doc", 0, 0.5, 0), 0, len(text), text, dense, 0.0, matched, role=role, absence=absence)
+
+
+CLAIMED = sentence("Whether wibblomab alters hearing has not been investigated.", "background", absence=True, matched=frozenset({"wibblomab"}))
+
+
+@pytest.mark.parametrize(
+    ("own", "set_aside"),
+    [
+        (sentence("Hearing was tested in 60 patients given wibblomab.", "method", matched=frozenset({"wibblomab"})), True),
+        (sentence("Ten patients were given wibblomab.", "method", matched=frozenset({"wibblomab"})), True),  # no digit: "were"
+        (sentence("Any advice on wibblomab has to rely on clinical experience.", "finding", matched=frozenset({"wibblomab"})), False),
+        (sentence("Our nurses follow the protocol.", "method", matched=frozenset({"follow"})), False),  # names no topic
+    ],
+)
+def test_only_a_study_reporting_its_own_work_sets_its_background_claim_aside(own: Candidate, set_aside: bool) -> None:
+    """A study's own methods or results, told with a number or in the past, make its "has not been investigated" the
+    motivation of its work; a page's present-tense aside does not, nor one about no specific topic."""
+    kept = _motivation_aside([CLAIMED, own], UNKNOWN_GRADE, frozenset({"wibblomab"}), close=0.55)
+    assert (CLAIMED not in kept) is set_aside
