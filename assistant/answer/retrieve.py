@@ -58,10 +58,12 @@ class Searcher:
         """A scope on this index version (None: the whole index); ScopeError for one that names or matches nothing."""
         return None if scope is None else self.scoper.resolve(scope)
 
-    def _narrowing(self, scope: Scoped | None) -> Scoped | None:
-        """The scope a search is narrowed to: None for one that admits every document (a filter every document passes
-        finds what the whole index does, without masks; the answer still says what it was limited to)."""
-        return None if scope is None or scope.documents == len(self.index.documents) else scope
+    def _narrowed(self, scope: Scoped | None) -> tuple[Planner, Within | None]:
+        """The planner and chunk mask a search is narrowed to: the whole index's for a scope that admits every document
+        (a filter every document passes finds what the whole index does, without masks; the answer still says what it
+        was limited to)."""
+        narrowing = None if scope is None or scope.documents == len(self.index.documents) else scope
+        return self.planner.within(narrowing), narrowing.within if narrowing else None
 
     def _embed_with_rewordings(self, plan: QueryPlan, texts: list[str]) -> tuple[QueryPlan, np.ndarray]:
         """Embed `texts` and, in the same pass, the words needed to mark rewordings in the plan."""
@@ -89,8 +91,7 @@ class Searcher:
         only the scope's chunks, and a word is known when the scope's documents use it."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
-        narrowing = self._narrowing(scope)
-        planner, within = self.planner.within(narrowing), narrowing.within if narrowing else None
+        planner, within = self._narrowed(scope)
         plan = planner.plan(question, aliases)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         asks = mode != "bm25" and with_aspects and self.settings.aspect_queries
@@ -135,8 +136,7 @@ class Searcher:
         """The exhaustive check behind any "not covered": every chunk of every document (of the scope, if any),
         scored by meaning (original and alias-rewritten question) and by synonym-aware BM25; the best passages of
         each of the best-scoring documents (`audit_documents`)."""
-        narrowing = self._narrowing(scope)
-        planner, within = self.planner.within(narrowing), narrowing.within if narrowing else None
+        planner, within = self._narrowed(scope)
         plan = planner.plan(question, aliases=True)
         texts = [question] if plan.rewritten == question else [question, plan.rewritten]
         plan, query_vectors = self._embed_with_rewordings(plan, texts)
