@@ -194,6 +194,15 @@ class RetrieveSettings(_Section):
         ge=1,
         description="A number in the question (an age, a dose) identifies its passage: its concept weighs this many times its idf.",
     )
+    one_document_rewording: float = Field(
+        default=0.06,
+        description=(
+            "Within one document, a specific question word it never writes (naming no condition or drug) is its meaning "
+            "in other words when the question's best sentence is this much closer in cosine than with any of eight "
+            "unrelated words in the word's place (understand.worded_by_the_document): such a word neither makes the "
+            "answer 'not covered' nor is named as unmentioned."
+        ),
+    )
     rewording_similarity: float = Field(
         default=0.4,
         ge=-1,

@@ -40,7 +40,7 @@ from .question import (
     required_type,
     states_dose_of,
 )
-from .retrieve import SearchResult
+from .retrieve import SearchResult, searched_documents
 from .scorer import EvidenceModel
 from .sentences import Candidate, SentenceReader
 from .stance import find_disagreements, source_stance
@@ -220,7 +220,7 @@ class Composer:
 
     def _one_document(self, result: SearchResult) -> bool:
         """The question was asked of one document: the index holds one, or the scope chose one."""
-        return (result.scope.documents if result.scope else len(self.index.documents)) == 1
+        return searched_documents(self.index, result.scope) == 1
 
     def _select(
         self, candidates: list[Candidate], admitted: list[Candidate], aspects: tuple[AnswerType, ...], concepts: tuple[Concept, ...]
@@ -531,7 +531,7 @@ class Composer:
             terms=result.plan.searched_terms,
             unknown_terms=[c.label for c in result.plan.concepts if not c.known],
             passages_checked=result.candidates_checked,
-            documents_checked=result.scope.documents if result.scope else len(self.index.documents),
+            documents_checked=searched_documents(self.index, result.scope),
             sentences_scored=len(candidates),
             best_similarity=max((h.similarity for h in result.hits), default=None),
             best_evidence=_best(candidates) if candidates else None,

@@ -23,7 +23,7 @@ from ..index.store import LexicalQuery, Within
 from ..schema import Hit, Scope
 from ..settings import RetrieveSettings
 from .question import AnswerType, aspect_queries
-from .understand import Planner, QueryPlan, rewording_candidates, rewordings
+from .understand import Planner, QueryPlan, contrast_questions, rewording_candidates, rewordings, worded_by_the_document
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -111,12 +111,28 @@ class Searcher:
         hits = [Hit(self.index.chunks[row], score, float(closeness[row]), rank) for rank, (row, score) in enumerate(fused.items())]
         chosen = diversify(hits, k, self.settings.per_document, self.settings.min_similarity)
         plan = planner.spelled_out(plan, chosen)
+        if with_aspects and searched_documents(self.index, scope) == 1:
+            plan = self._worded_by_the_document(plan, query_vectors[0], chosen)
         if not aspects:
             return SearchResult(chosen, plan, query_vectors, len(hits), dense=closeness, lexical=scores.lexical, scope=scope)
         aspect_dense = [r[: self.settings.candidates] for r in deep[len(texts) :]]
         chosen += self._aspect_hits([q for _, q in aspects], aspect_dense, hits, chosen, within)
         aspect_types = tuple(t for t, _ in aspects)
         return SearchResult(chosen, plan, query_vectors, len(hits), aspect_types, aspect_vectors, closeness, scores.lexical, scope)
+
+    def _worded_by_the_document(self, plan: QueryPlan, question_vector: np.ndarray, hits: list[Hit]) -> QueryPlan:
+        """Within one document, the question words it never writes that it says otherwise (understand.worded_by_the_document),
+        judged on the sentences of the passages found."""
+        asked = contrast_questions(plan.question, plan.concepts)
+        vectors = [self.index.sentence_vectors(h.chunk) for h in hits if h.chunk.kind != "apparatus"]
+        sentences = np.vstack([v for v in vectors if len(v)]) if any(len(v) for v in vectors) else None
+        if not asked or sentences is None:
+            return plan
+        contrasts = self.embedder.embed([q for _, questions in asked for q in questions]) @ sentences.T
+        best = contrasts.max(axis=1).reshape(len(asked), -1)
+        closeness = float((sentences @ question_vector).max())
+        marked = worded_by_the_document(plan.concepts, [c for c, _ in asked], closeness, best, self.settings.one_document_rewording)
+        return replace(plan, concepts=marked)
 
     def _rankings(self, lexical: np.ndarray | None, deep: list[np.ndarray], query_vectors: np.ndarray) -> list[Ranking]:
         """The named rankings the fusion votes over: keywords (BM25 with synonyms; None in dense mode), then, unless
@@ -221,6 +237,11 @@ class Searcher:
     def _top(self, scores: np.ndarray) -> np.ndarray:
         """Rows with a positive score, best first, at most `candidates`."""
         return best_rows(np.where(scores > 0, scores, -np.inf), self.settings.candidates)
+
+
+def searched_documents(index: Index, scope: Scoped | None) -> int:
+    """How many documents a search reads: the scope's, else the whole index's."""
+    return scope.documents if scope else len(index.documents)
 
 
 def best_rows(scores: np.ndarray, depth: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from ..index.load import Index
 from ..index.scope import Scoped
 from ..schema import Hit
 from ..settings import RetrieveSettings
-from .question import english_zipf, is_framing, without_frames
+from .question import english_zipf, is_framing, names_a_condition_or_drug, without_frames
 
 # Word-frequency boundaries (wordfreq Zipf) are properties of English, not of a corpus or a deployment, and retrieve,
 # compose and conversation must agree on them: named constants, not settings.
@@ -44,7 +44,9 @@ class Concept:
     idf: float
     known: bool
     zipf: float = 0.0  # how common the word is in general English (wordfreq's Zipf scale); 0 for corpus aliases
-    rewords: str = ""  # an unknown word close in meaning to a known concept of the same question ("breathing": "lung disease")
+    # an unknown word close in meaning to a known concept of the same question ("breathing": "lung disease"), or within
+    # one document to the document itself ("the document": `worded_by_the_document`)
+    rewords: str = ""
     forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks ("compliant": "compliance"; "HMO": "health …")
 
     @property
@@ -245,6 +247,37 @@ def rewordings(
     similarity = vectors[: len(unknown)] @ vectors[len(unknown) :].T
     closest = {c.label: (known[int(row.argmax())].label, float(row.max())) for c, row in zip(unknown, similarity, strict=True)}
     return [replace(c, rewords=closest[c.label][0]) if closest.get(c.label, ("", 0.0))[1] >= threshold else c for c in concepts]
+
+
+# Words no question about a medical paper is about, of the kinds a question names (conditions, a drug): put in the
+# place of a question word a document never writes, they are what that word must beat to count as the document's
+# meaning in other words (`worded_by_the_document`).
+CONTRAST_WORDS = ("glaucoma", "tinnitus", "scabies", "warfarin", "appendicitis", "dyslexia", "melanoma", "gout")
+
+
+def contrast_questions(question: str, concepts: Sequence[Concept]) -> list[tuple[Concept, list[str]]]:
+    """The question's specific words no passage uses that name no condition or drug ("octogenarians", "ototoxic"; a
+    condition the document never names is never its meaning in other words: "psoriasis" of a dermatomyositis series is
+    close to it and still another disease), each with the question rewritten with every CONTRAST_WORDS in its place."""
+    out = []
+    for concept in concepts:
+        if concept.known or concept.rewords or not concept.specific or is_framing(concept.label) or names_a_condition_or_drug(concept.label):
+            continue
+        word = re.compile(rf"\b{re.escape(concept.label)}\b")
+        if word.search(question):
+            out.append((concept, [word.sub(other, question, count=1) for other in CONTRAST_WORDS]))
+    return out
+
+
+def worded_by_the_document(
+    concepts: tuple[Concept, ...], asked: list[Concept], closeness: float, contrasts: np.ndarray, margin: float
+) -> tuple[Concept, ...]:
+    """Mark each of the `asked` words (`contrast_questions`) as the document's meaning in other words when the question
+    comes `margin` closer to the document (`closeness`: its best sentence's cosine) than it does with any contrast word in
+    the word's place (`contrasts`: a row per asked word, the best sentence's cosine for each contrast question). Within
+    one paper, "Cardiac reoperations in octogenarians" is about "patients aged ≥80 years"."""
+    worded = {c.label for c, row in zip(asked, contrasts, strict=True) if closeness - float(row.max()) >= margin}
+    return tuple(replace(c, rewords="the document") if c.label in worded else c for c in concepts)
 
 
 MAX_ZIPF = 8.0  # the top of wordfreq's Zipf scale ("the" is 7.7): a word it has never seen carries all of it

@@ -23,6 +23,24 @@ _GREEK_PAIRS = (("sis", "tic"), ("tic", "sis"))
 _GREEK_ROOT = 3  # letters before the ending: the shortest roots are three ("sep-sis", "eme-sis"); not tuned
 # Bound prefixes a corpus may hyphenate ("pre-existing" for "preexisting"): split off even when shorter than min_part.
 _PREFIXES = frozenset({"pre", "post", "non", "anti", "co", "re", "sub", "semi", "multi", "inter", "intra", "over", "under", "mid"})
+# Greek letters as medical names write them, spelled out or as the letter ("IL-1beta" / "IL-1β", "NF-kappaB" / "NF-κB"):
+# a word of the question is also looked for with the other spelling.
+_GREEK_LETTERS = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ", "epsilon": "ε", "lambda": "λ", "theta": "θ"}
+_GREEK_SPELLED = re.compile("|".join(_GREEK_LETTERS))
+_GREEK_SYMBOL = re.compile("|".join(_GREEK_LETTERS.values()))
+_SPELLED_OUT = {symbol: name for name, symbol in _GREEK_LETTERS.items()}
+_ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")  # "21st January" is "January 21"
+
+
+def _greek_respelt(word: str) -> str | None:
+    """`word` with its Greek letters spelled the other way ("1beta" → "1β", "κb" → "kappab"), or None if it has none. A
+    word that is only a letter's name stays as it is: the tokenizer keeps no one-character word."""
+    if word in _GREEK_LETTERS:
+        return None
+    respelt = _GREEK_SPELLED.sub(lambda m: _GREEK_LETTERS[m.group()], word)
+    if respelt == word:
+        respelt = _GREEK_SYMBOL.sub(lambda m: _SPELLED_OUT[m.group()], word)
+    return respelt if respelt != word else None
 
 
 def _tokenizer() -> Tokenizer:
@@ -115,7 +133,9 @@ class Lexicon:
         - the word split in two corpus words, as hyphenated or spaced spellings write it ("childbearing" → "child
           bearing", "postconditioning" → "post conditioning"), each part at least `min_part` letters or the first a
           bound prefix ("preexisting" → "pre-existing"); the most even split wins;
-        - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic").
+        - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic");
+        - a Greek letter spelled the other way ("1beta" → "1β", "κb" → "kappab");
+        - the number of an ordinal ("21st" → "21").
         At most `most` pairs."""
         stem = self._stemmer.stemWord(word.lower())
         if stem in self._vocab or not stem:
@@ -145,6 +165,10 @@ class Lexicon:
                 paired_stem = self._stemmer.stemWord(paired)
                 if paired_stem in self._vocab:
                     found.append(((len(lower), 0), paired, frozenset({paired_stem})))
+        ordinal = _ORDINAL.fullmatch(lower)
+        for other in (_greek_respelt(lower), ordinal.group(1) if ordinal else None):
+            if other and self._stemmer.stemWord(other) in self._vocab:
+                found.append(((len(lower), 0), other, frozenset({self._stemmer.stemWord(other)})))
         return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
 
     def _same_word(self, stem: str, other: str, suffix: int, min_part: int) -> bool:

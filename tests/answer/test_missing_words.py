@@ -4,10 +4,18 @@ question's idf decides."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answer.question import is_adverb, is_framing
-from assistant.answer.understand import Concept, information, missing_share
+from assistant.answer.understand import (
+    CONTRAST_WORDS,
+    Concept,
+    contrast_questions,
+    information,
+    missing_share,
+    worded_by_the_document,
+)
 
 
 def concept(label: str, idf: float, known: bool, zipf: float, rewords: str = "") -> Concept:
@@ -69,3 +77,19 @@ def test_over_one_document_rarity_in_english_weighs_the_words_not_idf() -> None:
     missing, by_english = missing_share(words, one_document=True)
     assert [c.label for c in missing] == ["octogenarians"]
     assert by_english == information(words[2]) / sum(map(information, words)) and by_english < 0.4 < by_idf
+
+
+def test_within_one_document_only_a_missing_word_naming_no_condition_is_put_to_the_contrast() -> None:
+    # "Does methotrexate help psoriasis in octogenarians?" over a rheumatoid arthritis trial that never writes either
+    words = (concept("methotrexate", 1.0, True, 2.0), concept("psoriasis", 1.0, False, 2.9), concept("octogenarians", 1.0, False, 1.6), concept("help", 1.0, False, 5.5))
+    asked = contrast_questions("Does methotrexate help psoriasis in octogenarians?", words)
+    assert [c.label for c, _ in asked] == ["octogenarians"], "a known, a condition's and an everyday word are not put to it"
+    assert asked[0][1][0] == f"Does methotrexate help psoriasis in {CONTRAST_WORDS[0]}?" and len(asked[0][1]) == len(CONTRAST_WORDS)
+
+
+def test_a_word_counts_as_the_documents_meaning_only_by_the_margin_over_every_contrast() -> None:
+    words = (concept("octogenarians", 1.0, False, 1.6), concept("ferritin", 1.0, False, 2.0))
+    contrasts = np.array([[0.40, 0.45, 0.41], [0.50, 0.49, 0.52]])  # the best sentence's cosine with each contrast word
+    marked = worded_by_the_document(words, list(words), 0.53, contrasts, 0.06)
+    assert [c.rewords for c in marked] == ["the document", ""], "0.08 over the closest contrast counts; 0.01 does not"
+    assert missing_share(marked, one_document=True)[0] == [marked[1]]

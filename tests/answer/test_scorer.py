@@ -265,3 +265,11 @@ def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> Non
     assert dict(greek.variants("fibrosis", 5, 4, 4, 3)) == {"fibrotic": frozenset({"fibrot"})}, "and the other way"
     assert greek.variants("metastasis", 5, 4, 4, 3)[0][0] == "metastatic"
     assert greek.variants("optic", 5, 4, 4, 3) == [], "no '-sis' word of the same root in the corpus"
+    letters = Lexicon.build(["Serum IL-1β was measured.", "NF-κB was activated.", "The 5alpha reductase inhibitor."])
+    assert letters.variants("1beta", 5, 4, 4, 3) == [("1β", frozenset({"1β"}))], "a Greek letter the corpus writes as the letter"
+    assert letters.variants("kappab", 5, 4, 4, 3) == [("κb", frozenset({"κb"}))]
+    assert letters.variants("5α", 5, 4, 4, 3) == [("5alpha", frozenset({"5alpha"}))], "and one it spells out"
+    assert letters.variants("1gamma", 5, 4, 4, 3) == [], "another letter is another molecule"
+    dates = Lexicon.build(["Data were released on January 21, 2020."])
+    assert dates.variants("21st", 5, 4, 4, 3) == [("21", frozenset({"21"}))], "an ordinal's number"
+    assert dates.variants("22nd", 5, 4, 4, 3) == [], "another day is another date"

@@ -10,7 +10,7 @@ import pytest
 from checks import assert_verbatim
 from samples import SEED_QUESTION
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, Settings
 
 NOTES = {
     "zebrafinch.md": "# Zebrafinch syndrome\n\nZebrafinch syndrome is treated with quuxamab 10 mg every four weeks.\n",
@@ -280,3 +280,27 @@ def test_words_an_abstract_only_abbreviates_are_not_missing_from_it(tmp_path: Pa
     assert not answer.abstained and "never mention" not in answer.text and "No indexed passage mentions" not in answer.text
     assert answer.search_report.variants == {"polymyalgia": ["PMR"], "rheumatica": ["PMR"]}
     assert "Searched for “polymyalgia” also as the sources write it: “PMR”" in answer.text
+
+
+WBC_ABSTRACT = (
+    "Early markers of the extent of tissue damage after blunt trauma are sought to triage patients in the emergency department.\n\n"
+    "We retrospectively reviewed 214 consecutive adults admitted to a level I trauma centre in 2015-2017, recording the white "
+    "blood cell count drawn on arrival, vital signs, and the injury severity score assigned at discharge.\n\n"
+    "The white blood cell count on arrival rose with the injury severity score (r = 0.41, p < 0.001), and was higher in "
+    "patients who needed an emergency operation.\n"
+)
+
+
+def test_within_one_abstract_a_word_it_says_otherwise_is_its_meaning(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: the abstract writes "white blood cell count", never "leukocyte". With the scorer's confidence and the
+    question's closeness to the abstract set out of play, "leukocyte" is still no word the abstract lacks: put in its
+    place, no unrelated word brings the question as close to it. "ferritin", which it never says, still is."""
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    settings = settings.model_copy(update={"compose": settings.compose.model_copy(update={"confident_evidence": 1.0, "one_document_similarity": 1.0})})
+    build(tmp_path, embedder, {"wbc.txt": WBC_ABSTRACT}).close()
+    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    worded = alone.ask("Does the leukocyte count correlate with the severity of injury?")
+    assert not worded.abstained and "mentions: “leukocyte”" not in worded.text and "never mention" not in worded.text
+    assert any("injury severity score (r = 0.41" in c.quote for c in worded.citations if c.number in worded.bottom_line)
+    lacking = alone.ask("Does the white blood cell count or the ferritin correlate with the severity of injury?")
+    assert "- No indexed passage mentions: “ferritin”" in lacking.text, "a word the abstract never says is still named"
