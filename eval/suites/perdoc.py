@@ -25,7 +25,7 @@ from assistant.index.embed import Embedder
 from ..training.splits import Splits, load_splits
 from .answers import Scored, answer_metrics, bottom_line, score_answer, spread
 from .datasets import Query, RetrievalSet, load_covidqa, load_pubmedqa, pubmedqa_records, write_corpus
-from .metrics import ratio
+from .metrics import is_absent, ratio
 from .records import CaseResult, SuiteResult
 
 PERDOC_METRICS = (
@@ -37,6 +37,7 @@ PERDOC_METRICS = (
     "pubmedqa_false_abstention_rate",
     "pubmedqa_results_share",
     "pubmedqa_long_answer_recall",
+    "pubmedqa_other_question_abstention",
 )
 QUESTIONS_PER_PAPER = 12  # a COVID-QA paper holds about 12 questions: `limit` abstracts come with limit / 12 papers
 _RESULTS = re.compile(r"RESULT|FINDING")  # RESULTS, METHODS AND RESULTS, PRINCIPAL FINDINGS, …
@@ -97,6 +98,19 @@ def ask_alone(
     return out
 
 
+def ask_another(data: RetrievalSet, docs: Sequence[str], settings: Settings, embedder: Embedder, cache_dir: Path) -> list[tuple[str, Query, Answer]]:
+    """Each document indexed alone and asked the question of the next document in `docs` (the last, the first's):
+    nothing in it answers that, so the right answer is "not covered"."""
+    by_doc = {d: q for q in data.queries for d in sorted(q.relevant_docs)}
+    asked = [d for d in docs if d in by_doc]
+    out = []
+    for doc_id, other in zip(asked, asked[1:] + asked[:1], strict=True):
+        if other != doc_id:
+            question = by_doc[other]
+            out.append((doc_id, question, alone(data, doc_id, settings, embedder, cache_dir).ask(question.text)))
+    return out
+
+
 def _covidqa_case(s: Scored) -> CaseResult:
     problems = ["says not covered" if s.absent else ""]
     if not s.span_in_bottom_line:
@@ -109,12 +123,19 @@ def _pubmedqa_case(a: Abstract) -> CaseResult:
     return _case("pubmedqa", a.scored, [p for p in problems if p])
 
 
+def other_question_case(doc_id: str, question: Query, answer: Answer) -> CaseResult:
+    absent = is_absent(answer)
+    excerpt = re.sub(r"\s*\n\s*", " / ", answer.text)[:300]
+    return CaseResult("pubmedqa-other", f"{doc_id}<-{question.id}", question.text, absent, "" if absent else "answered another abstract's question", excerpt)
+
+
 def _case(kind: str, s: Scored, problems: list[str]) -> CaseResult:
     return CaseResult(kind, s.query.id, s.query.text, not problems, "; ".join(problems), re.sub(r"\s*\n\s*", " / ", s.excerpt))
 
 
-def perdoc_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract]) -> dict[str, float]:
-    """The suite's metrics (report.DEFINITIONS) from the scored COVID-QA and PubMedQA answers."""
+def perdoc_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract], others: Sequence[CaseResult] = ()) -> dict[str, float]:
+    """The suite's metrics (report.DEFINITIONS) from the scored COVID-QA and PubMedQA answers, and the PubMedQA
+    abstracts asked another's question (`others`, passed when it says "not covered")."""
     covid = answer_metrics(papers, spans=True) if papers else {}
     pubmed = answer_metrics([a.scored for a in abstracts], spans=False) if abstracts else {}
     labelled = [a.results for a in abstracts if a.results is not None]
@@ -122,6 +143,8 @@ def perdoc_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract]) -> d
     out.update({f"pubmedqa_{m}": pubmed[m] for m in ("false_absence_rate", "false_abstention_rate", "long_answer_recall") if m in pubmed})
     if abstracts:
         out["pubmedqa_results_share"] = ratio(sum(labelled), len(labelled))
+    if others:
+        out["pubmedqa_other_question_abstention"] = ratio(sum(c.passed for c in others), len(others))
     return out
 
 
@@ -146,6 +169,7 @@ def run_perdoc(
             Abstract(score_answer(q, a, ms, spans=False), quotes_results(a, found) if (found := results_paragraphs(records[q.group])) else None)
             for q, a, ms in ask_alone(pubmed, pmids, questions, settings, embedder, cache_dir)
         ]
+        others = [other_question_case(*asked) for asked in ask_another(pubmed, pmids, settings, embedder, cache_dir)]
     info: dict[str, object] = {
         "COVID-QA papers": len(papers), "COVID-QA questions": len(scored_papers),
         "PubMedQA abstracts": len(pmids), "PubMedQA abstracts labelling no results paragraph": sum(a.results is None for a in abstracts),
@@ -155,6 +179,8 @@ def run_perdoc(
     notes = [
         f"Every document of the {split} split indexed alone (its own index, nothing else in the corpus) and asked its own "
         "questions with Assistant.ask.",
+        "Each PubMedQA abstract alone is also asked the next abstract's question (pubmedqa_other_question_abstention): "
+        "its answer should be 'not covered'.",
     ]
-    cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts]
-    return SuiteResult("perdoc", perdoc_metrics(scored_papers, abstracts), cases, {}, info, notes)
+    cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts] + others
+    return SuiteResult("perdoc", perdoc_metrics(scored_papers, abstracts, others), cases, {}, info, notes)

@@ -72,6 +72,8 @@ DEFINITIONS: dict[str, str] = {
     "covidqa_false_abstention_rate": "perdoc: false_abstention_rate (an outright 'Not covered'), each COVID-QA paper alone",
     "pubmedqa_false_absence_rate": "perdoc: false_absence_rate, each PubMedQA abstract indexed alone and asked its question",
     "pubmedqa_false_abstention_rate": "perdoc: false_abstention_rate, each PubMedQA abstract alone",
+    "pubmedqa_other_question_abstention": "perdoc: share of the PubMedQA abstracts, each indexed alone, that answer 'not "
+    "covered' (abstain, or an absence in the assistant's own words) when asked the next abstract's question",
     "pubmedqa_results_share": "perdoc: share of the answers (abstracts that label a results paragraph) whose bottom line "
     "quotes a sentence of a CONTEXTS paragraph labelled RESULTS (or METHODS AND RESULTS, FINDINGS, …), each abstract alone",
     "pubmedqa_long_answer_recall": "perdoc: long_answer_recall, each PubMedQA abstract alone; reported, no threshold",

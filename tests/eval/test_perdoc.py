@@ -5,7 +5,14 @@ from __future__ import annotations
 from assistant import Answer, Citation
 from eval.suites.answers import score_answer
 from eval.suites.datasets import Query, RetrievalSet
-from eval.suites.perdoc import Abstract, perdoc_metrics, quotes_results, results_paragraphs, split_documents
+from eval.suites.perdoc import (
+    Abstract,
+    other_question_case,
+    perdoc_metrics,
+    quotes_results,
+    results_paragraphs,
+    split_documents,
+)
 from eval.training.splits import Splits
 
 RECORD = {
@@ -44,6 +51,14 @@ def test_metrics_name_each_dataset_and_skip_abstracts_without_results() -> None:
     assert metrics["pubmedqa_results_share"] == 0.5, "the abstract labelling no results paragraph is not counted"
     assert abs(metrics["pubmedqa_false_absence_rate"] - 1 / 3) < 1e-9 and metrics["pubmedqa_false_abstention_rate"] == metrics["pubmedqa_false_absence_rate"]
     assert set(perdoc_metrics([], [good])) == {"pubmedqa_false_absence_rate", "pubmedqa_false_abstention_rate", "pubmedqa_long_answer_recall", "pubmedqa_results_share"}
+
+
+def test_an_abstract_asked_another_ones_question_should_say_not_covered() -> None:
+    other = Query("q2", "Does tea help?", frozenset({"p2"}), answer="Tea helps.", group="p2")
+    refused = other_question_case("p1", other, _answer([], [], abstained=True))
+    answered = other_question_case("p1", other, _answer(["Enzymes fell by 20% in drinkers."], [1]))
+    assert refused.passed and not answered.passed and answered.case_id == "p1<-q2"
+    assert perdoc_metrics([], [], [refused, answered])["pubmedqa_other_question_abstention"] == 0.5
 
 
 def test_documents_of_a_split_spread_evenly() -> None:
