@@ -194,7 +194,8 @@ def test_within_one_source_a_question_in_its_own_words_is_about_it(assistant: As
 def test_within_one_source_words_that_only_frame_the_question_decide_nothing(corpus_copy, seed_index, embedder) -> None:  # type: ignore[no-untyped-def]
     """Issue 29: "What is highlighted regarding upadacitinib?" asks about a word the case series uses; "highlighted" and
     "regarding" only frame it. With a similarity floor no passage clears, the question is still about the one source
-    it is asked of, while one in words the source never uses is not covered."""
+    it is asked of, and so is one whose only specific word ("tofacitinib") is the source's own, while one in words the
+    source never uses is not covered."""
     strict = Settings(corpus_dir=corpus_copy, index_dir=seed_index).model_copy(
         update={"retrieve": Settings().retrieve.model_copy(update={"min_similarity": 0.99})}
     )
@@ -203,4 +204,6 @@ def test_within_one_source_words_that_only_frame_the_question_decide_nothing(cor
     assert not framed.abstained and {c.doc_id for c in framed.citations} == {CASE_SERIES}
     assert floored.ask("What is highlighted regarding upadacitinib?").abstained, "over the library the floor holds"
     assert floored.ask("What is the capital of France?", sources=[CASE_SERIES]).abstained
+    own = floored.ask("Where does tofacitinib come in?", sources=[CASE_SERIES])
+    assert not own.abstained and {c.doc_id for c in own.citations} == {CASE_SERIES}, "its one specific word is the source's own"
 

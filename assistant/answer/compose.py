@@ -194,8 +194,11 @@ class Composer:
         """Why the question is not answered, or None. Within one document (the index or the scope holds one), a question
         whose every word the document uses, but for words that only frame it ("What is theorized regarding
         transmission?"), is about it ("What is summarized?"), and so is one about "this review": no
-        similarity or evidence floor turns it away; one close in meaning to it is not refused over words the document
-        never uses (`_reworded`)."""
+        similarity or evidence floor turns it away; nor does the similarity floor turn away one whose every specific
+        word the document uses, one of them rare in English ("What clade does it belong to?": "clade" is its word,
+        "belong" an everyday one), while a question of everyday words it never uses still is ("What is the capital of
+        France?"), and so is one whose only specific word is as common as "encounters"; one close in meaning to
+        it is not refused over words the document never uses (`_reworded`)."""
         sources = _sources(result)
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
@@ -203,7 +206,10 @@ class Composer:
         one_document = self._one_document(result)
         one_found = len({h.doc_id for h in result.hits}) == 1  # every passage found is one document's
         within = one_document and all(c.known or is_framing(c.label) for c in result.plan.concepts)  # "What is summarized?" of one paper
-        if best < self.min_similarity and not within and not ((one_document or one_found) and about_the_document(result.plan.question)):
+        concepts = result.plan.concepts
+        lacking = [c for c in concepts if not c.known and not c.rewords and c.specific and not is_framing(c.label)]
+        on_topic = one_document and not lacking and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
+        if best < self.min_similarity and not within and not on_topic and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
         unknown, share = missing_share(result.plan.concepts, one_document=one_document)
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):
