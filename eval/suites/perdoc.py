@@ -80,35 +80,31 @@ def alone(data: RetrievalSet, doc_id: str, settings: Settings, embedder: Embedde
 
 
 def ask_alone(
-    data: RetrievalSet, docs: Sequence[str], questions: int | None, settings: Settings, embedder: Embedder, cache_dir: Path
-) -> list[tuple[Query, Answer, float]]:
-    """Each document indexed alone and asked its questions (at most `questions` in all, spread evenly)."""
+    data: RetrievalSet, docs: Sequence[str], questions: int | None, settings: Settings, embedder: Embedder, cache_dir: Path,
+    *, another: bool = False,
+) -> tuple[list[tuple[Query, Answer, float]], list[tuple[str, Query, Answer]]]:
+    """Each document indexed alone and asked its questions (at most `questions` in all, spread evenly); with `another`,
+    each is also asked the question of the next document in `docs` (the last, the first's), while its index is loaded:
+    nothing in it answers that, so the right answer is "not covered"."""
     wanted = set(docs)
     asked = spread([q for q in data.queries if q.relevant_docs & wanted], questions)
-    out = []
+    by_doc = {d: q for q in data.queries for d in sorted(q.relevant_docs)} if another else {}
+    listed = [d for d in docs if d in by_doc]
+    following = {d: other for d, other in zip(listed, listed[1:] + listed[:1], strict=True) if other != d}
+    out, others = [], []
     for doc_id in docs:
         mine = [q for q in asked if doc_id in q.relevant_docs]
-        if not mine:
+        if not mine and doc_id not in following:
             continue
         assistant = alone(data, doc_id, settings, embedder, cache_dir)
         for query in mine:
             started = time.perf_counter()
             answer = assistant.ask(query.text)
             out.append((query, answer, 1000 * (time.perf_counter() - started)))
-    return out
-
-
-def ask_another(data: RetrievalSet, docs: Sequence[str], settings: Settings, embedder: Embedder, cache_dir: Path) -> list[tuple[str, Query, Answer]]:
-    """Each document indexed alone and asked the question of the next document in `docs` (the last, the first's):
-    nothing in it answers that, so the right answer is "not covered"."""
-    by_doc = {d: q for q in data.queries for d in sorted(q.relevant_docs)}
-    asked = [d for d in docs if d in by_doc]
-    out = []
-    for doc_id, other in zip(asked, asked[1:] + asked[:1], strict=True):
-        if other != doc_id:
-            question = by_doc[other]
-            out.append((doc_id, question, alone(data, doc_id, settings, embedder, cache_dir).ask(question.text)))
-    return out
+        if doc_id in following:
+            question = by_doc[following[doc_id]]
+            others.append((doc_id, question, assistant.ask(question.text)))
+    return out, others
 
 
 def _covidqa_case(s: Scored) -> CaseResult:
@@ -161,15 +157,16 @@ def run_perdoc(
     papers = split_documents(covid, splits, split, None if limit is None else max(1, math.ceil(limit / QUESTIONS_PER_PAPER)))
     pmids = split_documents(pubmed, splits, split, limit)
     with console.status(f"[bold]perdoc[/bold]: {len(papers)} COVID-QA papers of the {split} split, each indexed alone"):
-        scored_papers = [score_answer(q, a, ms, spans=True) for q, a, ms in ask_alone(covid, papers, questions, settings, embedder, cache_dir)]
+        scored_papers = [score_answer(q, a, ms, spans=True) for q, a, ms in ask_alone(covid, papers, questions, settings, embedder, cache_dir)[0]]
     papers_s = time.perf_counter() - started
     started = time.perf_counter()
     with console.status(f"[bold]perdoc[/bold]: {len(pmids)} PubMedQA abstracts of the {split} split, each indexed alone"):
+        own, another = ask_alone(pubmed, pmids, questions, settings, embedder, cache_dir, another=True)
         abstracts = [
             Abstract(score_answer(q, a, ms, spans=False), quotes_results(a, found) if (found := results_paragraphs(records[q.group])) else None)
-            for q, a, ms in ask_alone(pubmed, pmids, questions, settings, embedder, cache_dir)
+            for q, a, ms in own
         ]
-        others = [other_question_case(*asked) for asked in ask_another(pubmed, pmids, settings, embedder, cache_dir)]
+        others = [other_question_case(*asked) for asked in another]
     info: dict[str, object] = {
         "COVID-QA papers": len(papers), "COVID-QA questions": len(scored_papers),
         "PubMedQA abstracts": len(pmids), "PubMedQA abstracts labelling no results paragraph": sum(a.results is None for a in abstracts),
