@@ -205,13 +205,12 @@ class Composer:
         best = max(h.similarity for h in result.hits)
         one_document = self._one_document(result)
         one_found = len({h.doc_id for h in result.hits}) == 1  # every passage found is one document's
-        within = one_document and all(c.known or is_framing(c.label) for c in result.plan.concepts)  # "What is summarized?" of one paper
         concepts = result.plan.concepts
-        lacking = [c for c in concepts if not c.known and not c.rewords and c.specific and not is_framing(c.label)]
-        on_topic = one_document and not lacking and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
+        within = one_document and all(c.known or is_framing(c.label) for c in concepts)  # "What is summarized?" of one paper
+        unknown, share = missing_share(concepts, one_document=one_document)
+        on_topic = one_document and not unknown and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
         if best < self.min_similarity and not within and not on_topic and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
-        unknown, share = missing_share(result.plan.concepts, one_document=one_document)
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):
             return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
         if _best(candidates) < self.settings.min_answer_evidence and not within:

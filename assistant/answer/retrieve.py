@@ -124,10 +124,10 @@ class Searcher:
         """Within one document, the question words it never writes that it says otherwise (understand.worded_by_the_document),
         judged on the sentences of the passages found."""
         asked = contrast_questions(plan.question, plan.concepts)
-        vectors = [self.index.sentence_vectors(h.chunk) for h in hits if h.chunk.kind != "apparatus"]
-        sentences = np.vstack([v for v in vectors if len(v)]) if any(len(v) for v in vectors) else None
-        if not asked or sentences is None:
+        vectors = [v for h in hits if h.chunk.kind != "apparatus" and len(v := self.index.sentence_vectors(h.chunk))] if asked else []
+        if not vectors:
             return plan
+        sentences = np.vstack(vectors)
         contrasts = self.embedder.embed([q for _, questions in asked for q in questions]) @ sentences.T
         best = contrasts.max(axis=1).reshape(len(asked), -1)
         closeness = float((sentences @ question_vector).max())

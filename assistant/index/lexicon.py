@@ -166,9 +166,9 @@ class Lexicon:
                 if paired_stem in self._vocab:
                     found.append(((len(lower), 0), paired, frozenset({paired_stem})))
         ordinal = _ORDINAL.fullmatch(lower)
-        for other in (_greek_respelt(lower), ordinal.group(1) if ordinal else None):
-            if other and self._stemmer.stemWord(other) in self._vocab:
-                found.append(((len(lower), 0), other, frozenset({self._stemmer.stemWord(other)})))
+        for other in filter(None, (_greek_respelt(lower), ordinal.group(1) if ordinal else None)):
+            if (other_stem := self._stemmer.stemWord(other)) in self._vocab:
+                found.append(((len(lower), 0), other, frozenset({other_stem})))
         return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
 
     def _same_word(self, stem: str, other: str, suffix: int, min_part: int) -> bool:
