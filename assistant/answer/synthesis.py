@@ -146,8 +146,10 @@ def bottom_line(
     """Each source's best finding in order (a source saying evidence is lacking: its claim, labelled when refuted),
     while it has `lead_share` of the first one's evidence (and `share`: the sources that answer comparably well);
     then, while `slots` are left (at most `per_source` from one source), each of the question's `topics` no pick
-    names yet, by the first source with a finding that names it; then further findings by evidence, while they have
-    `share` of the first one's. Grouped by source in the end."""
+    names yet, by the first source with a finding that names it; then each source's further findings in its own order
+    (the fused order, for a verdict its results and conclusions first: on dev, ordering them by the scorer's evidence
+    alone lost RESULTS sentences and gained no COVID-QA span), while they have `share` of the first one's. Grouped by
+    source in the end."""
     top = next((w.findings[0].evidence for w in order if w.stance != "lacking" and w.findings), 0.0)
     firsts: list[Pick] = []
     for w in order:
