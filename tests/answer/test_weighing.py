@@ -296,7 +296,7 @@ def test_within_one_abstract_a_word_it_says_otherwise_is_its_meaning(tmp_path: P
     question's closeness to the abstract set out of play, "leukocyte" is still no word the abstract lacks: put in its
     place, no unrelated word brings the question as close to it. "ferritin", which it never says, still is."""
     settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    settings = settings.model_copy(update={"compose": settings.compose.model_copy(update={"confident_evidence": 1.0, "one_document_similarity": 1.0})})
+    settings = settings.model_copy(update={"compose": settings.compose.model_copy(update={"confident_evidence": 1.0, "one_document_confident_evidence": 1.0, "one_document_similarity": 1.0})})
     build(tmp_path, embedder, {"wbc.txt": WBC_ABSTRACT}).close()
     alone = Assistant.load(settings, embedder=embedder, refresh=False)
     worded = alone.ask("Does the leukocyte count correlate with the severity of injury?")
@@ -304,3 +304,35 @@ def test_within_one_abstract_a_word_it_says_otherwise_is_its_meaning(tmp_path: P
     assert any("injury severity score (r = 0.41" in c.quote for c in worded.citations if c.number in worded.bottom_line)
     lacking = alone.ask("Does the white blood cell count or the ferritin correlate with the severity of injury?")
     assert "- No indexed passage mentions: “ferritin”" in lacking.text, "a word the abstract never says is still named"
+
+
+REDO_ABSTRACT = (
+    "Cardiac reoperations carry a higher risk than first operations, and the benefit in the very elderly is debated.\n\n"
+    "We retrospectively identified 84 consecutive patients aged 80 years or older who underwent a cardiac reoperation "
+    "between 2007 and 2013, and followed them for a median of 2.1 years.\n\n"
+    "Thirty-day mortality was 11.9%, and 1-year survival was 79%; most survivors reported better physical functioning "
+    "and were living at home.\n"
+)
+
+
+@pytest.mark.parametrize("bar, octogenarians_named", [(1.0, True), (None, False)])
+def test_within_one_abstract_the_scorers_verdict_keeps_its_other_wording_off_the_open_list(
+    tmp_path: Path, embedder, bar: float | None, octogenarians_named: bool  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 29: the abstract writes "patients aged 80 years or older", never "octogenarians". With the question's
+    closeness and the contrast test set out of play, the scorer's verdict that the one abstract answers the question
+    (one_document_confident_evidence) is what keeps "octogenarians" off the list of what the sources leave open;
+    "amyloidosis", a condition it never names, is listed either way."""
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    compose = {"one_document_similarity": 1.0, **({} if bar is None else {"one_document_confident_evidence": bar})}
+    settings = settings.model_copy(update={
+        "compose": settings.compose.model_copy(update=compose),
+        "retrieve": settings.retrieve.model_copy(update={"one_document_rewording": 1.0}),
+    })
+    build(tmp_path, embedder, {"redo.txt": REDO_ABSTRACT}).close()
+    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    answer = alone.ask("Do cardiac reoperations improve physical functioning and survival in octogenarians with amyloidosis?")
+    assert not answer.abstained
+    listed = next(line for line in answer.text.splitlines() if line.startswith("- No indexed passage mentions:"))
+    assert "“amyloidosis”" in listed
+    assert ("“octogenarians”" in listed) is octogenarians_named
