@@ -290,9 +290,7 @@ class Composer:
         subject = self._subject(result.plan)
         rare = _unnamed(result.plan)
         unnamed = self._unnamed_topics(result.plan, chosen, rare)
-        confident = _best(candidates) >= self.settings.confident_evidence or self._reworded(result)
-        answered_within = self._one_document(result) and _best(candidates) >= self.settings.one_document_confident_evidence
-        unmentioned = self._unmentioned(rare, confident=confident, named=unnamed, within=answered_within)
+        unmentioned = self._unmentioned(rare, result, _best(candidates), named=unnamed)
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
@@ -487,15 +485,17 @@ class Composer:
         ]
         return found[: self.settings.limitations_quoted]
 
-    def _unmentioned(self, rare: list[str], *, confident: bool, named: list[str], within: bool) -> list[str]:
+    def _unmentioned(self, rare: list[str], result: SearchResult, best: float, *, named: list[str]) -> list[str]:
         """The `rare` words no passage uses that the answer lists as unmentioned (those the opening line has not `named`),
-        unless the scorer is `confident` the question is answered (then a word the corpus lacks was only worded
-        otherwise: "ototoxic" for "hearing loss"), or, `within` one document the scorer says answers it
-        (one_document_confident_evidence), the word names no condition or drug (the paper writes "patients aged ≥80
-        years" for "octogenarians"). No source takes a side on a question over them: "Can upadacitinib be given
-        sublingually?" is no question the case series supports."""
-        if confident or not self.settings.unknown_words:
+        unless the scorer is confident the question is answered (its `best` evidence, `confident_evidence`) or the one
+        document asked is close to it in meaning (`_reworded`): then a word the corpus lacks was only worded otherwise
+        ("ototoxic" for "hearing loss"); within one document the scorer says answers it (one_document_confident_evidence),
+        only words that name a condition or drug are listed (the paper writes "patients aged ≥80 years" for
+        "octogenarians"). No source takes a side on a question over them: "Can upadacitinib be given sublingually?" is
+        no question the case series supports."""
+        if best >= self.settings.confident_evidence or self._reworded(result) or not self.settings.unknown_words:
             return []
+        within = self._one_document(result) and best >= self.settings.one_document_confident_evidence
         return [w for w in rare if w not in named and (not within or names_a_condition_or_drug(w))]
 
     def _open_lines(

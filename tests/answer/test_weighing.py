@@ -336,3 +336,4 @@ def test_within_one_abstract_the_scorers_verdict_keeps_its_other_wording_off_the
     listed = next(line for line in answer.text.splitlines() if line.startswith("- No indexed passage mentions:"))
     assert "“amyloidosis”" in listed
     assert ("“octogenarians”" in listed) is octogenarians_named
+
