@@ -194,11 +194,11 @@ class Composer:
         """Why the question is not answered, or None. Within one document (the index or the scope holds one), a question
         whose every word the document uses, but for words that only frame it ("What is theorized regarding
         transmission?"), is about it ("What is summarized?"), and so is one about "this review": no
-        similarity or evidence floor turns it away; nor does the similarity floor turn away one whose every specific
-        word the document uses, one of them rare in English ("What clade does it belong to?": "clade" is its word,
-        "belong" an everyday one), while a question of everyday words it never uses still is ("What is the capital of
-        France?"), and so is one whose only specific word is as common as "encounters"; one close in meaning to
-        it is not refused over words the document never uses (`_reworded`)."""
+        similarity or evidence floor turns it away; nor does the similarity floor turn away one whose every word rare in
+        English the document uses, one at least ("What clade does it belong to?": "clade" is its word; "belong", Zipf
+        4.4, is uncommon enough to count as specific but not rare), while a question of everyday words it never uses
+        still is ("What is the capital of France?"), and so is one whose only specific word is as common as
+        "encounters"; one close in meaning to it is not refused over words the document never uses (`_reworded`)."""
         sources = _sources(result)
         if not result.hits or not candidates:
             return f"No {sources} passage relates to this question."
@@ -208,7 +208,8 @@ class Composer:
         concepts = result.plan.concepts
         within = one_document and all(c.known or is_framing(c.label) for c in concepts)  # "What is summarized?" of one paper
         unknown, share = missing_share(concepts, one_document=one_document)
-        on_topic = one_document and not unknown and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
+        everyday = all(c.zipf >= RARE_ZIPF for c in unknown)  # "belong" (Zipf 4.4) is uncommon, not rare
+        on_topic = one_document and everyday and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
         if best < self.min_similarity and not within and not on_topic and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):

@@ -337,3 +337,25 @@ def test_within_one_abstract_the_scorers_verdict_keeps_its_other_wording_off_the
     assert "“amyloidosis”" in listed
     assert ("“octogenarians”" in listed) is octogenarians_named
 
+
+CLADE_ABSTRACT = (
+    "The novel coronavirus was isolated from patients with pneumonia in Wuhan.\n\n"
+    "Phylogenetic analysis of the full genome shows that the virus forms a clade within the subgenus sarbecovirus, "
+    "closest to bat coronaviruses sampled in Yunnan.\n\n"
+    "Its receptor-binding domain binds the human ACE2 receptor.\n"
+)
+
+
+def test_within_one_abstract_an_uncommon_word_it_never_writes_does_not_floor_a_question_on_its_own_rare_word(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: "clade" is the abstract's word and rare in English; "belong", which it never writes, is uncommon
+    (Zipf 4.4) but not rare. With a similarity floor no passage clears, the question is still about the abstract; one
+    with a rare word it never writes ("zoster"), or in everyday words it never uses, is not covered."""
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    settings = settings.model_copy(update={"retrieve": settings.retrieve.model_copy(update={"min_similarity": 0.99})})
+    build(tmp_path, embedder, {"virus.txt": CLADE_ABSTRACT}).close()
+    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    answer = alone.ask("Which clade does the virus belong to?")
+    assert not answer.abstained
+    assert any("forms a clade within the subgenus sarbecovirus" in c.quote for c in answer.citations if c.number in answer.bottom_line)
+    assert "close enough in meaning" in alone.ask("Which clade does zoster belong to?").text
+    assert alone.ask("What is the capital of France?").abstained
