@@ -5,11 +5,14 @@ PubMedQA abstract of the split is indexed alone and asked its own question. Retr
 here, so what is measured is whether the answer says "not covered" although the document answers (false absences),
 whether the bottom line quotes the gold span (COVID-QA), and whether it quotes the abstract's findings: a sentence of
 a CONTEXTS paragraph whose LABEL names results (PubMedQA), with the LONG_ANSWER's words quoted as a further measure.
-Each document's index is cached under eval/.cache/perdoc/, so a rerun only asks.
+The same questions are asked again of the split's documents pooled, each scoped to its own document (`sources=[id]`,
+issue 29: the two ways to ask one paper should agree). Each index is cached under eval/.cache/perdoc/, so a rerun
+only asks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -38,7 +41,14 @@ PERDOC_METRICS = (
     "pubmedqa_results_share",
     "pubmedqa_long_answer_recall",
     "pubmedqa_other_question_abstention",
+    "scoped_covidqa_span_in_bottom_line",
+    "scoped_covidqa_false_absence_rate",
+    "scoped_pubmedqa_false_absence_rate",
+    "scoped_pubmedqa_results_share",
+    "scoped_agreement",
 )
+# The figures also measured with the split's documents pooled, each question scoped to its own document (`ask_scoped`).
+SCOPED = ("covidqa_span_in_bottom_line", "covidqa_false_absence_rate", "pubmedqa_false_absence_rate", "pubmedqa_results_share")
 QUESTIONS_PER_PAPER = 12  # a COVID-QA paper holds about 12 questions: `limit` abstracts come with limit / 12 papers
 _RESULTS = re.compile(r"RESULT|FINDING")  # RESULTS, METHODS AND RESULTS, PRINCIPAL FINDINGS, …
 
@@ -107,6 +117,29 @@ def ask_alone(
     return out, others
 
 
+def ask_scoped(
+    data: RetrievalSet, docs: Sequence[str], asked: Sequence[Query], settings: Settings, embedder: Embedder, cache_dir: Path
+) -> list[Answer]:
+    """The same questions asked of `docs` pooled in one index (cached), each with `sources=` its own document: "ask this
+    paper" in a library, which should answer as the paper indexed alone does."""
+    digest = hashlib.sha256("\n".join(sorted(docs)).encode()).hexdigest()[:10]
+    root = cache_dir / "perdoc" / "pooled" / f"{data.key}-{digest}"
+    write_corpus({d: data.passages[d] for d in docs}, root / "corpus", data.suffix)
+    assistant = Assistant.build(root / "corpus", root / "index", settings, embedder=embedder)
+    return [assistant.ask(q.text, sources=sorted(q.relevant_docs)) for q in asked]
+
+
+def same_answer(alone: Answer, scoped: Answer) -> bool:
+    """Both say "not covered" or neither does, and their bottom lines open with the same sentence."""
+    opening = [" ".join(first[0].quote.split()) if (first := bottom_line(a)) else "" for a in (alone, scoped)]
+    return is_absent(alone) == is_absent(scoped) and opening[0] == opening[1]
+
+
+def _abstract(query: Query, answer: Answer, ms: float, record: dict) -> Abstract:  # type: ignore[type-arg]
+    found = results_paragraphs(record)
+    return Abstract(score_answer(query, answer, ms, spans=False), quotes_results(answer, found) if found else None)
+
+
 def _covidqa_case(s: Scored) -> CaseResult:
     problems = ["says not covered" if s.absent else ""]
     if not s.span_in_bottom_line:
@@ -127,6 +160,13 @@ def other_question_case(doc_id: str, question: Query, answer: Answer) -> CaseRes
 
 def _case(kind: str, s: Scored, problems: list[str]) -> CaseResult:
     return CaseResult(kind, s.query.id, s.query.text, not problems, "; ".join(problems), re.sub(r"\s*\n\s*", " / ", s.excerpt))
+
+
+def scoped_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract], agreed: Sequence[bool]) -> dict[str, float]:
+    """The `SCOPED` figures of the answers scoped to their own document in the pooled index, and the share of questions
+    (`agreed`, one flag a question: `same_answer`) answered as the document indexed alone answers them."""
+    out = {f"scoped_{m}": v for m, v in perdoc_metrics(papers, abstracts).items() if m in SCOPED}
+    return {**out, "scoped_agreement": ratio(sum(agreed), len(agreed))} if agreed else out
 
 
 def perdoc_metrics(papers: Sequence[Scored], abstracts: Sequence[Abstract], others: Sequence[CaseResult] = ()) -> dict[str, float]:
@@ -157,20 +197,27 @@ def run_perdoc(
     papers = split_documents(covid, splits, split, None if limit is None else max(1, math.ceil(limit / QUESTIONS_PER_PAPER)))
     pmids = split_documents(pubmed, splits, split, limit)
     with console.status(f"[bold]perdoc[/bold]: {len(papers)} COVID-QA papers of the {split} split, each indexed alone"):
-        scored_papers = [score_answer(q, a, ms, spans=True) for q, a, ms in ask_alone(covid, papers, questions, settings, embedder, cache_dir)[0]]
+        by_paper = ask_alone(covid, papers, questions, settings, embedder, cache_dir)[0]
+        scored_papers = [score_answer(q, a, ms, spans=True) for q, a, ms in by_paper]
     papers_s = time.perf_counter() - started
     started = time.perf_counter()
     with console.status(f"[bold]perdoc[/bold]: {len(pmids)} PubMedQA abstracts of the {split} split, each indexed alone"):
         own, another = ask_alone(pubmed, pmids, questions, settings, embedder, cache_dir, another=True)
-        abstracts = [
-            Abstract(score_answer(q, a, ms, spans=False), quotes_results(a, found) if (found := results_paragraphs(records[q.group])) else None)
-            for q, a, ms in own
-        ]
+        abstracts = [_abstract(q, a, ms, records[q.group]) for q, a, ms in own]
         others = [other_question_case(*asked) for asked in another]
+    pubmed_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with console.status(f"[bold]perdoc[/bold]: the same questions, the {split} split's documents pooled, each scoped to its own"):
+        scoped_covid = ask_scoped(covid, papers, [q for q, _, _ in by_paper], settings, embedder, cache_dir)
+        scoped_pubmed = ask_scoped(pubmed, pmids, [q for q, _, _ in own], settings, embedder, cache_dir)
+    scoped_papers = [score_answer(q, s, 0.0, spans=True) for (q, _, _), s in zip(by_paper, scoped_covid, strict=True)]
+    scoped_abstracts = [_abstract(q, s, 0.0, records[q.group]) for (q, _, _), s in zip(own, scoped_pubmed, strict=True)]
+    agreed = [same_answer(a, s) for (_, a, _), s in zip([*by_paper, *own], [*scoped_covid, *scoped_pubmed], strict=True)]
+    metrics = {**perdoc_metrics(scored_papers, abstracts, others), **scoped_metrics(scoped_papers, scoped_abstracts, agreed)}
     info: dict[str, object] = {
         "COVID-QA papers": len(papers), "COVID-QA questions": len(scored_papers),
         "PubMedQA abstracts": len(pmids), "PubMedQA abstracts labelling no results paragraph": sum(a.results is None for a in abstracts),
-        "COVID-QA s": round(papers_s, 1), "PubMedQA s": round(time.perf_counter() - started, 1),
+        "COVID-QA s": round(papers_s, 1), "PubMedQA s": round(pubmed_s, 1), "scoped s": round(time.perf_counter() - started, 1),
         "index folders": str(cache_dir / "perdoc"),
     }
     notes = [
@@ -178,6 +225,9 @@ def run_perdoc(
         "questions with Assistant.ask.",
         "Each PubMedQA abstract alone is also asked the next abstract's question (pubmedqa_other_question_abstention): "
         "its answer should be 'not covered'.",
+        f"The scoped_ figures ask the same questions of the split's documents pooled ({len(papers)} papers in one index, "
+        f"{len(pmids)} abstracts in another), each with sources=[its own document]; scoped_agreement is the share "
+        "answered as the document alone answers them (both 'not covered', or both opening with the same sentence).",
     ]
     cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts] + others
-    return SuiteResult("perdoc", perdoc_metrics(scored_papers, abstracts, others), cases, {}, info, notes)
+    return SuiteResult("perdoc", metrics, cases, {}, info, notes)

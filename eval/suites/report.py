@@ -77,6 +77,14 @@ DEFINITIONS: dict[str, str] = {
     "pubmedqa_results_share": "perdoc: share of the answers (abstracts that label a results paragraph) whose bottom line "
     "quotes a sentence of a CONTEXTS paragraph labelled RESULTS (or METHODS AND RESULTS, FINDINGS, …), each abstract alone",
     "pubmedqa_long_answer_recall": "perdoc: long_answer_recall, each PubMedQA abstract alone; reported, no threshold",
+    "scoped_covidqa_span_in_bottom_line": "perdoc: covidqa_span_in_bottom_line with the split's COVID-QA papers pooled in "
+    "one index, each question scoped to its own paper (sources=[paper])",
+    "scoped_covidqa_false_absence_rate": "perdoc: covidqa_false_absence_rate, each question scoped to its paper in the pool",
+    "scoped_pubmedqa_false_absence_rate": "perdoc: pubmedqa_false_absence_rate, each question scoped to its abstract in the "
+    "PubMedQA pool",
+    "scoped_pubmedqa_results_share": "perdoc: pubmedqa_results_share, each question scoped to its abstract in the pool",
+    "scoped_agreement": "perdoc: share of the questions (COVID-QA and PubMedQA) whose answer scoped to the own document in "
+    "the pool says 'not covered' exactly when the document indexed alone does and opens its bottom line with the same sentence",
     "long_answer_recall": "PubMedQA: mean share of the LONG_ANSWER's content words found in the bottom line's quotes "
     "from the question's own abstract (the conclusion itself is not indexed); reported, no threshold",
 }

@@ -11,6 +11,8 @@ from eval.suites.perdoc import (
     perdoc_metrics,
     quotes_results,
     results_paragraphs,
+    same_answer,
+    scoped_metrics,
     split_documents,
 )
 from eval.training.splits import Splits
@@ -69,3 +71,19 @@ def test_documents_of_a_split_spread_evenly() -> None:
     assert split_documents(data, splits, "dev", None) == ["d0", "d1", "d3"]
     assert split_documents(data, splits, "dev", 2) == ["d0", "d1"]
     assert split_documents(data, splits, "test", 5) == ["d2"]
+
+
+def test_scoped_and_alone_agree_when_both_open_with_the_same_sentence_or_both_say_not_covered() -> None:
+    opening = _answer(["Enzymes fell by 20% in drinkers.", "We enrolled 40 drinkers."], [1, 2])
+    assert same_answer(opening, _answer(["Enzymes fell by 20%  in drinkers."], [1])), "the rest of the bottom line may differ"
+    assert not same_answer(opening, _answer(["We enrolled 40 drinkers.", "Enzymes fell by 20% in drinkers."], [1, 2]))
+    assert not same_answer(opening, _answer([], [], abstained=True))
+    assert same_answer(_answer([], [], abstained=True), _answer([], [], abstained=True))
+
+
+def test_scoped_metrics_are_the_perdoc_figures_named_scoped_and_the_agreement() -> None:
+    span = Query("c", "How many drinkers?", frozenset({"own"}), answer="40 drinkers", group="1")
+    missed = score_answer(span, _answer(["Enzymes fell by 20% in drinkers."], [1]), 0.0, spans=True)
+    found = score_answer(span, _answer(["We enrolled 40 drinkers."], [1]), 0.0, spans=True)
+    metrics = scoped_metrics([missed, found], [], [True, False, False, True])
+    assert metrics == {"scoped_covidqa_span_in_bottom_line": 0.5, "scoped_covidqa_false_absence_rate": 0.0, "scoped_agreement": 0.5}
