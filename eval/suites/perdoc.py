@@ -82,11 +82,15 @@ def split_documents(data: RetrievalSet, splits: Splits, split: str, most: int | 
     return [docs[int(i * step)] for i in range(most)]
 
 
-def alone(data: RetrievalSet, doc_id: str, settings: Settings, embedder: Embedder, cache_dir: Path) -> Assistant:
-    """An index holding only `doc_id` (cached: a rerun embeds nothing)."""
-    root = cache_dir / "perdoc" / data.key.rsplit("-", 1)[0] / doc_id
-    write_corpus({doc_id: data.passages[doc_id]}, root / "corpus", data.suffix)
+def indexed(data: RetrievalSet, docs: Sequence[str], root: Path, settings: Settings, embedder: Embedder) -> Assistant:
+    """An index under `root` holding only `docs` of the dataset (cached: a rerun embeds nothing)."""
+    write_corpus({d: data.passages[d] for d in docs}, root / "corpus", data.suffix)
     return Assistant.build(root / "corpus", root / "index", settings, embedder=embedder)
+
+
+def alone(data: RetrievalSet, doc_id: str, settings: Settings, embedder: Embedder, cache_dir: Path) -> Assistant:
+    """An index holding only `doc_id`."""
+    return indexed(data, [doc_id], cache_dir / "perdoc" / data.key.rsplit("-", 1)[0] / doc_id, settings, embedder)
 
 
 def ask_alone(
@@ -123,9 +127,7 @@ def ask_scoped(
     """The same questions asked of `docs` pooled in one index (cached), each with `sources=` its own document: "ask this
     paper" in a library, which should answer as the paper indexed alone does."""
     digest = hashlib.sha256("\n".join(sorted(docs)).encode()).hexdigest()[:10]
-    root = cache_dir / "perdoc" / "pooled" / f"{data.key}-{digest}"
-    write_corpus({d: data.passages[d] for d in docs}, root / "corpus", data.suffix)
-    assistant = Assistant.build(root / "corpus", root / "index", settings, embedder=embedder)
+    assistant = indexed(data, docs, cache_dir / "perdoc" / "pooled" / f"{data.key}-{digest}", settings, embedder)
     return [assistant.ask(q.text, sources=sorted(q.relevant_docs)) for q in asked]
 
 

@@ -27,6 +27,14 @@ def build(tmp: Path, embedder, files: dict[str, str]) -> Assistant:  # type: ign
     return Assistant.build(corpus, tmp / "index", embedder=embedder)
 
 
+def alone_with(tmp: Path, embedder, files: dict[str, str], **sections: dict[str, object]) -> Assistant:  # type: ignore[no-untyped-def]
+    """The documents indexed (`build`), loaded with each named settings section updated ("compose": {...})."""
+    settings = Settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index")
+    settings = settings.model_copy(update={name: getattr(settings, name).model_copy(update=values) for name, values in sections.items()})
+    build(tmp, embedder, files).close()
+    return Assistant.load(settings, embedder=embedder, refresh=False)
+
+
 def bottom_docs(answer: Answer) -> list[str]:
     by_number = {c.number: c.doc_id for c in answer.citations}
     return [by_number[n] for n in answer.bottom_line]
@@ -295,10 +303,8 @@ def test_within_one_abstract_a_word_it_says_otherwise_is_its_meaning(tmp_path: P
     """Issue 29: the abstract writes "white blood cell count", never "leukocyte". With the scorer's confidence and the
     question's closeness to the abstract set out of play, "leukocyte" is still no word the abstract lacks: put in its
     place, no unrelated word brings the question as close to it. "ferritin", which it never says, still is."""
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    settings = settings.model_copy(update={"compose": settings.compose.model_copy(update={"confident_evidence": 1.0, "one_document_confident_evidence": 1.0, "one_document_similarity": 1.0})})
-    build(tmp_path, embedder, {"wbc.txt": WBC_ABSTRACT}).close()
-    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    unscored = {"confident_evidence": 1.0, "one_document_confident_evidence": 1.0, "one_document_similarity": 1.0}
+    alone = alone_with(tmp_path, embedder, {"wbc.txt": WBC_ABSTRACT}, compose=unscored)
     worded = alone.ask("Does the leukocyte count correlate with the severity of injury?")
     assert not worded.abstained and "mentions: “leukocyte”" not in worded.text and "never mention" not in worded.text
     assert any("injury severity score (r = 0.41" in c.quote for c in worded.citations if c.number in worded.bottom_line)
@@ -323,14 +329,8 @@ def test_within_one_abstract_the_scorers_verdict_keeps_its_other_wording_off_the
     closeness and the contrast test set out of play, the scorer's verdict that the one abstract answers the question
     (one_document_confident_evidence) is what keeps "octogenarians" off the list of what the sources leave open;
     "amyloidosis", a condition it never names, is listed either way."""
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
     compose = {"one_document_similarity": 1.0, **({} if bar is None else {"one_document_confident_evidence": bar})}
-    settings = settings.model_copy(update={
-        "compose": settings.compose.model_copy(update=compose),
-        "retrieve": settings.retrieve.model_copy(update={"one_document_rewording": 1.0}),
-    })
-    build(tmp_path, embedder, {"redo.txt": REDO_ABSTRACT}).close()
-    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    alone = alone_with(tmp_path, embedder, {"redo.txt": REDO_ABSTRACT}, compose=compose, retrieve={"one_document_rewording": 1.0})
     answer = alone.ask("Do cardiac reoperations improve physical functioning and survival in octogenarians with amyloidosis?")
     assert not answer.abstained
     listed = next(line for line in answer.text.splitlines() if line.startswith("- No indexed passage mentions:"))
@@ -350,10 +350,7 @@ def test_within_one_abstract_an_uncommon_word_it_never_writes_does_not_floor_a_q
     """Issue 29: "clade" is the abstract's word and rare in English; "belong", which it never writes, is uncommon
     (Zipf 4.4) but not rare. With a similarity floor no passage clears, the question is still about the abstract; one
     with a rare word it never writes ("zoster"), or in everyday words it never uses, is not covered."""
-    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    settings = settings.model_copy(update={"retrieve": settings.retrieve.model_copy(update={"min_similarity": 0.99})})
-    build(tmp_path, embedder, {"virus.txt": CLADE_ABSTRACT}).close()
-    alone = Assistant.load(settings, embedder=embedder, refresh=False)
+    alone = alone_with(tmp_path, embedder, {"virus.txt": CLADE_ABSTRACT}, retrieve={"min_similarity": 0.99})
     answer = alone.ask("Which clade does the virus belong to?")
     assert not answer.abstained
     assert any("forms a clade within the subgenus sarbecovirus" in c.quote for c in answer.citations if c.number in answer.bottom_line)
