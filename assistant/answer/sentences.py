@@ -94,7 +94,7 @@ class SentenceReader:
         roles = self._roles(keys, texts, vectors)
         hears = [heard(self._source(doc_id).grade.level, text) for (doc_id, _, _), text in zip(keys, texts, strict=True)]
         learned = self.settings.learned_absence and any(hears) and shipped_absence().reads(vectors.shape[1])  # nothing heard: no model read
-        absent = claims_absence(texts, vectors, hears, learned=learned)
+        absent = claims_absence(texts, vectors, hears, learned=learned, question=result.query_vectors[0])
         out = []
         for key, text, score, aspect_row, role, claim, vector in zip(keys, texts, dense, aspect, roles, absent, vectors, strict=True):
             lead = self.index.leads[key[0]].of(key[1])

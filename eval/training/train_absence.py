@@ -29,7 +29,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from assistant.answer.absence import CUES, MODEL_DIR, RETRAIN, AbsenceModel, cue_columns
+from assistant.answer.absence import CUES, EXTRA_COLUMNS, MODEL_DIR, RETRAIN, AbsenceModel, model_rows
 from assistant.answer.cards import weights_version
 from assistant.answer.roles import CLASSES
 from assistant.answer.stance import ABSENCE_CLAIM
@@ -49,21 +49,26 @@ DEV_FALSE_SHARE = 0.005  # the share of dev's method and result sentences read a
 L2_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
 # What each figure is, at the chosen threshold: claims read (dev: written wordings the fit never saw, with dev questions;
 # heldout: absence_heldout.txt), and other sentences read as claims (PubMedQA's method and result sentences and
-# conclusions, dev and test; the written page sentences, test part; "research exists" wordings, dev part).
-FIGURES = ("claim_dev", "heldout", "other_dev", "other_test", "page_test", "exists_dev")
+# conclusions, dev and test; the written page sentences, test part; "research exists" wordings, dev part; dev questions
+# restated).
+FIGURES = ("claim_dev", "heldout", "other_dev", "other_test", "page_test", "exists_dev", "restated_dev")
 
 
 def wordings(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
 
 
-def filled(templates: list[str], questions: list[str], per: int | None, seed: int) -> list[str]:
-    """Each question's clause in `per` of the templates (all of them for None), drawn with a fixed seed."""
+Paired = list[tuple[str, str]]  # (sentence, the question it is read against)
+
+
+def filled(templates: list[str], questions: list[str], per: int | None, seed: int) -> Paired:
+    """Each question's clause in `per` of the templates (all of them for None), drawn with a fixed seed; each sentence
+    with its question."""
     rng = random.Random(seed)
     out = []
     for question in questions:
         chosen = templates if per is None else rng.sample(templates, min(per, len(templates)))
-        out += [_capitalised(t.format(topic=topic_clause(question))) for t in chosen]
+        out += [(_capitalised(t.format(topic=topic_clause(question))), question) for t in chosen]
     return out
 
 
@@ -85,15 +90,14 @@ def main(
     records = json.loads((data / PUBMEDQA_FILE).read_text(encoding="utf-8"))
     splits = load_splits()
     questions = {s: [records[p]["QUESTION"] for p in sorted(records) if splits.of("pubmedqa", p) == s] for s in ("train", "dev", "test")}
-    sentences = pubmedqa_sentences(data)
-    other = {s: [t for t, label, part in zip(sentences.texts, sentences.label, sentences.split, strict=True) if part == s and CLASSES[label] != "background"] for s in ("train", "dev", "test")}
-    page = {s: [t for t in wordings(NEGATIVES_FILE) if written_split(t) == s] for s in ("train", "dev", "test")}
-    claim, exist = written(CLAIMS_FILE, questions, 0), written(EXISTS_FILE, questions, 3)
-    texts = {"claim_train": claim["train"], "negative_train": other["train"] + page["train"] + exist["train"], "claim_dev": claim["dev"],
-             "heldout": filled(wordings(HELDOUT_FILE), questions["dev"], None, 2), "other_dev": other["dev"], "other_test": other["test"],
-             "page_test": page["test"], "exists_dev": exist["dev"]}
+    texts = training_sets(data, records, questions)
     embedder = default_embedder(EmbedSettings())
-    rows_of = {name: np.hstack([embed_cached(t, embedder).astype(np.float64), cue_columns(t)]) for name, t in texts.items()}
+    asked = sorted({q for pairs in texts.values() for _, q in pairs})
+    question_vector = dict(zip(asked, embed_cached(asked, embedder).astype(np.float64), strict=True))
+    rows_of = {
+        name: model_rows(embed_cached([s for s, _ in pairs], embedder).astype(np.float64), [s for s, _ in pairs], np.vstack([question_vector[q] for _, q in pairs]))
+        for name, pairs in texts.items()
+    }
     X = np.vstack([rows_of["claim_train"], rows_of["negative_train"]])
     y = np.r_[np.ones(len(texts["claim_train"]), np.int64), np.zeros(len(texts["negative_train"]), np.int64)]
     rows = []
@@ -107,20 +111,46 @@ def main(
     best = max(rows, key=lambda r: r["claim_dev"])
     W32, b32 = np.asarray(best["w"], np.float32), np.asarray([best["c"]], np.float32)
     threshold = float(1 / (1 + np.exp(-best["cut"])))
-    rule = {name: float(np.mean([bool(ABSENCE_CLAIM.search(t)) for t in texts[name]])) for name in FIGURES}
+    rule = {name: float(np.mean([bool(ABSENCE_CLAIM.search(s)) for s, _ in texts[name]])) for name in FIGURES}
     figures = {name: round(best[name], 4) for name in FIGURES} | {f"rule_{name}": round(rule[name], 4) for name in FIGURES}
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "weights.npz", W=W32, b=b32, allow_pickle=False)
-    meta = {"version": weights_version(W32, b32), "vector_dim": int(W32.shape[0]) - len(CUES), "cues": list(CUES), "threshold": round(threshold, 6),
+    meta = {"version": weights_version(W32, b32), "vector_dim": int(W32.shape[0]) - EXTRA_COLUMNS, "cues": list(CUES), "threshold": round(threshold, 6),
             "l2": best["l2"], "embedder": embedder.fingerprint(), "claims": len(texts["claim_train"]), "other_sentences": len(texts["negative_train"]),
             "figures": figures}
     (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     (out / "CARD.md").write_text(card(meta, rows, len(wordings(CLAIMS_FILE)), len(wordings(HELDOUT_FILE)), len(wordings(EXISTS_FILE))), encoding="utf-8")
-    AbsenceModel(out).claims(rows_of["heldout"][:1, :-len(CUES)], texts["heldout"][:1])  # the written model loads and reads
+    shipped = AbsenceModel(out).probabilities(embed_cached([s for s, _ in texts["heldout"]], embedder), [s for s, _ in texts["heldout"]], question_vector[texts["heldout"][0][1]])
+    fitted = 1 / (1 + np.exp(-(rows_of["heldout"] @ best["w"] + best["c"])))
+    first = [i for i, (_, q) in enumerate(texts["heldout"]) if q == texts["heldout"][0][1]]
+    assert np.allclose(shipped[first], fitted[first], atol=1e-3), "the shipped model reads otherwise than the fit"
     typer.echo(json.dumps(meta["figures"]))
 
 
-def written(path: Path, questions: dict[str, list[str]], seed: int) -> dict[str, list[str]]:
+def training_sets(data: Path, records: dict[str, dict], questions: dict[str, list[str]]) -> dict[str, Paired]:  # type: ignore[type-arg]
+    """Every set the fit reads or is measured on, each sentence paired with the question it is read against: claims and
+    "research exists" wordings with the question they are filled with, PubMedQA's method and result sentences and
+    conclusions (background sentences are left out: they may state that a question is open) with their own abstract's,
+    the written page sentences with a train question drawn with a fixed seed (a page is read against whatever is asked),
+    and the train questions themselves, restated (a page's title, "Patients keep asking whether …"): a question is no
+    claim, however close to itself; without them the fit read 6 % of dev questions restated as claims."""
+    sentences = pubmedqa_sentences(data)
+    other: dict[str, Paired] = {"train": [], "dev": [], "test": []}
+    for text, label, part, pmid in zip(sentences.texts, sentences.label, sentences.split, sentences.pmid, strict=True):
+        if CLASSES[label] != "background":
+            other[part].append((text, records[pmid]["QUESTION"]))
+    rng = random.Random(7)
+    page = {s: [(t, rng.choice(questions["train"])) for t in wordings(NEGATIVES_FILE) if written_split(t) == s] for s in ("train", "dev", "test")}
+    restated = {s: [(q, q) for q in questions[s]] for s in ("train", "dev")}
+    claim, exist = written(CLAIMS_FILE, questions, 0), written(EXISTS_FILE, questions, 3)
+    return {
+        "claim_train": claim["train"], "negative_train": other["train"] + page["train"] + exist["train"] + restated["train"],
+        "claim_dev": claim["dev"], "heldout": filled(wordings(HELDOUT_FILE), questions["dev"], None, 2), "other_dev": other["dev"],
+        "other_test": other["test"], "page_test": page["test"], "exists_dev": exist["dev"], "restated_dev": restated["dev"],
+    }
+
+
+def written(path: Path, questions: dict[str, list[str]], seed: int) -> dict[str, Paired]:
     """A file's wordings filled with questions: the train part's with train questions (`PER_ABSTRACT` a question), the
     dev part's with dev questions (two a question), so that dev reads wordings and questions the fit never saw."""
     parts = {s: [w for w in wordings(path) if (written_split(w) == "dev") == (s == "dev")] for s in ("train", "dev")}
@@ -130,13 +160,15 @@ def written(path: Path, questions: dict[str, list[str]], seed: int) -> dict[str,
 def card(meta: dict[str, object], rows: list[dict[str, object]], n_claims: int, n_heldout: int, n_exists: int) -> str:
     f = meta["figures"]
     assert isinstance(f, dict)
-    grid = "\n".join(f"| {r['l2']:g} | {r['claim_dev']:.3f} | {r['heldout']:.3f} | {r['exists_dev']:.3f} |" for r in rows)
+    grid = "\n".join(f"| {r['l2']:g} | {r['claim_dev']:.3f} | {r['heldout']:.3f} | {r['exists_dev']:.3f} | {r['restated_dev']:.3f} |" for r in rows)
     return f"""# Absence-claim model (assistant/answer/absence.py)
 
-Version {meta['version']}. Reads whether a sentence claims that evidence on its topic is missing, from the sentence's
-all-MiniLM-L6-v2 vector (384 numbers, the index's own) and one lexical cue (absence.SAYS_MISSING: a word that says
-something is missing, scarce or never done): one logistic-regression weight per number and a bias (weights.npz, float32,
-no pickle); a sentence is a claim from probability {meta['threshold']} (meta.json). Retrain: `{RETRAIN}`.
+Version {meta['version']}. Reads whether a sentence claims that evidence on the question's topic is missing, from the
+sentence's all-MiniLM-L6-v2 vector (384 numbers, the index's own) with the question's direction taken out of it
+(absence.model_rows), one lexical cue (absence.SAYS_MISSING: a word that says something is missing, scarce or never
+done) and the sentence's similarity to the question: one logistic-regression weight per column and a bias
+(weights.npz, float32, no pickle); a sentence is a claim from probability {meta['threshold']} (meta.json). Retrain:
+`{RETRAIN}`.
 
 ## Data and licence
 
@@ -144,9 +176,10 @@ no pickle); a sentence is a claim from probability {meta['threshold']} (meta.jso
   author, the rest by a writer who saw neither the rules nor the held-out wordings), each train abstract's PubMedQA
   question filled into {PER_ABSTRACT} of them ({meta['claims']} sentences).
 - Other sentences ({meta['other_sentences']} on train): PubMedQA's method and result sentences and conclusions (labelled
-  sections); the page sentences of eval/training/absence_negatives.txt (disclaimers, chatter, null results, other
-  senses of "no" and "absence"); the {n_exists} "research exists" wordings of eval/training/absence_exists.txt ("Several
-  studies have examined {{topic}}."), filled like the claims.
+  sections), read against their own abstract's question; the page sentences of eval/training/absence_negatives.txt
+  (disclaimers, chatter, null results, other senses of "no" and "absence"), each against a train question drawn with a
+  fixed seed; the {n_exists} "research exists" wordings of eval/training/absence_exists.txt ("Several studies have
+  examined {{topic}}."), filled like the claims; the train questions themselves, restated.
 - PubMedQA (Jin et al. 2019) is MIT-licensed; the written sentences and the weights are this project's. Abstracts split
   by eval/splits.json; written wordings and sentences by a hash of their text (train_absence.written_split), so that
   dev claims are wordings the fit never saw.
@@ -156,8 +189,8 @@ no pickle); a sentence is a claim from probability {meta['threshold']} (meta.jso
 The threshold flags {DEV_FALSE_SHARE:.1%} of dev's method and result sentences; the L2 strength catches the most dev
 claims at it (held-out and "exists" columns shown, not used to choose):
 
-| L2 | dev claims caught | held-out wordings caught | dev "exists" wordings read as claims |
-|---:|---:|---:|---:|
+| L2 | dev claims caught | held-out wordings caught | dev "exists" wordings read as claims | dev questions restated read as claims |
+|---:|---:|---:|---:|---:|
 {grid}
 
 ## Figures
@@ -165,14 +198,22 @@ claims at it (held-out and "exists" columns shown, not used to choose):
 | | learned | cue rule alone |
 |---|---:|---:|
 | dev claims (wordings and questions the fit never saw) caught | {f['claim_dev']:.3f} | {f['rule_claim_dev']:.3f} |
-| held-out wordings ({n_heldout}, eval/training/absence_heldout.txt, never seen in training or choice) caught | {f['heldout']:.3f} | {f['rule_heldout']:.3f} |
+| held-out wordings ({n_heldout}, eval/training/absence_heldout.txt, never in training; see below) caught | {f['heldout']:.3f} | {f['rule_heldout']:.3f} |
 | test method and result sentences read as claims | {f['other_test']:.4f} | {f['rule_other_test']:.4f} |
 | test page sentences that claim nothing missing, read as claims | {f['page_test']:.4f} | {f['rule_page_test']:.4f} |
 | dev "research exists" wordings read as claims | {f['exists_dev']:.4f} | {f['rule_exists_dev']:.4f} |
+| dev questions restated, read as claims | {f['restated_dev']:.4f} | {f['rule_restated_dev']:.4f} |
 
 Before the written negatives and the cue (the vector alone, 35 wordings), the model caught 0.916 of the held-out
 wordings but read 1.1 % of test method and result sentences, 18 % of the page sentences and 45 % of the "research
-exists" wordings as claims: the sentence vector barely tells "no studies" from "several studies".
+exists" wordings as claims: the sentence vector barely tells "no studies" from "several studies". On the vector as it
+is (with the cue, before the question's direction was taken out), the fit caught 0.855 of the dev claims and 0.933 of
+the held-out wordings: a claim restates its question, and a long question ("On the question “Pertrochanteric
+fractures: is there an advantage to an intramedullary nail”, the jury isn't even out …") outweighs the words that say
+the evidence is missing. Without the restated questions among the other sentences, the fit read 6 % of dev questions
+restated as claims. Taking the question's direction out was chosen after reading the dev failures of the
+synthesis-heldout suite, whose pages use the held-out wordings: they no longer measure that choice blind (the L2
+strength is still chosen on dev claims alone); wordings written by someone who has seen none of these are the check.
 
 The answer reads a sentence as a claim when the cue rule says so, or when the model does where it is heard
 (absence.heard): in an unreviewed page (an AI answer, a blog, a forum), every sentence; in a document that reports no

@@ -44,19 +44,20 @@ FEATURE_SETS = ("vector", "cues", "both")
 @dataclass(frozen=True, slots=True)
 class Sentences:
     """Labelled sentences: text, class index (CLASSES), the split of their abstract, and where they came from
-    ("RESULTS", "LONG_ANSWER", …)."""
+    ("RESULTS", "LONG_ANSWER", …), and their abstract's PMID."""
 
     texts: list[str]
     label: np.ndarray
     split: np.ndarray
     source: list[str]
+    pmid: list[str]
 
 
 def pubmedqa_sentences(data_dir: Path) -> Sentences:
     """Every sentence of every labelled abstract whose section names one role, and every LONG_ANSWER sentence."""
     records = json.loads((data_dir / PUBMEDQA_FILE).read_text(encoding="utf-8"))
     splits = load_splits()
-    texts, labels, parts, sources = [], [], [], []
+    texts, labels, parts, sources, pmids = [], [], [], [], []
     for pmid in sorted(records):
         record = records[pmid]
         split = splits.of("pubmedqa", pmid)
@@ -70,7 +71,8 @@ def pubmedqa_sentences(data_dir: Path) -> Sentences:
                 labels.append(CLASSES.index(role))
                 parts.append(split)
                 sources.append(label)
-    return Sentences(texts, np.array(labels), np.array(parts), sources)
+                pmids.append(pmid)
+    return Sentences(texts, np.array(labels), np.array(parts), sources, pmids)
 
 
 def embed_cached(texts: Sequence[str], embedder: Embedder, cache_dir: Path = CACHE_DIR) -> np.ndarray:
