@@ -7,6 +7,7 @@ import bisect
 import json
 import os
 import re
+import string
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,8 @@ _GREEK_SPELLED = re.compile("|".join(_GREEK_LETTERS))
 _GREEK_SYMBOL = re.compile("|".join(_GREEK_LETTERS.values()))
 _SPELLED_OUT = {symbol: name for name, symbol in _GREEK_LETTERS.items()}
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")  # "21st January" is "January 21"
+# A short form in mixed case ("CoV"), which a one-letter qualifier may precede: "nCoV" (novel), "hCoV" (human)
+_MIXED_SHORT_FORM = re.compile(r"[A-Z]+[a-z]{1,2}[A-Z]+")
 
 
 def _greek_respelt(word: str) -> str | None:
@@ -135,7 +138,9 @@ class Lexicon:
           bound prefix ("preexisting" → "pre-existing"); the most even split wins;
         - the other of a Greek -sis noun and its -tic adjective ("septic" → "sepsis", "fibrosis" → "fibrotic");
         - a Greek letter spelled the other way ("1beta" → "1β", "κb" → "kappab");
-        - the number of an ordinal ("21st" → "21").
+        - the number of an ordinal ("21st" → "21");
+        - a short form in mixed case with a one-letter qualifier in front ("CoV" → "nCoV", as a paper on "2019-nCoV"
+          writes it; all capitals never: "ACE" is no "face").
         At most `most` pairs."""
         stem = self._stemmer.stemWord(word.lower())
         if stem in self._vocab or not stem:
@@ -169,6 +174,9 @@ class Lexicon:
         for other in filter(None, (_greek_respelt(lower), ordinal.group(1) if ordinal else None)):
             if (other_stem := self._stemmer.stemWord(other)) in self._vocab:
                 found.append(((len(lower), 0), other, frozenset({other_stem})))
+        if _MIXED_SHORT_FORM.fullmatch(word):
+            qualified = ((letter + lower, self._stemmer.stemWord(letter + lower)) for letter in string.ascii_lowercase)
+            found += [((len(lower), int(self._df[self._vocab[s]])), q, frozenset({s})) for q, s in qualified if s in self._vocab]
         return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
 
     def _same_word(self, stem: str, other: str, suffix: int, min_part: int) -> bool:

@@ -273,3 +273,7 @@ def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> Non
     dates = Lexicon.build(["Data were released on January 21, 2020."])
     assert dates.variants("21st", 5, 4, 4, 3) == [("21", frozenset({"21"}))], "an ordinal's number"
     assert dates.variants("22nd", 5, 4, 4, 3) == [], "another day is another date"
+    named = Lexicon.build(["The 2019-nCoV outbreak began in Wuhan.", "COVID-19 spread fast.", "Facial flushing was seen.", "A new IL-6 test."])
+    assert named.variants("CoV", 5, 4, 4, 3) == [("ncov", frozenset({"ncov"}))], "a mixed-case short form with a one-letter qualifier"
+    assert named.variants("ACE", 5, 4, 4, 3) == [], "all capitals: 'face' is no ACE"
+    assert named.variants("HCoV", 5, 4, 4, 3) == [], "no corpus word qualifies it"
