@@ -207,3 +207,39 @@ def test_within_one_source_words_that_only_frame_the_question_decide_nothing(cor
     own = floored.ask("Where does tofacitinib come in?", sources=[CASE_SERIES])
     assert not own.abstained and {c.doc_id for c in own.citations} == {CASE_SERIES}, "its one specific word is the source's own"
 
+
+
+def test_within_one_source_a_word_it_writes_otherwise_is_searched_in_its_form(tmp_path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: asked of one paper in a library, a word only the other papers write ("CoV", in "SARS-CoV") is one the
+    paper lacks, and the paper's own form of it ("2019-nCoV") is searched as it is when the paper is indexed alone;
+    before, the library's "CoV" hid that form (on COVID-QA's test papers, asked so, "not covered")."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ncov.md").write_text(
+        "# A novel coronavirus\n\nThe 2019-nCoV outbreak originated in Wuhan City, China, in December 2019.\n"
+        "Early cases were linked to a seafood market.\n", encoding="utf-8")
+    (corpus / "sars.md").write_text(
+        "# SARS in 2003\n\nSARS-CoV spread from Guangdong to 29 countries in 2003.\nCivet cats carried the virus.\n", encoding="utf-8")
+    library = Assistant.build(corpus, tmp_path / "index", embedder=embedder)
+    question = "Where did the SARS-CoV-2 outbreak originate?"
+    scoped = library.ask(question, sources=["ncov"])
+    assert not scoped.abstained and {c.doc_id for c in scoped.citations} == {"ncov"}
+    assert "never mention" not in scoped.text and "No indexed passage mentions" not in scoped.text
+    assert scoped.search_report.variants.get("CoV") == ["ncov"], "searched in the paper's own form"
+    assert "CoV" not in library.ask(question).search_report.variants, "the library writes it: no other form is searched"
+
+
+def test_within_one_source_a_misspelt_word_is_read_as_the_source_spells_it(tmp_path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: a misspelling is matched to the nearest word of the documents asked about: "quuxxamib" is one edit
+    from the library's "quuxamib" (another paper's drug) and two from "quuxamab", the one the chosen paper writes;
+    read as "quuxamib", the paper "never mentions" it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "quuxamab.md").write_text("# Quuxamab for glorbitis\n\nQuuxamab improved the rash in 9 of 10 patients with glorbitis.\n", encoding="utf-8")
+    (corpus / "quuxamib.md").write_text("# Quuxamib for frobnosis\n\nQuuxamib failed to improve hearing in frobnosis.\n", encoding="utf-8")
+    library = Assistant.build(corpus, tmp_path / "index", embedder=embedder)
+    question = "Did quuxxamib improve the rash?"
+    assert library.ask(question).search_report.corrections == {"quuxxamib": "quuxamib"}, "over the library: its nearest word"
+    scoped = library.ask(question, sources=["quuxamab"])
+    assert scoped.search_report.corrections == {"quuxxamib": "quuxamab"}
+    assert not scoped.abstained and {c.doc_id for c in scoped.citations} == {"quuxamab"} and "never mention" not in scoped.text

@@ -120,15 +120,18 @@ class Planner:
         return QueryPlan(question, tuple(expansions), expanded, rewritten, concepts, corrections)
 
     def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
-        """Words the corpus lacks that are no English words either ("Rinvok", "dermatomyosits"), each with the corpus
-        word nearest in spelling, within one edit (two from `spelling_long_word` letters on)."""
+        """Words the corpus (or the scope's documents) lacks that are no English words either ("Rinvok",
+        "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two from
+        `spelling_long_word` letters on)."""
         lexicon = self.index.lexicon
+        keep = self._mentioned if self.scope is not None else None
         out: dict[str, str] = {}
         for word in re.findall(r"[^\W\d_]{5,}", QUESTION_WORDS.sub(" ", question)):
-            if word in out or lexicon.stem_ids(lexicon.stems(word)) or english_zipf(word) >= self.settings.spelling_zipf:
+            stems = frozenset(lexicon.stems(word))
+            if word in out or (keep(stems) if keep else lexicon.stem_ids(stems)) or english_zipf(word) >= self.settings.spelling_zipf:
                 continue
             edits = 1 if len(word) < self.settings.spelling_long_word else 2
-            found = lexicon.closest_term(word, edits)
+            found = lexicon.closest_term(word, edits, keep)
             if found:
                 out[word] = _cased_like(found, word)
         return tuple(out.items())
@@ -150,13 +153,14 @@ class Planner:
         return concepts
 
     def _word_concept(self, word: str, stems: frozenset[str]) -> Concept:
-        """A question word's concept; a word the corpus lacks is searched in the forms the corpus writes it in
-        (Lexicon.variants), if any."""
+        """A question word's concept; a word the corpus (or the scope's documents) lacks is searched in the forms they
+        write it in (Lexicon.variants), if any."""
         concept = self._concept(word, (stems,))
         s = self.settings
         if concept.known or len(stems) > 1 or not s.variants_kept:
             return concept
-        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept)
+        keep = self._mentioned if self.scope is not None else None
+        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept, keep)
         if not found:
             return concept
         return replace(self._concept(word, (stems, *(alt for _, alt in found))), forms=tuple(form for form, _ in found))

@@ -9,6 +9,7 @@ import os
 import re
 import string
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -101,32 +102,36 @@ class Lexicon:
             return forms
         return dict(json.loads((self._folder / "surface.json").read_text(encoding="utf-8")))
 
-    def closest_term(self, word: str, max_distance: int) -> str | None:
+    def closest_term(self, word: str, max_distance: int, keep: Callable[[frozenset[str]], bool] | None = None) -> str | None:
         """The corpus word nearest in spelling to a word the corpus lacks ("rinvok" → "rinvoq"), at most `max_distance`
         edits (rapidfuzz's Levenshtein) from its stem to a corpus stem or from the word to a corpus word as written:
         a typo can break the suffix the stemmer strips ("bacteial" stems to itself, 3 edits from "bacteri", 1 from
         "bacterial"). Ties go to the term in more chunks. (Stems within one edit only, words within `max_distance`,
         was measured too: it drops loose matches such as "sebaceous" → "separate" but also "limtations" → "limit",
-        and dev PubMedQA false absences rose 0.02 → 0.03.)"""
+        and dev PubMedQA false absences rose 0.02 → 0.03.) `keep`: which stems count (a scope's: those its documents
+        use); with it, a word the whole corpus has is matched too, as in `variants`."""
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
 
         stem = self._stemmer.stemWord(word.lower())
-        if max_distance < 1 or stem in self._vocab:
+        if max_distance < 1 or (stem in self._vocab and keep is None):
             return None
         with self._lock:  # the first call reads surface.json; the stem and word lists are built once
             surface, stems, words = self.surface, self._stem_list, self._word_list
         found = {}
         for query, choices in ((stem, stems), (word.lower(), words)):
-            for _, distance, i in process.extract(query, choices, scorer=Levenshtein.distance, score_cutoff=max_distance, limit=8):
-                if stems[i][:1] == stem[:1]:  # typos rarely hit the first letter
+            near = process.extract(query, choices, scorer=Levenshtein.distance, score_cutoff=max_distance, limit=8 if keep is None else None)
+            for _, distance, i in near:
+                if stems[i][:1] == stem[:1] and stems[i] != stem and (keep is None or keep(frozenset({stems[i]}))):  # typos rarely hit the first letter
                     found[stems[i]] = min(distance, found.get(stems[i], distance))
         if not found:
             return None
         best = min(found, key=lambda s: (found[s], -int(self._df[self._vocab[s]]), s))
         return surface.get(best, best)
 
-    def variants(self, word: str, min_stem: int, suffix: int, min_part: int, most: int) -> list[tuple[str, frozenset[str]]]:
+    def variants(
+        self, word: str, min_stem: int, suffix: int, min_part: int, most: int, keep: Callable[[frozenset[str]], bool] | None = None
+    ) -> list[tuple[str, frozenset[str]]]:
         """How the corpus writes a word it lacks, as (corpus form, stems) pairs, most likely first:
         - another form of the same word, when the stemmer leaves the two apart: a corpus stem of the same length
           that differs only in its last letter ("compliant" → "compliance"), or one that the other starts with, the
@@ -141,9 +146,11 @@ class Lexicon:
         - the number of an ordinal ("21st" → "21");
         - a short form in mixed case with a one-letter qualifier in front ("CoV" → "nCoV", as a paper on "2019-nCoV"
           writes it; all capitals never: "ACE" is no "face").
-        At most `most` pairs."""
+        At most `most` pairs. `keep`: which stems count (a scope's: those its documents use); with it, a word the whole
+        corpus has is looked up too, since the documents asked about may lack it ("CoV" in a library, of one paper
+        that writes "2019-nCoV")."""
         stem = self._stemmer.stemWord(word.lower())
-        if stem in self._vocab or not stem:
+        if not stem or (stem in self._vocab and keep is None):
             return []
         with self._lock:  # the first call reads surface.json and sorts the stems
             surface, stems = self.surface, self._sorted_stems
@@ -177,7 +184,8 @@ class Lexicon:
         if _MIXED_SHORT_FORM.fullmatch(word):
             qualified = ((letter + lower, self._stemmer.stemWord(letter + lower)) for letter in string.ascii_lowercase)
             found += [((len(lower), int(self._df[self._vocab[s]])), q, frozenset({s})) for q, s in qualified if s in self._vocab]
-        return [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1]))][:most]
+        kept = [(form, alt) for _, form, alt in sorted(found, key=lambda f: (-f[0][0], -f[0][1], f[1])) if keep is None or keep(alt)]
+        return kept[:most]
 
     def _same_word(self, stem: str, other: str, suffix: int, min_part: int) -> bool:
         """Two stems of one word that start alike (see `variants`)."""
