@@ -137,6 +137,19 @@ def same_answer(alone: Answer, scoped: Answer) -> bool:
     return is_absent(alone) == is_absent(scoped) and opening[0] == opening[1]
 
 
+def scoped_case(kind: str, query: Query, alone: Answer, scoped: Answer) -> CaseResult:
+    """A question asked with `sources=[its document]` in the pooled index, against the document alone (`same_answer`):
+    which of them says "not covered", or that they open with different sentences."""
+    absent = (is_absent(alone), is_absent(scoped))
+    problem = (
+        "" if same_answer(alone, scoped)
+        else "scoped says not covered, alone answers" if absent == (False, True)
+        else "alone says not covered, scoped answers" if absent == (True, False)
+        else "opens with another sentence than alone"
+    )
+    return CaseResult(f"scoped-{kind}", query.id, query.text, not problem, problem, re.sub(r"\s*\n\s*", " / ", scoped.text)[:300])
+
+
 def _abstract(query: Query, answer: Answer, ms: float, record: dict) -> Abstract:  # type: ignore[type-arg]
     found = results_paragraphs(record)
     return Abstract(score_answer(query, answer, ms, spans=False), quotes_results(answer, found) if found else None)
@@ -214,7 +227,11 @@ def run_perdoc(
         scoped_pubmed = ask_scoped(pubmed, pmids, [q for q, _, _ in own], settings, embedder, cache_dir)
     scoped_papers = [score_answer(q, s, 0.0, spans=True) for (q, _, _), s in zip(by_paper, scoped_covid, strict=True)]
     scoped_abstracts = [_abstract(q, s, 0.0, records[q.group]) for (q, _, _), s in zip(own, scoped_pubmed, strict=True)]
-    agreed = [same_answer(a, s) for (_, a, _), s in zip([*by_paper, *own], [*scoped_covid, *scoped_pubmed], strict=True)]
+    compared = [
+        *(scoped_case("covidqa", q, a, s) for (q, a, _), s in zip(by_paper, scoped_covid, strict=True)),
+        *(scoped_case("pubmedqa", q, a, s) for (q, a, _), s in zip(own, scoped_pubmed, strict=True)),
+    ]
+    agreed = [c.passed for c in compared]
     metrics = {**perdoc_metrics(scored_papers, abstracts, others), **scoped_metrics(scoped_papers, scoped_abstracts, agreed)}
     info: dict[str, object] = {
         "COVID-QA papers": len(papers), "COVID-QA questions": len(scored_papers),
@@ -231,5 +248,5 @@ def run_perdoc(
         f"{len(pmids)} abstracts in another), each with sources=[its own document]; scoped_agreement is the share "
         "answered as the document alone answers them (both 'not covered', or both opening with the same sentence).",
     ]
-    cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts] + others
+    cases = [_covidqa_case(s) for s in scored_papers] + [_pubmedqa_case(a) for a in abstracts] + others + compared
     return SuiteResult("perdoc", metrics, cases, {}, info, notes)

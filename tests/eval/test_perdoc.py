@@ -12,6 +12,7 @@ from eval.suites.perdoc import (
     quotes_results,
     results_paragraphs,
     same_answer,
+    scoped_case,
     scoped_metrics,
     split_documents,
 )
@@ -79,6 +80,16 @@ def test_scoped_and_alone_agree_when_both_open_with_the_same_sentence_or_both_sa
     assert not same_answer(opening, _answer(["We enrolled 40 drinkers.", "Enzymes fell by 20% in drinkers."], [1, 2]))
     assert not same_answer(opening, _answer([], [], abstained=True))
     assert same_answer(_answer([], [], abstained=True), _answer([], [], abstained=True))
+
+
+def test_a_scoped_case_says_which_answer_differs() -> None:
+    span = Query("c", "How many drinkers?", frozenset({"own"}), answer="40 drinkers", group="1")
+    answered, other, absent = _answer(["We enrolled 40 drinkers."], [1]), _answer(["Enzymes fell."], [1]), _answer([], [], abstained=True)
+    assert scoped_case("covidqa", span, answered, answered).passed
+    assert scoped_case("covidqa", span, answered, absent).detail == "scoped says not covered, alone answers"
+    assert scoped_case("covidqa", span, absent, answered).detail == "alone says not covered, scoped answers"
+    case = scoped_case("pubmedqa", span, answered, other)
+    assert (case.kind, case.passed, case.detail) == ("scoped-pubmedqa", False, "opens with another sentence than alone")
 
 
 def test_scoped_metrics_are_the_perdoc_figures_named_scoped_and_the_agreement() -> None:
