@@ -107,4 +107,12 @@ MEDICAL: list[tuple[str, list[str]]] = [
     ("Infusions took 30 min. The patient was observed.", ["Infusions took 30 min.", "The patient was observed."]),
     ("The QTc was 480 ms. The dose was halved. Ms. Jones agreed.", ["The QTc was 480 ms.", "The dose was halved.", "Ms. Jones agreed."]),
     ("The p value was 0.014 vs. 0.0625 in Fig. 2. Dr. Huang agreed.", ["The p value was 0.014 vs. 0.0625 in Fig. 2.", "Dr. Huang agreed."]),
+    (  # a title quoted within a sentence keeps its full stop: the claim stays with what it is about
+        "Nobody has yet looked at the question “Cold knife conization vs. LEEP. Are they the same procedure”. Ask your doctor.",
+        ["Nobody has yet looked at the question “Cold knife conization vs. LEEP. Are they the same procedure”.", "Ask your doctor."],
+    ),
+    (  # a quotation that is the sentence, or never closes, splits as prose does
+        "“Patients should rest. They should drink fluids.” That was the advice. An open “quote. The next sentence.",
+        ["“Patients should rest.", "They should drink fluids.”", "That was the advice.", "An open “quote.", "The next sentence."],
+    ),
 ]
