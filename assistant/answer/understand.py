@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -124,7 +124,7 @@ class Planner:
         "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two from
         `spelling_long_word` letters on)."""
         lexicon = self.index.lexicon
-        keep = self._mentioned if self.scope is not None else None
+        keep = self._scoped_words
         out: dict[str, str] = {}
         for word in re.findall(r"[^\W\d_]{5,}", QUESTION_WORDS.sub(" ", question)):
             stems = frozenset(lexicon.stems(word))
@@ -159,8 +159,7 @@ class Planner:
         s = self.settings
         if concept.known or len(stems) > 1 or not s.variants_kept:
             return concept
-        keep = self._mentioned if self.scope is not None else None
-        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept, keep)
+        found = self.index.lexicon.variants(word, s.variant_min_stem, s.variant_suffix, s.variant_min_part, s.variants_kept, self._scoped_words)
         if not found:
             return concept
         return replace(self._concept(word, (stems, *(alt for _, alt in found))), forms=tuple(form for form, _ in found))
@@ -223,6 +222,12 @@ class Planner:
         zipf = 0.0 if known or len(alternatives) > 1 else english_zipf(label)
         return Concept(label, alternatives, idf, known, zipf)
 
+
+    @property
+    def _scoped_words(self) -> Callable[[frozenset[str]], bool] | None:
+        """Within a scope, which corpus forms a misspelling or another spelling may be read as: those the scope's
+        documents use (`_mentioned`); over the whole index, None (every corpus form)."""
+        return self._mentioned if self.scope is not None else None
 
     def _mentioned(self, alt: frozenset[str]) -> bool:
         """Every stem of `alt` is used by a chunk (of the scope, if any), or all of them by a title."""
