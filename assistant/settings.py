@@ -442,6 +442,42 @@ class ComposeSettings(_Section):
             "without it; synthesis dev opens with the own abstract 0.970 -> 0.980."
         ),
     )
+    refuting_similarity: float = Field(
+        default=0.65,
+        ge=-1,
+        le=1,
+        description=(
+            "A source's findings refute a claim that evidence on the question is missing only when they bear on it "
+            "(Composer._bearing): its best passage has this cosine similarity to the question, it names "
+            "refuting_topic_share of the question's topics, or the scorer gives a sentence of it refuting_evidence; "
+            "-1: every source with findings does. Chosen on the synthesis suites' train split, each question also asked "
+            "without its own abstract (claim_flagged_without_own: false accusations, but where another abstract "
+            "answers), as the most selective setting that keeps the claims flagged beside their own abstract "
+            "(claim_flagged) at 0.975 (the issue's 0.95 and the train-to-test gap seen at 0.62 without the evidence "
+            "test: train 0.960, test 0.94-0.95). Train, without / beside own, 2026-12-07: no check 0.43 / 0.99; "
+            "similarity 0.62 and share 0.7 alone 0.16 / 0.96; with evidence 0.05 at similarity 0.65 0.23 / 0.975 (dev "
+            "0.43 / 0.99 to 0.22 / 0.97), at 0.60 0.26 / 0.98; similarity 0.58 and share alone 0.22 / 0.975 (dev 0.29 / 0.97)."
+        ),
+    )
+    refuting_topic_share: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description=(
+            "The share of the question's specific topics (by idf, named in the text or title) that makes a source's "
+            "findings bear on it, whatever their similarity (see refuting_similarity). Train, similarity alone at 0.62 "
+            "and with the share: 0.8 0.15 / 0.95, 0.7 0.16 / 0.96, every topic 0.15 / 0.95."
+        ),
+    )
+    refuting_evidence: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description=(
+            "The scorer's evidence for one of a source's sentences that makes its findings bear on the question (see "
+            "refuting_similarity). Train at similarity 0.65: 0.02 0.32 / 0.99, 0.05 0.23 / 0.975, 0.1 0.16 / 0.97."
+        ),
+    )
     state_unstated: bool = Field(
         default=True,
         description=(

@@ -295,8 +295,9 @@ class Composer:
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
         first = next((c.hit.doc_id for c in chosen if naming and self._names_both(c, result.plan)), None)
+        outranked = refutations(weighed, bearing=False)  # an unrefuted claim does not lead a source with findings either
         order = source_order(
-            weighed, self.settings.lead_share, refuted, extracted=self.settings.order_by_extracted_grades, first=first,
+            weighed, self.settings.lead_share, outranked, extracted=self.settings.order_by_extracted_grades, first=first,
             findings=self.settings.order_by_findings,
         )
         s = self.settings
@@ -348,14 +349,36 @@ class Composer:
         keys = frozenset(c.key for c in titled)
         taken = {c.key for c in chosen}
         chosen = [*chosen, *(c for c in titled if c.key not in taken)]
-        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed, keys)
+        weighed = self._bearing(self._weighed(chosen, result.plan, vector, subject, unnamed, keys), result)
         refuted = refutations(weighed)
         audit = self._audit(weighed, refuted, result, candidates)
         if not audit:
             return chosen, weighed, refuted
         chosen = [*chosen, *audit]
-        weighed = self._weighed(chosen, result.plan, vector, subject, unnamed, keys)
+        weighed = self._bearing(self._weighed(chosen, result.plan, vector, subject, unnamed, keys), result)
         return chosen, weighed, refutations(weighed)
+
+    def _bearing(self, weighed: list[Weighed], result: SearchResult) -> list[Weighed]:
+        """Each source marked with whether its findings bear on the question (Weighed.bears), where a source says
+        evidence on it is lacking: its best passage is `refuting_similarity` close to the question in meaning, it
+        names `refuting_topic_share` of the question's specific topics (by idf; in its text or title), or the scorer
+        gives a sentence of it `refuting_evidence`. A study of CPAP noise in preterm infants, quoted on "Hearing loss:
+        an unknown complication of pre-eclampsia?" for its hearing loss, is none of these, and refutes no page that
+        says nobody has studied that."""
+        if not any(w.stance == "lacking" for w in weighed):
+            return weighed
+        s = self.settings
+        close = self.index.per_document_max(result.dense) if len(result.dense) else np.zeros(0, np.float32)
+        topics = [(c.idf, self.index.documents_with(c.alternatives)) for c in self._topics(result.plan)]
+        total = sum(idf for idf, _ in topics)
+
+        def bears(w: Weighed) -> bool:
+            place = self.index.doc_rows.get(w.source.doc_id, len(close))
+            if w.relevance >= s.refuting_evidence or (place < len(close) and float(close[place]) >= s.refuting_similarity):
+                return True
+            return total > 0 and sum(idf for idf, docs in topics if w.source.doc_id in docs) >= s.refuting_topic_share * total
+
+        return [replace(w, bears=bears(w)) for w in weighed]
 
     def _titled_claims(self, chosen: list[Candidate], result: SearchResult) -> list[Candidate]:
         """Claims of missing evidence that name the question only in their page's title: under "Q: Does oxybutynin

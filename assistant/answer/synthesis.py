@@ -45,6 +45,8 @@ class Weighed:
     stance: SourceStance
     results_first: bool = False
     position: int = 0  # its best sentence's place in the scorer's fused order of all candidates (0 the first)
+    # its findings are on the question, so they can refute a claim that evidence on it is missing (Composer._bearing)
+    bears: bool = True
 
     @property
     def relevance(self) -> float:
@@ -87,14 +89,18 @@ def _reported(sentence: Sentence) -> bool:
     return sentence.role == "finding" and not sentence.absence and sentence.about
 
 
-def refutations(weighed: Sequence[Weighed]) -> dict[str, tuple[str, ...]]:
+def refutations(weighed: Sequence[Weighed], *, bearing: bool = True) -> dict[str, tuple[str, ...]]:
     """Each source whose stance is that evidence is lacking → the sources at least as strong that report findings
-    on the question (a source never refutes itself; a claim is checked only against what the index holds)."""
+    on the question (a source never refutes itself; a claim is checked only against what the index holds). With
+    `bearing`, only those whose findings bear on it (Weighed.bears): a study of CPAP noise and hearing loss in preterm
+    infants refutes no page saying nobody has studied hearing loss after pre-eclampsia; without it, every one, as
+    `source_order` places the claim after them: an unrefuted claim does not lead a source with findings either."""
     out: dict[str, tuple[str, ...]] = {}
     for claimant in (w for w in weighed if w.stance == "lacking" and w.claims):
         found = tuple(
             w.source.doc_id for w in weighed
-            if w is not claimant and w.stance != "lacking" and w.findings and as_strong(w.source.grade, claimant.source.grade)
+            if w is not claimant and (w.bears or not bearing) and w.stance != "lacking" and w.findings
+            and as_strong(w.source.grade, claimant.source.grade)
         )
         if found:
             out[claimant.source.doc_id] = found
@@ -112,8 +118,9 @@ def source_order(
 ) -> list[Weighed]:
     """The sources that answer comparably well (`lead_share` of the best evidence) by grade, with `findings` (for a
     question asking for a verdict) those that only discuss its evidence (`Weighed.only_discusses`) after the others of
-    the same grade, the rest (and equal grades) in the scorer's fused order (`Weighed.position`); a refuted source right
-    after the last source that refutes it; `first` (a document that states exactly what is asked, such as both names
+    the same grade, the rest (and equal grades) in the scorer's fused order (`Weighed.position`); a `refuted` source
+    (every one with findings at least as strong outranks a claim: `refutations(..., bearing=False)`) right after the
+    last source that refutes it; `first` (a document that states exactly what is asked, such as both names
     of a drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts
     as unknown: front matter declares, the text-inference rules only suggest), but for one below unknown: a text that
     says a machine wrote it or no one reviewed it ("This reply was produced by a chatbot") is taken at its word."""

@@ -6,7 +6,9 @@ clinic FAQ, a news piece, a chatbot transcript, each dated after the abstract. T
 three of the six styles and three of the six wordings of the claim, the test split's in the other three of each, so
 that nothing is tuned to the wording it is measured on. Scored: the bottom line opens with an abstract (real
 evidence), with the question's own abstract, never with the page; the page's claim is named as contradicted
-(Answer.synthesis); no false "not covered". Two variants: "synthesis-heldout" writes each page's claim in a wording
+(Answer.synthesis); no false "not covered". A control asks each question again without its own abstract (a scope of
+every other document): a claim named as contradicted there is a false accusation unless another abstract answers the
+question (`claim_flagged_without_own`). Two variants: "synthesis-heldout" writes each page's claim in a wording
 held out from the cue rules and the absence-claim model; "synthesis-unmarked" does too and gives the page no front
 matter (its title a heading): nothing says it is unreviewed, as nothing says what most abstracts are.
 """
@@ -34,7 +36,9 @@ from .datasets import Query, RetrievalSet, write_corpus
 from .metrics import is_absent, ratio
 from .records import CaseResult, SuiteResult
 
-SYNTHESIS_METRICS = ("opens_with_evidence", "opens_with_own_document", "page_leads", "claim_flagged", "false_absence_rate")
+SYNTHESIS_METRICS = (
+    "opens_with_evidence", "opens_with_own_document", "page_leads", "claim_flagged", "false_absence_rate", "claim_flagged_without_own",
+)
 PAGE_PREFIX = "page-"
 
 # (doc_type, title pattern, body): {question}, {claim}. The first three are dev's, the last three test's.
@@ -96,6 +100,7 @@ class Weighed:
     flagged: bool
     page_in_answer: bool
     excerpt: str
+    flagged_without_own: bool  # the control: asked of every document but its own abstract, the claim is still "contradicted"
 
     @property
     def page(self) -> str:
@@ -106,12 +111,18 @@ class Weighed:
         return bool(self.first_doc) and not self.first_doc.startswith(PAGE_PREFIX)
 
 
-def score(query: Query, answer: Answer) -> Weighed:
+def flags_page(query: Query, answer: Answer) -> bool:
+    """The answer names the question's page's claim as contradicted."""
+    return answer.synthesis is not None and any(c.doc_id == PAGE_PREFIX + query.group for c in answer.synthesis.contradicted)
+
+
+def score(query: Query, answer: Answer, control: Answer) -> Weighed:
+    """`answer` over the whole pool; `control` the same question asked of every document but its own abstract."""
     first = bottom_line(answer)
     page = PAGE_PREFIX + query.group
-    flagged = answer.synthesis is not None and any(c.doc_id == page for c in answer.synthesis.contradicted)
     excerpt = re.sub(r"\s*\n\s*", " / ", answer.text.strip())[:360]
-    return Weighed(query, first[0].doc_id if first else "", is_absent(answer), flagged, any(s.doc_id == page for s in answer.sources), excerpt)
+    in_answer = any(s.doc_id == page for s in answer.sources)
+    return Weighed(query, first[0].doc_id if first else "", is_absent(answer), flags_page(query, answer), in_answer, excerpt, flags_page(query, control))
 
 
 def metrics(scored: Sequence[Weighed]) -> dict[str, float]:
@@ -122,6 +133,7 @@ def metrics(scored: Sequence[Weighed]) -> dict[str, float]:
         "page_leads": ratio(sum(s.first_doc == s.page for s in scored), n),
         "claim_flagged": ratio(sum(s.flagged for s in scored), n),
         "false_absence_rate": ratio(sum(s.absent for s in scored), n),
+        "claim_flagged_without_own": ratio(sum(s.flagged_without_own for s in scored), n),
     }
 
 
@@ -157,7 +169,8 @@ def run_synthesis(
     built = time.perf_counter() - started
     started = time.perf_counter()
     with console.status(f"[bold]synthesis[/bold]: asking {len(asked)} {split}-split questions"):
-        scored = [score(q, assistant.ask(q.text)) for q in asked]
+        documents = sorted(assistant.index.documents)
+        scored = [score(q, assistant.ask(q.text), assistant.ask(q.text, sources=[d for d in documents if d != q.group])) for q in asked]
     info: dict[str, object] = {
         "abstracts": len(data.passages), "pages": len(pages), "questions": f"{len(asked)} of the {split} split",
         "page in the answer": ratio(sum(s.page_in_answer for s in scored), len(scored)),

@@ -3,7 +3,7 @@ relevant, a claim of missing evidence refuted by a stronger source, the bottom l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.stance import ABSENCE_CLAIM, source_stance
 from assistant.answer.synthesis import Weighed, bottom_line, refutations, source_order, synthesis
@@ -63,6 +63,20 @@ def test_a_claim_of_missing_evidence_is_refuted_by_a_stronger_source_with_findin
     assert refutations([page, series]) == {"page": ("series",)}
     blog = weighed(source("blog", "health blog post", False, "2020-01-01"), FINDING)
     assert refutations([weighed(PAGE, CLAIM), blog]) == {"page": ("blog",)}, "a source of the same grade with findings refutes"
+
+
+def test_a_source_whose_findings_do_not_bear_on_the_question_refutes_no_claim() -> None:
+    """Composer._bearing decides whether a source's findings are on the question; one that is not refutes nothing,
+    however strong, and the claim stands; it still outranks the claim in the order (`bearing=False`)."""
+    page, series = weighed(PAGE, CLAIM), weighed(SERIES, FINDING, IVIG)
+    assert refutations([page, replace(series, bears=False)]) == {}
+    blog = weighed(source("blog", "health blog post", False, "2020-01-01"), (FINDING[0], 0.3, "finding"), position=1)
+    sources = [page, replace(blog, bears=False)]
+    assert [w.source.doc_id for w in source_order(sources, 0.5, {})] == ["page", "blog"], "the claim far outscores it"
+    outranked = refutations(sources, bearing=False)
+    assert refutations(sources) == {} and outranked == {"page": ("blog",)}
+    assert [w.source.doc_id for w in source_order(sources, 0.5, outranked)] == ["blog", "page"]
+    assert refutations([page, replace(series, bears=False), weighed(TRIAL, FINDING)]) == {"page": ("trial",)}
 
 
 def test_a_weaker_source_never_refutes_a_stronger_ones_claim() -> None:

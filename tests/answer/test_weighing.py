@@ -250,6 +250,43 @@ def test_a_claim_that_nothing_is_known_is_checked_against_the_index_not_only_the
     assert {s.doc_id for s in answer.sources} == {"melanoma", "page"}, "the notes name neither awareness nor campaigns"
 
 
+HEARING_PAGE = (
+    "---\ntitle: 'Hearing loss: an unknown complication of pre-eclampsia?'\ndoc_type: AI-generated answer\n"
+    "peer_reviewed: false\ndate: '2016-06-01'\n---\n\n"
+    "There is no published evidence on hearing loss as a complication of pre-eclampsia.\n"
+)
+MENINGITIS = (
+    "---\ndoc_type: prospective cohort study\npeer_reviewed: true\ndate: '2014-03-01'\n---\n\n"
+    "We followed 90 children treated for bacterial meningitis.\n\n"
+    "Hearing loss, a known complication of bacterial meningitis, affected 28 of the 90 children (31%) a year later.\n"
+)
+PRE_ECLAMPSIA = (
+    "---\ndoc_type: case-control study\npeer_reviewed: true\ndate: '2015-03-01'\n---\n\n"
+    "We compared hearing thresholds of 40 women with pre-eclampsia with those of 40 women with normal blood pressure "
+    "in pregnancy.\n\n"
+    "Sensorineural hearing loss at high frequencies was more frequent after pre-eclampsia (25% against 5%).\n"
+)
+
+
+def test_a_study_on_part_of_the_question_refutes_no_claim_that_the_rest_was_never_studied(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The meningitis study reports findings on hearing loss as a complication, part of the question, and is quoted
+    (its rule relevance clears the bar, lowered here so that this tests the refutation, not the admission); it says
+    nothing of pre-eclampsia, so it does not bear on the page's claim (Composer._bearing): the claim stands."""
+    files = {"page.md": HEARING_PAGE, "meningitis.md": MENINGITIS}
+    answer = alone_with(tmp_path, embedder, files, compose={"rule_relevance": 0.25}).ask("Hearing loss: an unknown complication of pre-eclampsia?")
+    assert "meningitis" in {s.doc_id for s in answer.sources}
+    assert answer.synthesis is not None and not answer.synthesis.contradicted
+
+
+def test_a_study_of_the_question_refutes_the_claim_beside_one_on_part_of_it(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    files = {"page.md": HEARING_PAGE, "meningitis.md": MENINGITIS, "pre-eclampsia.md": PRE_ECLAMPSIA}
+    answer = build(tmp_path, embedder, files).ask("Hearing loss: an unknown complication of pre-eclampsia?")
+    assert answer.synthesis is not None
+    (claim,) = answer.synthesis.contradicted
+    assert claim.doc_id == "page" and claim.evidence_docs == ("pre-eclampsia",)
+    assert bottom_docs(answer)[0] == "pre-eclampsia"
+
+
 def test_a_source_that_never_names_the_questions_condition_takes_no_side(assistant: Assistant) -> None:
     """Asked of the case series alone, "Did upadacitinib help psoriasis?" is close in meaning to it (the drug), but
     it studies dermatomyositis and never names psoriasis: it neither supports nor refutes the question, and the
