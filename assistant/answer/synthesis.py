@@ -113,17 +113,18 @@ def as_strong(a: EvidenceGrade, b: EvidenceGrade) -> bool:
 
 
 def source_order(
-    weighed: Sequence[Weighed], lead_share: float, refuted: Mapping[str, tuple[str, ...]], *, extracted: bool = False,
+    weighed: Sequence[Weighed], lead_share: float, outranked: Mapping[str, tuple[str, ...]], *, extracted: bool = False,
     first: str | None = None, findings: bool = False,
 ) -> list[Weighed]:
     """The sources that answer comparably well (`lead_share` of the best evidence) by grade, with `findings` (for a
     question asking for a verdict) those that only discuss its evidence (`Weighed.only_discusses`) after the others of
-    the same grade, the rest (and equal grades) in the scorer's fused order (`Weighed.position`); a `refuted` source
-    (every one with findings at least as strong outranks a claim: `refutations(..., bearing=False)`) right after the
-    last source that refutes it; `first` (a document that states exactly what is asked, such as both names
-    of a drug) ahead of all. A grade inferred from the text orders sources only with `extracted` (otherwise it counts
-    as unknown: front matter declares, the text-inference rules only suggest), but for one below unknown: a text that
-    says a machine wrote it or no one reviewed it ("This reply was produced by a chatbot") is taken at its word."""
+    the same grade, the rest (and equal grades) in the scorer's fused order (`Weighed.position`); a claim of missing
+    evidence right after the last source that `outranked` it (`refutations(..., bearing=False)`: every source with
+    findings at least as strong, whether or not they bear on the question enough to refute it); `first` (a document
+    that states exactly what is asked, such as both names of a drug) ahead of all. A grade inferred from the text
+    orders sources only with `extracted` (otherwise it counts as unknown: front matter declares, the text-inference
+    rules only suggest), but for one below unknown: a text that says a machine wrote it or no one reviewed it ("This
+    reply was produced by a chatbot") is taken at its word."""
 
     def grade(w: Weighed) -> EvidenceGrade:
         said = w.source.grade
@@ -138,7 +139,7 @@ def source_order(
     head = sorted((w for w in weighed if w.relevance >= lead_share * best), key=rank)
     order = head + sorted((w for w in weighed if w.relevance < lead_share * best), key=lambda w: w.position)
     order.sort(key=lambda w: w.source.doc_id != first)
-    for doc_id, by in refuted.items():
+    for doc_id, by in outranked.items():
         moved = next(w for w in order if w.source.doc_id == doc_id)
         order.remove(moved)
         last = max(i for i, w in enumerate(order) if w.source.doc_id in by)

@@ -111,9 +111,9 @@ class Weighed:
         return bool(self.first_doc) and not self.first_doc.startswith(PAGE_PREFIX)
 
 
-def flags_page(query: Query, answer: Answer) -> bool:
-    """The answer names the question's page's claim as contradicted."""
-    return answer.synthesis is not None and any(c.doc_id == PAGE_PREFIX + query.group for c in answer.synthesis.contradicted)
+def flags(answer: Answer, page: str) -> bool:
+    """The answer names the page's claim as contradicted."""
+    return answer.synthesis is not None and any(c.doc_id == page for c in answer.synthesis.contradicted)
 
 
 def score(query: Query, answer: Answer, control: Answer) -> Weighed:
@@ -122,7 +122,7 @@ def score(query: Query, answer: Answer, control: Answer) -> Weighed:
     page = PAGE_PREFIX + query.group
     excerpt = re.sub(r"\s*\n\s*", " / ", answer.text.strip())[:360]
     in_answer = any(s.doc_id == page for s in answer.sources)
-    return Weighed(query, first[0].doc_id if first else "", is_absent(answer), flags_page(query, answer), in_answer, excerpt, flags_page(query, control))
+    return Weighed(query, first[0].doc_id if first else "", is_absent(answer), flags(answer, page), in_answer, excerpt, flags(control, page))
 
 
 def metrics(scored: Sequence[Weighed]) -> dict[str, float]:

@@ -87,7 +87,7 @@ def test_a_weaker_source_never_refutes_a_stronger_ones_claim() -> None:
 def test_the_refuted_claim_never_leads_and_follows_its_evidence() -> None:
     page, series = weighed(PAGE, CLAIM), weighed(SERIES, FINDING, IVIG)
     refuted = refutations([page, series])
-    order = source_order([page, series], lead_share=0.5, refuted=refuted)
+    order = source_order([page, series], lead_share=0.5, outranked=refuted)
     assert [w.source.doc_id for w in order] == ["series", "page"]
     picks = bottom_line(order, refuted, slots=3, per_source=3, share=0.3)
     assert [p.sentence.text for p in picks] == [FINDING[0], IVIG[0], CLAIM[0]]
