@@ -17,7 +17,7 @@ from .absence import claims_absence, heard, shipped_absence
 from .apparatus import place_of
 from .cues import ADDRESSED_TO_A_MODEL
 from .retrieve import SearchResult
-from .roles import sentence_roles, shipped_roles
+from .roles import section_position, sentence_roles, shipped_roles
 from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
 from .understand import Concept
 
@@ -110,7 +110,8 @@ class SentenceReader:
         documents = [self.index.documents[doc_id] for doc_id, _, _ in keys]
         places = [place_of(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
         learned = shipped_roles().reads(self.index.sentences.shape[1])
-        return sentence_roles(texts, vectors, places, [doc.title for doc in documents], learned=learned).roles
+        positions = [section_position(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
+        return sentence_roles(texts, vectors, places, [doc.title for doc in documents], learned=learned, positions=positions).roles
 
     def _title_only(self, concepts: tuple[Concept, ...], doc_ids: set[str]) -> dict[str, frozenset[str]]:
         """Per document, the concepts only its title names: its every sentence is about them ("Colchicine after

@@ -5,8 +5,9 @@ and report test once.
 
 Every abstract (eval/splits.json: train 400 / dev 100 / test 500 PMIDs) is cut into sentences with the chunker's own
 splitter; each sentence takes its CONTEXTS section's label, mapped to a role by `roles.section_role`, and the LONG_ANSWER's
-sentences (the abstract's conclusion) are findings. The sentences are embedded with the index's model (cached under
-eval/.cache/), and a multinomial logistic regression is fitted with scipy on train; the designs (vector only, cues
+sentences (the abstract's conclusion) are findings; each knows where it sits in its abstract. The sentences are
+embedded with the index's model (cached under eval/.cache/), and a multinomial logistic regression is fitted with scipy
+on train, every sentence twice (placed and unplaced: fit_both_ways); the designs (vector only, cues
 only, both; L2 strength; class weights) are compared on dev by macro-F1, and the chosen one is refitted on train and
 measured on test. Deterministic: L-BFGS from zeros on one BLAS thread (the same weights, and version, every run).
 """
@@ -28,7 +29,7 @@ from threadpoolctl import threadpool_limits
 
 from assistant.answer.apparatus import apparatus_reason
 from assistant.answer.cards import weights_version
-from assistant.answer.roles import CLASSES, CUES, MODEL_DIR, RETRAIN, RoleModel, cues, section_role
+from assistant.answer.roles import CLASSES, CUES, MODEL_DIR, PLACE, PLACED_CHARS, RETRAIN, RoleModel, cues, position_in, section_role
 from assistant.documents.chunk import split_sentences
 from assistant.index.embed import Embedder, default_embedder, one_blas_thread
 from assistant.settings import EmbedSettings
@@ -44,25 +45,30 @@ FEATURE_SETS = ("vector", "cues", "both")
 @dataclass(frozen=True, slots=True)
 class Sentences:
     """Labelled sentences: text, class index (CLASSES), the split of their abstract, and where they came from
-    ("RESULTS", "LONG_ANSWER", …), and their abstract's PMID."""
+    ("RESULTS", "LONG_ANSWER", …), their abstract's PMID, and where each sits in it (roles.position_in)."""
 
     texts: list[str]
     label: np.ndarray
     split: np.ndarray
     source: list[str]
     pmid: list[str]
+    position: list[float | None]
 
 
 def pubmedqa_sentences(data_dir: Path) -> Sentences:
-    """Every sentence of every labelled abstract whose section names one role, and every LONG_ANSWER sentence."""
+    """Every sentence of every labelled abstract whose section names one role, and every LONG_ANSWER sentence. Each
+    sentence's position is its place in the abstract as the eval suites index it (the CONTEXTS joined by blank lines,
+    datasets.load_pubmedqa); the LONG_ANSWER, the conclusion PubMedQA took from the abstract's end, sits at 1."""
     records = json.loads((data_dir / PUBMEDQA_FILE).read_text(encoding="utf-8"))
     splits = load_splits()
-    texts, labels, parts, sources, pmids = [], [], [], [], []
+    texts, labels, parts, sources, pmids, positions = [], [], [], [], [], []
     for pmid in sorted(records):
         record = records[pmid]
         split = splits.of("pubmedqa", pmid)
-        sections = [*zip(record["CONTEXTS"], record["LABELS"], strict=True), (record["LONG_ANSWER"], "LONG_ANSWER")]
-        for text, label in sections:
+        length = len("\n\n".join(record["CONTEXTS"]))
+        offsets = np.cumsum([0, *(len(c) + 2 for c in record["CONTEXTS"][:-1])]).tolist()
+        sections = [*zip(record["CONTEXTS"], record["LABELS"], offsets, strict=True), (record["LONG_ANSWER"], "LONG_ANSWER", length)]
+        for text, label, offset in sections:
             role = "finding" if label == "LONG_ANSWER" else section_role(label)
             if role is None:
                 continue
@@ -72,7 +78,8 @@ def pubmedqa_sentences(data_dir: Path) -> Sentences:
                 parts.append(split)
                 sources.append(label)
                 pmids.append(pmid)
-    return Sentences(texts, np.array(labels), np.array(parts), sources, pmids)
+                positions.append(position_in(min(offset + start, length), length))
+    return Sentences(texts, np.array(labels), np.array(parts), sources, pmids, positions)
 
 
 def embed_cached(texts: Sequence[str], embedder: Embedder, cache_dir: Path = CACHE_DIR) -> np.ndarray:
@@ -146,18 +153,25 @@ def metrics(y: np.ndarray, guess: np.ndarray) -> dict[str, object]:
     }
 
 
-def compare_designs(data: Sentences, vectors: np.ndarray, cue_rows: np.ndarray) -> list[dict[str, object]]:
-    """Every design fitted on train and scored on dev."""
+def fit_both_ways(placed: np.ndarray, unplaced: np.ndarray, y: np.ndarray, l2: float, balanced: bool) -> tuple[np.ndarray, np.ndarray]:
+    """`fit` on every sentence twice: with its place in its abstract and unplaced (roles.PLACE columns zero), so that
+    the model also reads a sentence of a document too short to have a beginning, middle and end."""
+    return fit(np.vstack([placed, unplaced]), np.concatenate([y, y]), l2, balanced)
+
+
+def compare_designs(data: Sentences, vectors: np.ndarray, placed: np.ndarray, unplaced: np.ndarray) -> list[dict[str, object]]:
+    """Every design fitted on train (fit_both_ways) and scored on dev, placed (the choice) and unplaced."""
     train, dev = data.split == "train", data.split == "dev"
     rows = []
     for design in FEATURE_SETS:
-        X = design_rows(design, vectors, cue_rows)
+        X, U = design_rows(design, vectors, placed), design_rows(design, vectors, unplaced)
         for l2 in L2_GRID:
             for balanced in (False, True):
-                W, b = fit(X[train], data.label[train], l2, balanced)
+                W, b = fit_both_ways(X[train], U[train], data.label[train], l2, balanced)
                 scores = metrics(data.label[dev], predict(X[dev], W, b))
-                rows.append({"design": design, "l2": l2, "balanced": balanced, **scores})
-                typer.echo(f"{design:6} l2={l2:<7g} balanced={balanced!s:5} dev acc {scores['accuracy']:.3f} macro-F1 {scores['macro_f1']:.3f}")
+                alone = metrics(data.label[dev], predict(U[dev], W, b))
+                rows.append({"design": design, "l2": l2, "balanced": balanced, **scores, "unplaced_accuracy": alone["accuracy"], "unplaced_macro_f1": alone["macro_f1"]})
+                typer.echo(f"{design:6} l2={l2:<7g} balanced={balanced!s:5} dev acc {scores['accuracy']:.3f} macro-F1 {scores['macro_f1']:.3f} unplaced {alone['accuracy']:.3f} / {alone['macro_f1']:.3f}")
     return rows
 
 
@@ -194,11 +208,17 @@ def write_model(out: Path, W: np.ndarray, b: np.ndarray, meta: dict[str, object]
 
 
 def _table(rows: Sequence[dict[str, object]]) -> list[str]:
-    lines = ["| features | L2 | class weights | dev accuracy | dev macro-F1 | finding F1 |", "|---|---:|---|---:|---:|---:|"]
+    lines = [
+        "| features | L2 | class weights | dev accuracy | dev macro-F1 | finding F1 | unplaced: dev accuracy | macro-F1 |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         f1 = r["f1"]
         assert isinstance(f1, dict)
-        lines.append(f"| {r['design']} | {r['l2']:g} | {'balanced' if r['balanced'] else 'none'} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {f1['finding']:.3f} |")
+        lines.append(
+            f"| {r['design']} | {r['l2']:g} | {'balanced' if r['balanced'] else 'none'} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | "
+            f"{f1['finding']:.3f} | {r['unplaced_accuracy']:.3f} | {r['unplaced_macro_f1']:.3f} |"
+        )
     return lines
 
 
@@ -219,7 +239,12 @@ def _scores(name: str, m: dict[str, object]) -> list[str]:
 
 def _described(design: str) -> str:
     vector = "the 384-d all-MiniLM-L6-v2 sentence vector the index holds"
-    cue_list = f"{len(CUES)} lexical cues ({', '.join(CUES)}; assistant/answer/roles.py)"
+    text_cues = [c for c in CUES if c not in PLACE]
+    cue_list = (
+        f"{len(text_cues)} lexical cues ({', '.join(text_cues)}) and {len(PLACE)} columns for where the sentence sits in its "
+        f"section ({', '.join(PLACE)}: its start over its section's length, zeros for a section outside {PLACED_CHARS[0]:,}–{PLACED_CHARS[1]:,} "
+        "characters; assistant/answer/roles.py)"
+    )
     return {"vector": vector, "cues": cue_list, "both": f"{vector} and {cue_list}"}[design]
 
 
@@ -240,11 +265,13 @@ def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, o
         "PubMedQA's 1,000 expert-labelled abstracts (ori_pqal.json; Jin et al. 2019, **MIT licence**). Sentences are cut "
         "with the chunker's splitter; each takes its CONTEXTS section's label mapped to a role by the words it is written "
         "from (assistant/answer/roles.py: LABEL_WORDS; labels naming two roles, such as METHODS AND RESULTS, or none, "
-        "such as LIMITATIONS, are dropped), and the LONG_ANSWER's sentences (the conclusion) are findings.",
+        "such as LIMITATIONS, are dropped), and the LONG_ANSWER's sentences (the conclusion) are findings. Each sentence's "
+        "position is its start over the length of its abstract as indexed (the CONTEXTS joined); the LONG_ANSWER, the "
+        "conclusion PubMedQA took from the abstract's end, sits at 1. Every sentence is fitted twice, placed and unplaced.",
         "",
         *[f"- {split}: " + ", ".join(f"{c} {n}" for c, n in by_class.items()) for split, by_class in counts.items()],
         "",
-        "## Designs compared (fitted on train, scored on dev; the best dev macro-F1 is kept)",
+        "## Designs compared (fitted on train, scored on dev; kept: the best mean of dev macro-F1 placed and unplaced)",
         "",
         *_table(designs),
         "",
@@ -252,6 +279,7 @@ def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, o
         "",
         *_scores("dev", meta["dev"]),  # type: ignore[arg-type]
         *_scores("test (reported once)", meta["test"]),  # type: ignore[arg-type]
+        *_scores("test, every sentence unplaced (as in a section too short or too long to be placed)", meta["test_unplaced"]),  # type: ignore[arg-type]
         f"Majority class (finding) on test: accuracy {meta['majority_test']:.3f}.",
         "",
         "## Apparatus rules on PubMedQA test results and conclusions",
@@ -269,14 +297,17 @@ def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, o
 
 
 
-def _choose_and_fit(sentences: Sentences, vectors: np.ndarray, cue_rows: np.ndarray) -> tuple[list[dict[str, object]], dict[str, object], np.ndarray, np.ndarray]:
-    """Every design scored on dev, the best (macro-F1, then accuracy), and its weights fitted on train."""
-    designs = compare_designs(sentences, vectors, cue_rows)
-    best = max(designs, key=lambda r: (r["macro_f1"], r["accuracy"]))
+def _choose_and_fit(
+    sentences: Sentences, vectors: np.ndarray, placed: np.ndarray, unplaced: np.ndarray
+) -> tuple[list[dict[str, object]], dict[str, object], np.ndarray, np.ndarray]:
+    """Every design scored on dev, the best (the mean of its macro-F1 placed and unplaced: papers and abstracts are
+    placed, a note of a few lines is not), and its weights fitted on train."""
+    designs = compare_designs(sentences, vectors, placed, unplaced)
+    best = max(designs, key=lambda r: (r["macro_f1"] + r["unplaced_macro_f1"], r["accuracy"]))  # type: ignore[operator]
     typer.echo(f"chosen: {best['design']} l2={best['l2']} balanced={best['balanced']}")
-    X = design_rows(str(best["design"]), vectors, cue_rows)
-    train = sentences.split == "train"
-    W, b = fit(X[train], sentences.label[train], float(best["l2"]), bool(best["balanced"]))  # type: ignore[arg-type]
+    design, train = str(best["design"]), sentences.split == "train"
+    X, U = design_rows(design, vectors, placed), design_rows(design, vectors, unplaced)
+    W, b = fit_both_ways(X[train], U[train], sentences.label[train], float(best["l2"]), bool(best["balanced"]))  # type: ignore[arg-type]
     return designs, best, W, b
 
 
@@ -288,9 +319,9 @@ def main(
     sentences = pubmedqa_sentences(data)
     embedder = default_embedder(EmbedSettings())
     vectors = embed_cached(sentences.texts, embedder)
-    cue_rows = cues(sentences.texts)
+    placed, unplaced = cues(sentences.texts, positions=sentences.position), cues(sentences.texts)
     with threadpool_limits(limits=1):  # one BLAS thread: the same sums in the same order, the same weights every run
-        designs, best, W, b = _choose_and_fit(sentences, vectors, cue_rows)
+        designs, best, W, b = _choose_and_fit(sentences, vectors, placed, unplaced)
     dim = vectors.shape[1] if best["design"] != "cues" else 0
     if best["design"] == "vector":  # the cues' columns read nothing
         W = np.vstack([W, np.zeros((len(CUES), len(CLASSES)))])
@@ -300,8 +331,10 @@ def main(
     scores = {}
     for split in ("dev", "test"):
         mask = sentences.split == split
-        guess = model.predict([t for t, m in zip(sentences.texts, mask, strict=True) if m], vectors[mask]).argmax(axis=1)
-        scores[split] = metrics(sentences.label[mask], guess)
+        texts = [t for t, m in zip(sentences.texts, mask, strict=True) if m]
+        where = [p for p, m in zip(sentences.position, mask, strict=True) if m]
+        scores[split] = metrics(sentences.label[mask], model.predict(texts, vectors[mask], where).argmax(axis=1))
+        scores[f"{split}_unplaced"] = metrics(sentences.label[mask], model.predict(texts, vectors[mask]).argmax(axis=1))
         typer.echo(f"{split}: {json.dumps(scores[split])}")
     test = sentences.split == "test"
     flags = apparatus_flags(sentences, "test")
