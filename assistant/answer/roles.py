@@ -127,19 +127,28 @@ def position_in(start: int, length: int) -> float | None:
     return min(max(start / length, 0.0), 1.0) if PLACED_CHARS[0] <= length <= PLACED_CHARS[1] else None
 
 
-def section_position(document: Document, offset: int) -> float | None:
-    """position_in for the sentence at `offset` of `document`, within its section: the run of consecutive blocks
-    with the same headings as the block holding it (the whole text of a document without blocks or outside them)."""
+def section_positions(document: Document, offsets: Sequence[int]) -> list[float | None]:
+    """position_in for the sentences at `offsets` of `document`, each within its section: the run of consecutive
+    blocks with the same headings as the block holding it (the whole text for a document without blocks, or an offset
+    outside them). One pass over the blocks, then a bisection per offset."""
     blocks = document.blocks
-    found = bisect.bisect_right(blocks, offset, key=lambda block: block.start) - 1
-    if found < 0 or offset >= blocks[found].end:
-        return position_in(offset, len(document.text))
-    first = last = found
-    while first > 0 and blocks[first - 1].section == blocks[found].section:
-        first -= 1
-    while last + 1 < len(blocks) and blocks[last + 1].section == blocks[found].section:
-        last += 1
-    return position_in(offset - blocks[first].start, blocks[last].end - blocks[first].start)
+    first, last = list(range(len(blocks))), list(range(len(blocks)))
+    for i in range(1, len(blocks)):
+        if blocks[i].section == blocks[i - 1].section:
+            first[i] = first[i - 1]
+    for i in range(len(blocks) - 2, -1, -1):
+        if blocks[i].section == blocks[i + 1].section:
+            last[i] = last[i + 1]
+    starts = [block.start for block in blocks]
+    out = []
+    for offset in offsets:
+        found = bisect.bisect_right(starts, offset) - 1
+        if found < 0 or offset >= blocks[found].end:
+            out.append(position_in(offset, len(document.text)))
+        else:
+            begin = blocks[first[found]].start
+            out.append(position_in(offset - begin, blocks[last[found]].end - begin))
+    return out
 
 
 def cues(texts: Sequence[str], joined: Joined | None = None, positions: Sequence[float | None] | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from .absence import claims_absence, heard, shipped_absence
 from .apparatus import place_of
 from .cues import ADDRESSED_TO_A_MODEL
 from .retrieve import SearchResult
-from .roles import section_position, sentence_roles, shipped_roles
+from .roles import section_positions, sentence_roles, shipped_roles
 from .scorer import Context, EvidenceModel, features, fused_order, rule_scores
 from .understand import Concept
 
@@ -110,7 +110,13 @@ class SentenceReader:
         documents = [self.index.documents[doc_id] for doc_id, _, _ in keys]
         places = [place_of(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
         learned = shipped_roles().reads(self.index.sentences.shape[1])
-        positions = [section_position(doc, start) for doc, (_, start, _) in zip(documents, keys, strict=True)]
+        by_doc: dict[str, list[int]] = {}
+        for i, (doc_id, _, _) in enumerate(keys):
+            by_doc.setdefault(doc_id, []).append(i)
+        positions: list[float | None] = [None] * len(keys)
+        for doc_id, rows in by_doc.items():
+            for i, position in zip(rows, section_positions(self.index.documents[doc_id], [keys[i][1] for i in rows]), strict=True):
+                positions[i] = position
         return sentence_roles(texts, vectors, places, [doc.title for doc in documents], learned=learned, positions=positions).roles
 
     def _title_only(self, concepts: tuple[Concept, ...], doc_ids: set[str]) -> dict[str, frozenset[str]]:

@@ -35,7 +35,7 @@ from assistant.answer.apparatus import (
     place_of,
 )
 from assistant.answer.roles import (
-    CLASSES, CUES, MODEL_DIR, PLACE, RETRAIN, RoleModel, cues, section_position, section_role, sentence_roles,
+    CLASSES, CUES, MODEL_DIR, PLACE, RETRAIN, RoleModel, cues, section_positions, section_role, sentence_roles,
 )
 from assistant.documents.ingest import load_document
 from assistant.schema import Block, Document
@@ -294,15 +294,14 @@ def _document(text: str, blocks: list[tuple[int, int, tuple[str, ...]]]) -> Docu
 
 def test_a_sentence_is_placed_within_its_section_of_an_abstracts_length() -> None:
     abstract = "x" * 1000
-    assert section_position(_document(abstract, [(0, 400, ()), (402, 1000, ())]), 500) == 0.5, "one section: the whole text"
-    assert section_position(_document(abstract, []), 250) == 0.25, "no blocks: the whole text"
+    assert section_positions(_document(abstract, [(0, 400, ()), (402, 1000, ())]), [0, 500, 999]) == [0.0, 0.5, 0.999], "one section"
+    assert section_positions(_document(abstract, []), [250]) == [0.25], "no blocks: the whole text"
     note = "It is treated with snorfacitinib 2 mg. Glorbitis is rare."
-    assert section_position(_document(note, [(0, len(note), ())]), 0) is None, "a note of a few lines has no parts"
+    assert section_positions(_document(note, [(0, len(note), ())]), [0]) == [None], "a note of a few lines has no parts"
     paper = "x" * 9000
-    headed = [(0, 1000, ("Abstract",)), (1000, 2000, ("Introduction",)), (2000, 9000, ("Results",))]
-    assert section_position(_document(paper, headed), 1500) == 0.5, "the introduction alone"
-    assert section_position(_document(paper, headed), 3000) is None, "a results section longer than an abstract"
-    assert section_position(_document(paper, [(0, 9000, ())]), 100) is None, "a whole paper without headings"
+    headed = [(0, 1000, ("Abstract",)), (1000, 1500, ("Introduction",)), (1500, 2000, ("Introduction",)), (2000, 9000, ("Results",))]
+    assert section_positions(_document(paper, headed), [500, 1500, 3000]) == [0.5, 0.5, None], "abstract, introduction, long results"
+    assert section_positions(_document(paper, [(0, 9000, ())]), [100]) == [None], "a whole paper without headings"
     row = cues(["Mortality fell."], positions=[0.5])[0]
     assert list(row[[CUES.index(c) for c in PLACE]]) == [1.0, 0.5, 0.25, 0.125]
     assert not cues(["Mortality fell."])[0][[CUES.index(c) for c in PLACE]].any(), "unplaced: zeros"
@@ -345,7 +344,7 @@ def _sections(assistant: Assistant) -> dict[str, list[Row]]:
     for chunk in (c for c in index.chunks if c.doc_id == CASE_SERIES and c.kind != "apparatus"):
         for (start, end), vector in zip(chunk.sentences, index.sentence_vectors(chunk), strict=True):
             place = place_of(document, start)
-            row = (document.text[start:end], vector, place, section_position(document, start))
+            row = (document.text[start:end], vector, place, section_positions(document, [start])[0])
             found.setdefault(place.section[-1] if place.section else "", []).append(row)
     return found
 
