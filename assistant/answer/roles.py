@@ -2,8 +2,9 @@
 apparatus (apparatus.py: captions, headings, bylines, a question restated, …).
 
 Prose is told apart by a learned model (`RoleModel`): a multinomial logistic regression over the sentence's MiniLM
-vector, which the index already holds, a few lexical cues and where the sentence sits in its document (`CUES`), trained by `python -m eval.training.train_roles`
-on PubMedQA's train-split abstracts, whose sections are labelled (the card beside the weights has its test figures).
+vector, which the index already holds, a few lexical cues and where the sentence sits in its abstract (`CUES`),
+trained by `python -m eval.training.train_roles` on PubMedQA's train-split abstracts, whose sections are labelled (the
+card beside the weights has its test figures).
 Where a document labels its own sentences — a "Results" heading, a "Conclusion:" run-in label — the label's role is
 kept, mapped by the same words (`section_role`) that labelled the training data. The composer calls `sentence_roles`
 once per answer, so that the bottom line quotes findings and never apparatus.
@@ -76,19 +77,20 @@ _TEXT_CUES: tuple[str, ...] = (
     "digit", "percent", "p_value", "interval", "ratio", "significant", "suggest", "hedge", "aim", "we", "method_verb",
     "past", "present", "change", "compared", "concluding", "question", "log_words",
 )
-# Where the sentence sits in its section: an abstract opens with its background, then its methods, then its results
-# and conclusion (dev accuracy 0.78 without these columns, 0.91 with them). A section is the run of blocks under the
-# same headings (a whole abstract, a paper's "Abstract"). "placed" is 1 for a sentence of a section of PLACED_CHARS,
-# the lengths of the abstracts the model learned from, whose position is its start over the section's length. A
-# shorter section (a note of a few lines) has no beginning, middle and end; in a longer one (a paper's "Results", a
-# whole paper without headings) a fifth of the way in is not where an abstract's methods are. Either is unplaced: its
-# place columns are 0, and the model reads it as it reads a sentence alone (it is trained on every sentence both ways;
-# dev accuracy unplaced 0.78).
+# Where the sentence sits in its abstract: an abstract opens with its background, then its methods, then its results
+# and conclusion (dev accuracy 0.78 without these columns, 0.91 with them). An abstract is a document without headings
+# (but its title) or the run of blocks under a heading "Abstract" or "Summary" (ABSTRACT_HEADING); other sections (a
+# guideline's "Recommendations", a paper's "Discussion") are not written in an abstract's order. "placed" is 1 for a
+# sentence of an abstract of PLACED_CHARS, the lengths of the abstracts the model learned from, whose position is its
+# start over the abstract's length. A shorter text (a note of a few lines) has no beginning, middle and end; a longer
+# one (a whole paper without headings) is no abstract. Any other sentence is unplaced: its place columns are 0, and the
+# model reads it as it reads a sentence alone (it is trained on every sentence both ways; dev accuracy unplaced 0.78).
 PLACE: tuple[str, ...] = ("placed", "position", "position_sq", "position_cube")
 CUES: tuple[str, ...] = (*_TEXT_CUES, *PLACE)
 # From below the shortest PubMedQA abstract but 1 % (562 characters; a note of a few lines is shorter) to 1.5 times the
 # longest (2,729).
 PLACED_CHARS = (400, 4000)
+ABSTRACT_HEADING = re.compile(r"^(?:(?:structured )?abstract|summary)$", re.I)
 # Each cue: a pattern over the sentences' words (apparatus.Joined.words: lower case, punctuation as spaces, " " before
 # every word) and, for abbreviations whose case matters ("OR", "CI"), one over the sentences as written.
 _W = " "  # a word starts here
@@ -128,23 +130,26 @@ def position_in(start: int, length: int) -> float | None:
 
 
 def section_positions(document: Document, offsets: Sequence[int]) -> list[float | None]:
-    """position_in for the sentences at `offsets` of `document`, each within its section: the run of consecutive
-    blocks with the same headings as the block holding it (the whole text for a document without blocks, or an offset
-    outside them). One pass over the blocks, then a bisection per offset."""
+    """position_in for the sentences at `offsets` of `document`, each within its abstract: the whole text of a document
+    without headings (but its title), or the run of consecutive blocks under an ABSTRACT_HEADING; None elsewhere. One
+    pass over the blocks, then a bisection per offset."""
     blocks = document.blocks
+    headed = [tuple(s for s in block.section if s != document.title) for block in blocks]
+    if not any(headed):
+        return [position_in(offset, len(document.text)) for offset in offsets]
     first, last = list(range(len(blocks))), list(range(len(blocks)))
     for i in range(1, len(blocks)):
-        if blocks[i].section == blocks[i - 1].section:
+        if headed[i] == headed[i - 1]:
             first[i] = first[i - 1]
     for i in range(len(blocks) - 2, -1, -1):
-        if blocks[i].section == blocks[i + 1].section:
+        if headed[i] == headed[i + 1]:
             last[i] = last[i + 1]
     starts = [block.start for block in blocks]
-    out = []
+    out: list[float | None] = []
     for offset in offsets:
         found = bisect.bisect_right(starts, offset) - 1
-        if found < 0 or offset >= blocks[found].end:
-            out.append(position_in(offset, len(document.text)))
+        if found < 0 or offset >= blocks[found].end or not (headed[found] and ABSTRACT_HEADING.match(headed[found][-1])):
+            out.append(None)
         else:
             begin = blocks[first[found]].start
             out.append(position_in(offset - begin, blocks[last[found]].end - begin))
@@ -202,7 +207,8 @@ class RoleModel(ShippedModel):
 
     def predict(self, texts: Sequence[str], vectors: np.ndarray, positions: Sequence[float | None] | None = None) -> np.ndarray:
         """Probabilities of CLASSES (background, method, finding), one row per sentence; `vectors` are the sentences'
-        MiniLM vectors (the index's), one row per text; `positions` where each sits in its document (position_in)."""
+        MiniLM vectors (the index's), one row per text; `positions` where each sits in its abstract (section_positions;
+        None outside one)."""
         if not len(texts):
             return np.zeros((0, len(CLASSES)), np.float32)
         return self.probabilities(np.asarray(vectors, np.float32).reshape(len(texts), -1), cues(texts, positions=positions))
@@ -250,7 +256,8 @@ def sentence_roles(
     heading, a "Conclusion:" run-in label); else the model's most probable class (`learned` off, as for an index of
     another embedding model than the one the model reads: "finding"). `vectors`: the sentences' vectors from the index
     (Index.sentence_vectors); `places`: where they sit (apparatus.place_of); `titles`: their documents' titles;
-    `positions`: where in their documents they start (position_in; none: unplaced); `model`: the shipped one unless given."""
+    `positions`: where in their abstracts they start (section_positions; none: unplaced); `model`: the shipped one unless
+    given."""
     joined = Joined(texts)
     reasons = apparatus_reasons(texts, places, titles, joined)
     probabilities = np.zeros((len(texts), len(CLASSES)), np.float32)

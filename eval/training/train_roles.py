@@ -242,8 +242,9 @@ def _described(design: str) -> str:
     text_cues = [c for c in CUES if c not in PLACE]
     cue_list = (
         f"{len(text_cues)} lexical cues ({', '.join(text_cues)}) and {len(PLACE)} columns for where the sentence sits in its "
-        f"section ({', '.join(PLACE)}: its start over its section's length, zeros for a section outside {PLACED_CHARS[0]:,}–{PLACED_CHARS[1]:,} "
-        "characters; assistant/answer/roles.py)"
+        f"abstract ({', '.join(PLACE)}: its start over the abstract's length, where the abstract is a document without "
+        f"headings or a section headed \"Abstract\" or \"Summary\", of {PLACED_CHARS[0]:,}–{PLACED_CHARS[1]:,} characters; "
+        "zeros elsewhere; assistant/answer/roles.py)"
     )
     return {"vector": vector, "cues": cue_list, "both": f"{vector} and {cue_list}"}[design]
 
@@ -279,7 +280,7 @@ def write_card(out: Path, meta: dict[str, object], designs: Sequence[dict[str, o
         "",
         *_scores("dev", meta["dev"]),  # type: ignore[arg-type]
         *_scores("test (reported once)", meta["test"]),  # type: ignore[arg-type]
-        *_scores("test, every sentence unplaced (as in a section too short or too long to be placed)", meta["test_unplaced"]),  # type: ignore[arg-type]
+        *_scores("test, every sentence unplaced (as a sentence outside an abstract is read)", meta["test_unplaced"]),  # type: ignore[arg-type]
         f"Majority class (finding) on test: accuracy {meta['majority_test']:.3f}.",
         "",
         "## Apparatus rules on PubMedQA test results and conclusions",

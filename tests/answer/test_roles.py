@@ -292,16 +292,17 @@ def _document(text: str, blocks: list[tuple[int, int, tuple[str, ...]]]) -> Docu
     return Document("d", "Title", text, tuple(Block("paragraph", a, b, section) for a, b, section in blocks), {}, "d.md", "x")
 
 
-def test_a_sentence_is_placed_within_its_section_of_an_abstracts_length() -> None:
+def test_a_sentence_is_placed_within_its_abstract() -> None:
     abstract = "x" * 1000
-    assert section_positions(_document(abstract, [(0, 400, ()), (402, 1000, ())]), [0, 500, 999]) == [0.0, 0.5, 0.999], "one section"
+    assert section_positions(_document(abstract, [(0, 400, ()), (402, 1000, ())]), [0, 500, 999]) == [0.0, 0.5, 0.999], "no headings"
+    assert section_positions(_document(abstract, [(0, 1000, ("Title",))]), [250]) == [0.25], "under its title alone"
     assert section_positions(_document(abstract, []), [250]) == [0.25], "no blocks: the whole text"
     note = "It is treated with snorfacitinib 2 mg. Glorbitis is rare."
     assert section_positions(_document(note, [(0, len(note), ())]), [0]) == [None], "a note of a few lines has no parts"
     paper = "x" * 9000
-    headed = [(0, 1000, ("Abstract",)), (1000, 1500, ("Introduction",)), (1500, 2000, ("Introduction",)), (2000, 9000, ("Results",))]
-    assert section_positions(_document(paper, headed), [500, 1500, 3000]) == [0.5, 0.5, None], "abstract, introduction, long results"
-    assert section_positions(_document(paper, [(0, 9000, ())]), [100]) == [None], "a whole paper without headings"
+    headed = [(0, 500, ("Title", "Abstract")), (500, 1000, ("Title", "Abstract")), (1000, 2000, ("Title", "Introduction")), (2000, 9000, ("Title", "Summary"))]
+    assert section_positions(_document(paper, headed), [500, 1500, 3000]) == [0.5, None, None], "the abstract; no introduction; a summary too long"
+    assert section_positions(_document(paper, [(0, 9000, ())]), [100]) == [None], "a whole paper without headings is no abstract"
     row = cues(["Mortality fell."], positions=[0.5])[0]
     assert list(row[[CUES.index(c) for c in PLACE]]) == [1.0, 0.5, 0.25, 0.125]
     assert not cues(["Mortality fell."])[0][[CUES.index(c) for c in PLACE]].any(), "unplaced: zeros"
