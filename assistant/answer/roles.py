@@ -73,7 +73,7 @@ def labelled_role(place: Place) -> tuple[Role | None, str]:
     return None, ""
 
 
-_TEXT_CUES: tuple[str, ...] = (
+TEXT_CUES: tuple[str, ...] = (
     "digit", "percent", "p_value", "interval", "ratio", "significant", "suggest", "hedge", "aim", "we", "method_verb",
     "past", "present", "change", "compared", "concluding", "question", "log_words",
 )
@@ -86,7 +86,7 @@ _TEXT_CUES: tuple[str, ...] = (
 # one (a whole paper without headings) is no abstract. Any other sentence is unplaced: its place columns are 0, and the
 # model reads it as it reads a sentence alone (it is trained on every sentence both ways; dev accuracy unplaced 0.78).
 PLACE: tuple[str, ...] = ("placed", "position", "position_sq", "position_cube")
-CUES: tuple[str, ...] = (*_TEXT_CUES, *PLACE)
+CUES: tuple[str, ...] = (*TEXT_CUES, *PLACE)
 # From below the shortest PubMedQA abstract but 1 % (562 characters; a note of a few lines is shorter) to 1.5 times the
 # longest (2,729).
 PLACED_CHARS = (400, 4000)
@@ -119,7 +119,7 @@ _CUE_PATTERNS: dict[str, tuple[str, str]] = {
     "question": (r"\?[\s\"'”’)\]]*$", ""),
 }
 _CUE_RE = [
-    (re.compile(words, re.M), re.compile(cased) if cased else None) for words, cased in (_CUE_PATTERNS[name] for name in _TEXT_CUES[:-1])
+    (re.compile(words, re.M), re.compile(cased) if cased else None) for words, cased in (_CUE_PATTERNS[name] for name in TEXT_CUES[:-1])
 ]
 
 
@@ -164,10 +164,10 @@ def cues(texts: Sequence[str], joined: Joined | None = None, positions: Sequence
     rows = np.zeros((len(texts), len(CUES)), np.float32)
     for column, (words, cased) in enumerate(_CUE_RE):
         rows[:, column] = joined.hits(words, "words") | (joined.hits(cased) if cased else False)
-    rows[:, len(_TEXT_CUES) - 1] = [math.log1p(len(text.split())) for text in joined.texts]
+    rows[:, len(TEXT_CUES) - 1] = [math.log1p(len(text.split())) for text in joined.texts]
     for i, position in enumerate(positions or ()):
         if position is not None:
-            rows[i, len(_TEXT_CUES) :] = (1.0, position, position**2, position**3)
+            rows[i, len(TEXT_CUES) :] = (1.0, position, position**2, position**3)
     return rows
 
 

@@ -73,12 +73,15 @@ def pubmedqa_records(data_dir: Path) -> dict[str, dict]:  # type: ignore[type-ar
     return json.loads(data_file(data_dir, PUBMEDQA_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+CONTEXT_BREAK = "\n\n"  # between an abstract's CONTEXTS sections as indexed (train_roles places sentences by it)
+
+
 def load_pubmedqa(data_dir: Path, limit: int | None = None) -> RetrievalSet:
     """The first `limit` PMIDs (sorted): each abstract's CONTEXTS joined, title-less; doc_id = PMID."""
     path = data_file(data_dir, PUBMEDQA_FILE)
     records = pubmedqa_records(data_dir)
     pmids = sorted(records)[:limit] if limit is not None else sorted(records)
-    passages = {pmid: "\n\n".join(records[pmid]["CONTEXTS"]) for pmid in pmids}
+    passages = {pmid: CONTEXT_BREAK.join(records[pmid]["CONTEXTS"]) for pmid in pmids}
     queries = [
         Query(pmid, records[pmid]["QUESTION"], frozenset({pmid}), answer=records[pmid]["LONG_ANSWER"], group=pmid, verdict=records[pmid].get("final_decision", ""))
         for pmid in pmids

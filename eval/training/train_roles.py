@@ -8,8 +8,8 @@ splitter; each sentence takes its CONTEXTS section's label, mapped to a role by 
 sentences (the abstract's conclusion) are findings; each knows where it sits in its abstract. The sentences are
 embedded with the index's model (cached under eval/.cache/), and a multinomial logistic regression is fitted with scipy
 on train, every sentence twice (placed and unplaced: fit_both_ways); the designs (vector only, cues
-only, both; L2 strength; class weights) are compared on dev by macro-F1, and the chosen one is refitted on train and
-measured on test. Deterministic: L-BFGS from zeros on one BLAS thread (the same weights, and version, every run).
+only, both; L2 strength; class weights) are compared on dev by the mean of their macro-F1 placed and unplaced, and the
+chosen one is refitted on train and measured on test. Deterministic: L-BFGS from zeros on one BLAS thread (the same weights, and version, every run).
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from threadpoolctl import threadpool_limits
 
 from assistant.answer.apparatus import apparatus_reason
 from assistant.answer.cards import weights_version
-from assistant.answer.roles import CLASSES, CUES, MODEL_DIR, PLACE, PLACED_CHARS, RETRAIN, RoleModel, cues, position_in, section_role
+from assistant.answer.roles import (
+    CLASSES, CUES, MODEL_DIR, PLACE, PLACED_CHARS, RETRAIN, TEXT_CUES, RoleModel, cues, position_in, section_role,
+)
 from assistant.documents.chunk import split_sentences
 from assistant.index.embed import Embedder, default_embedder, one_blas_thread
 from assistant.settings import EmbedSettings
 
-from ..suites.datasets import PUBMEDQA_FILE
+from ..suites.datasets import CONTEXT_BREAK, PUBMEDQA_FILE
 from ..suites.harness import CACHE_DIR
 from .splits import Split, load_splits
 
@@ -65,8 +67,8 @@ def pubmedqa_sentences(data_dir: Path) -> Sentences:
     for pmid in sorted(records):
         record = records[pmid]
         split = splits.of("pubmedqa", pmid)
-        length = len("\n\n".join(record["CONTEXTS"]))
-        offsets = np.cumsum([0, *(len(c) + 2 for c in record["CONTEXTS"][:-1])]).tolist()
+        length = len(CONTEXT_BREAK.join(record["CONTEXTS"]))
+        offsets = np.cumsum([0, *(len(c) + len(CONTEXT_BREAK) for c in record["CONTEXTS"][:-1])]).tolist()
         sections = [*zip(record["CONTEXTS"], record["LABELS"], offsets, strict=True), (record["LONG_ANSWER"], "LONG_ANSWER", length)]
         for text, label, offset in sections:
             role = "finding" if label == "LONG_ANSWER" else section_role(label)
@@ -155,7 +157,7 @@ def metrics(y: np.ndarray, guess: np.ndarray) -> dict[str, object]:
 
 def fit_both_ways(placed: np.ndarray, unplaced: np.ndarray, y: np.ndarray, l2: float, balanced: bool) -> tuple[np.ndarray, np.ndarray]:
     """`fit` on every sentence twice: with its place in its abstract and unplaced (roles.PLACE columns zero), so that
-    the model also reads a sentence of a document too short to have a beginning, middle and end."""
+    the model also reads a sentence outside an abstract (a note of a few lines, a paper's "Discussion")."""
     return fit(np.vstack([placed, unplaced]), np.concatenate([y, y]), l2, balanced)
 
 
@@ -239,9 +241,8 @@ def _scores(name: str, m: dict[str, object]) -> list[str]:
 
 def _described(design: str) -> str:
     vector = "the 384-d all-MiniLM-L6-v2 sentence vector the index holds"
-    text_cues = [c for c in CUES if c not in PLACE]
     cue_list = (
-        f"{len(text_cues)} lexical cues ({', '.join(text_cues)}) and {len(PLACE)} columns for where the sentence sits in its "
+        f"{len(TEXT_CUES)} lexical cues ({', '.join(TEXT_CUES)}) and {len(PLACE)} columns for where the sentence sits in its "
         f"abstract ({', '.join(PLACE)}: its start over the abstract's length, where the abstract is a document without "
         f"headings or a section headed \"Abstract\" or \"Summary\", of {PLACED_CHARS[0]:,}–{PLACED_CHARS[1]:,} characters; "
         "zeros elsewhere; assistant/answer/roles.py)"
