@@ -648,8 +648,9 @@ def _best(candidates: list[Candidate]) -> float:
 
 
 def _unnamed(plan: QueryPlan) -> list[str]:
-    """The rare words of the question no passage (of the scope) uses."""
-    return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF]
+    """The words of the question no passage (of the scope) uses that are rare in English, or name a condition or drug
+    ("asthma", "pneumonia": uncommon, not rare; every missing word `missing_share` weighs is uncommon at least)."""
+    return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF or names_a_condition_or_drug(c.label)]
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:

@@ -6,7 +6,10 @@ MedQuAD (CC BY 4.0, Ben Abacha and Demner-Fushman 2019) asks about 5,126 topics 
 them diseases and disorders ("Psoriasis", "Crohn's Disease", "Blood Clots", "Polymyalgia Rheumatica"). The lexicon is
 the word that heads each topic's name, and its possessive eponym, when rare in English (wordfreq Zipf below
 understand.RARE_ZIPF, the rarity at which a missing word is named): "psoriasis", "crohn", "clots", "rheumatica"; never
-"disease", "blood", nor the organ or adjective of "Eyelid Disorders" or "Rectal Cancer". Composing reads it to tell a
+"disease", "blood", nor the organ or adjective of "Eyelid Disorders" or "Rectal Cancer". A topic named by one word that
+is uncommon in English (Zipf below understand.UNCOMMON_ZIPF) joins it when MedQuAD asks for its symptoms or treatment,
+which it asks only of conditions: "pneumonia", "asthma", "diabetes"; MedlinePlus' other one-word topics ("Ultrasound",
+"Potassium", "Hurricanes") are asked about in general only. Composing reads it to tell a
 condition the question names from any other rare word (answer/question.py, `names_a_condition_or_drug`).
 Deterministic: sorted, lower-cased, one word a line.
 """
@@ -21,10 +24,11 @@ from typing import Annotated
 import typer
 
 from assistant.answer.question import CONDITIONS
-from assistant.answer.understand import RARE_ZIPF, english_zipf
+from assistant.answer.understand import RARE_ZIPF, UNCOMMON_ZIPF, english_zipf
 
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _EPONYM = re.compile(r"([A-Za-z]{4,})'s\b")  # "Crohn's Disease", "Alzheimer's Disease"
+CONDITION_QUESTIONS = frozenset({"symptoms", "treatment"})  # MedQuAD question types asked only of conditions
 
 
 def condition_words(topics: list[str]) -> list[str]:
@@ -39,21 +43,35 @@ def condition_words(topics: list[str]) -> list[str]:
     return sorted(w for w in words if english_zipf(w) < RARE_ZIPF)
 
 
+def common_conditions(asked: dict[str, set[str]]) -> list[str]:
+    """The topics named by one uncommon word (Zipf from RARE_ZIPF to below UNCOMMON_ZIPF) that MedQuAD asks the
+    symptoms or treatment of (`asked`: each topic's question types): conditions too common in English for
+    `condition_words`. Lower-cased and sorted."""
+    return sorted(
+        t.lower() for t, types in asked.items()
+        if re.fullmatch(r"[A-Za-z]{4,}", t) and RARE_ZIPF <= english_zipf(t) < UNCOMMON_ZIPF and types & CONDITION_QUESTIONS
+    )
+
+
 def main(
     data: Annotated[Path, typer.Option(help="Folder holding medquad/medquad.jsonl.")],
     out: Annotated[Path, typer.Option(help="The lexicon file to write.")] = CONDITIONS,
 ) -> None:
     """Read MedQuAD's topics, write the lexicon and its card."""
     rows = [json.loads(line) for line in (data / "medquad" / "medquad.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    topics = sorted({row["focus"] for row in rows})
-    words = condition_words(topics)
+    asked: dict[str, set[str]] = {}
+    for row in rows:
+        asked.setdefault(row["focus"], set()).add(row["qtype"])
+    topics = sorted(asked)
+    words = sorted({*condition_words(topics), *common_conditions(asked)})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(words) + "\n", encoding="utf-8")
     (out.parent / "CARD.md").write_text(
         "# Condition lexicon\n\n"
         f"{len(words)} words: the word heading each name (its last word, before any colon, parenthesis or comma) and its possessive "
         f"eponym, when rare in English (wordfreq Zipf < {RARE_ZIPF}), of the {len(topics)} topics MedQuAD's {len(rows)} "
-        "answered questions ask about.\n\n"
+        f"answered questions ask about; and the topics named by one word of Zipf {RARE_ZIPF} to {UNCOMMON_ZIPF} that MedQuAD "
+        "asks the symptoms or treatment of (conditions: pneumonia, asthma, diabetes).\n\n"
         "Source: MedQuAD (Ben Abacha and Demner-Fushman, A Question-Entailment Approach to Question Answering, BMC "
         "Bioinformatics 2019), questions from NIH sites (GARD, GHR, NIDDK, NINDS, MedlinePlus, SeniorHealth, CancerGov, "
         "NHLBI, CDC). Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); this list is derived from the "

@@ -133,12 +133,16 @@ def test_a_yes_no_question_is_found_at_the_start_or_after_a_titles_colon_or_dash
     assert asks_for_a_verdict(question) is verdict
 
 
-@pytest.mark.parametrize("word", ["psoriasis", "Crohn", "clots", "eczema", "dermatomyositis", "carcinomatosis", "upadacitinib", "rituximab"])
+@pytest.mark.parametrize(
+    "word", ["psoriasis", "Crohn", "clots", "eczema", "dermatomyositis", "carcinomatosis", "upadacitinib", "rituximab", "asthma", "pneumonia"]
+)
 def test_a_condition_or_drug_is_told_by_the_lexicon_or_its_ending(word: str) -> None:
     assert names_a_condition_or_drug(word)
 
 
-@pytest.mark.parametrize("word", ["octogenarians", "nonagenarians", "ototoxic", "debulking", "calculators", "prognosis", "remodelling"])
+@pytest.mark.parametrize(
+    "word", ["octogenarians", "nonagenarians", "ototoxic", "debulking", "calculators", "prognosis", "remodelling", "ultrasound", "potassium"]
+)
 def test_other_rare_words_name_no_condition(word: str) -> None:
     """Words a paper may write otherwise ("aged 80 or older"): their absence takes no verdict away."""
     assert not names_a_condition_or_drug(word)

@@ -300,6 +300,17 @@ def test_a_source_that_never_names_the_questions_condition_takes_no_side(assista
         assert answer.text.split("**Bottom line.** ", 1)[1].startswith(answer.synthesis.line), "the line opens the bottom line"
 
 
+def test_a_condition_common_in_english_is_still_a_condition_no_source_names(assistant: Assistant) -> None:
+    """"Did upadacitinib help asthma?": "asthma" is too common in English (Zipf 3.7) to be named missing for its rarity,
+    but it is a condition (the lexicon: MedQuAD asks its symptoms and treatment); the case series, which studies
+    dermatomyositis, takes no side on it, and the answer names it as unmentioned."""
+    answer = assistant.ask("Did upadacitinib help asthma?", sources=["beckett-2024-upadacitinib-myositis-case-series"])
+    assert "supports it" not in answer.text and "argues against it" not in answer.text
+    if not answer.abstained:
+        assert answer.synthesis is not None and answer.synthesis.unnamed == ("asthma",)
+        assert {v.stance for v in answer.synthesis.sources} == {"reports"}
+
+
 def test_no_source_takes_a_side_on_what_the_answer_says_no_passage_mentions(assistant: Assistant) -> None:
     """"Can upadacitinib be given sublingually?": the case series reports on upadacitinib, never on a route under the
     tongue; an answer that lists "sublingually" as unmentioned says no source supports or refutes it."""

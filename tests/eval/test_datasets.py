@@ -169,6 +169,19 @@ def test_the_condition_lexicon_keeps_the_rare_words_of_topic_names() -> None:
     assert condition_words(topics) == ["clots", "crohn", "herpetiformis", "hypomagnesemia", "psoriasis"], "the head word or eponym only"
 
 
+def test_the_condition_lexicon_keeps_one_word_topics_asked_about_symptoms_or_treatment() -> None:
+    from eval.training.build_conditions import common_conditions
+
+    asked = {
+        "Pneumonia": {"information", "symptoms", "treatment"}, "Asthma": {"treatment"},  # conditions, uncommon words
+        "Ultrasound": {"information"}, "Potassium": {"information"},  # MedlinePlus topics asked about in general only
+        "Psoriasis": {"symptoms"},  # rare: condition_words has it
+        "Cancer": {"treatment"},  # too common in English to be named when missing
+        "Lung Cancer": {"symptoms"},  # more than one word
+    }
+    assert common_conditions(asked) == ["asthma", "pneumonia"]
+
+
 def test_heldout_pages_claim_in_the_heldout_wordings_and_no_rule_of_ours_reads_most_of_them() -> None:
     """The synthesis-heldout suite's pages: each claims the evidence is lacking in one of the wordings held out from the
     cue rules and from the absence-claim model's training (eval/training/absence_heldout.txt)."""
