@@ -122,7 +122,7 @@ class Planner:
     def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
         """Words the corpus (or the scope's documents) lacks that are no English words either ("Rinvok",
         "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two from
-        `spelling_long_word` letters on)."""
+        `spelling_long_word` letters on); never one condition or drug for another (`another_condition`)."""
         lexicon = self.index.lexicon
         keep = self._scoped_words
         out: dict[str, str] = {}
@@ -132,7 +132,7 @@ class Planner:
                 continue
             edits = 1 if len(word) < self.settings.spelling_long_word else 2
             found = lexicon.closest_term(word, edits, keep)
-            if found:
+            if found and not another_condition(word, found):
                 out[word] = _cased_like(found, word)
         return tuple(out.items())
 
@@ -308,6 +308,21 @@ def missing_share(concepts: Sequence[Concept], *, one_document: bool = False) ->
         return [], 0.0
     weight = information if one_document else (lambda c: c.idf)
     return missing, sum(map(weight, missing)) / (sum(map(weight, weighed)) or 1.0)
+
+
+def another_condition(word: str, found: str) -> bool:
+    """A condition or drug English knows (wordfreq has it, however rare) is no misspelling of the corpus word one edit
+    away: "arteritis" (Zipf 1.8) is another disease than "arthritis", "myositis" than "myosis"; but for British and
+    American spelling ("anaemia": "anemia", "oedema": "edema"), where the two are one word. A misspelling is no word
+    ("dermatomyosits", "Rinvok": Zipf 0)."""
+    if english_zipf(word) == 0 or not names_a_condition_or_drug(word):
+        return False
+    return _american(word.lower()) != _american(found.lower())
+
+
+def _american(word: str) -> str:
+    """A word in American spelling of its vowels ("haemorrhage": "hemorrhage", "oesophagitis": "esophagitis")."""
+    return word.replace("ae", "e").replace("oe", "e")
 
 
 def _cased_like(found: str, written: str) -> str:

@@ -240,6 +240,31 @@ def test_a_misspelling_is_matched_to_the_nearest_corpus_word(tmp_path: Path) -> 
     assert loaded.closest_term("Rinvok", 1) == "rinvoq", "surface forms survive saving and loading"
 
 
+def test_one_disease_is_never_respelt_as_another() -> None:
+    from assistant.answer.understand import another_condition
+
+    assert another_condition("arteritis", "arthritis"), "giant cell arteritis is no misspelt arthritis (Zipf 1.8: a word)"
+    assert not another_condition("anaemia", "anemia") and not another_condition("Oedema", "edema"), "British spelling"
+    assert not another_condition("dermatomyosits", "dermatomyositis"), "no English word: a misspelling"
+    assert not another_condition("cutaneus", "cutaneous"), "no condition or drug"
+
+
+def test_a_question_on_another_disease_one_letter_away_is_not_answered_by_this_one(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """A rheumatoid arthritis trial asked about giant cell arteritis: before, "arteritis" was read as a misspelt
+    "arthritis" and the trial 'supported' it."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "ra.md").write_text(
+        "# Methotrexate in early rheumatoid arthritis\n\nWe randomly assigned 240 adults with early rheumatoid arthritis to "
+        "methotrexate or placebo.\n\nMethotrexate increased remission in early rheumatoid arthritis (34% vs 12%).\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant.build(tmp_path / "c", tmp_path / "i", embedder=embedder)
+    answer = assistant.ask("Does methotrexate help giant cell arteritis?")
+    assert answer.search_report.corrections == {}
+    assert answer.abstained and "never mention: arteritis" in answer.text and "supports it" not in answer.text
+    assert assistant.ask("Does methotrexate help rheumatoid arthritus?").search_report.corrections == {"arthritus": "arthritis"}
+
+
 def test_a_word_the_corpus_writes_otherwise_is_found_in_the_corpus_form() -> None:
     from assistant.index.lexicon import Lexicon
 
