@@ -297,6 +297,7 @@ DRUG_STEM = re.compile(
 
 
 CONDITIONS = Path(__file__).resolve().parent / "models" / "conditions" / "words.txt"  # eval/training/build_conditions.py
+CONDITION_PHRASES = CONDITIONS.with_name("phrases.txt")  # conditions named in common words: "heart failure", "back pain"
 
 
 @cache
@@ -307,6 +308,18 @@ def _stemmer() -> Stemmer.Stemmer:
 @cache
 def _condition_stems() -> frozenset[str]:
     return frozenset(_stemmer().stemWords(CONDITIONS.read_text(encoding="utf-8").split()))
+
+
+@cache
+def _phrases() -> re.Pattern[str]:
+    phrases = sorted(CONDITION_PHRASES.read_text(encoding="utf-8").splitlines(), key=len, reverse=True)  # longest first
+    return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in phrases if p) + r")\b", re.IGNORECASE)
+
+
+def condition_phrases(question: str) -> list[str]:
+    """The conditions the question names in words each too common in English to count as a topic alone ("Can Rinvoq
+    help heart failure?", "back pain", "kidney disease": the shipped phrase lexicon), as written."""
+    return [m.group(0) for m in _phrases().finditer(question)]
 
 
 def names_a_condition_or_drug(word: str) -> bool:

@@ -20,7 +20,7 @@ from ..index.load import Index
 from ..index.scope import Scoped
 from ..schema import Hit
 from ..settings import RetrieveSettings
-from .question import english_zipf, is_framing, names_a_condition_or_drug, without_frames
+from .question import condition_phrases, english_zipf, is_framing, names_a_condition_or_drug, without_frames
 
 # Word-frequency boundaries (wordfreq Zipf) are properties of English, not of a corpus or a deployment, and retrieve,
 # compose and conversation must agree on them: named constants, not settings.
@@ -145,6 +145,11 @@ class Planner:
             stems = set(lexicon.stems(term))
             covered |= stems
             concepts.append(self._concept(term, alternatives))
+        for phrase in condition_phrases(question):  # one topic, however common its words: "heart failure"
+            stems = set(lexicon.stems(phrase))
+            if stems - covered:
+                covered |= stems
+                concepts.append(replace(self._concept(phrase, (frozenset(stems),)), zipf=0.0))
         for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", without_frames(question)))):
             stems = frozenset(lexicon.stems(word)) - covered
             if stems and word not in {t for t, _ in expansions}:

@@ -12,6 +12,7 @@ from assistant.answer.question import (
     DOSE,
     answer_types,
     asks_for_a_verdict,
+    condition_phrases,
     names_a_condition_or_drug,
     required_type,
 )
@@ -138,6 +139,12 @@ def test_a_yes_no_question_is_found_at_the_start_or_after_a_titles_colon_or_dash
 )
 def test_a_condition_or_drug_is_told_by_the_lexicon_or_its_ending(word: str) -> None:
     assert names_a_condition_or_drug(word)
+
+
+def test_a_condition_named_in_common_words_is_read_as_one_phrase() -> None:
+    assert condition_phrases("Can Rinvoq help heart failure or Back-Pain?") == ["heart failure", "Back-Pain"]
+    assert condition_phrases("Does high blood pressure reduce the risk of chronic low back pain?") == ["high blood pressure", "back pain"]
+    assert condition_phrases("Did the heart rate fail to recover after the back injury?") == [], "no condition phrase"
 
 
 @pytest.mark.parametrize(

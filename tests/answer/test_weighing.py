@@ -311,6 +311,15 @@ def test_a_condition_common_in_english_is_still_a_condition_no_source_names(assi
         assert {v.stance for v in answer.synthesis.sources} == {"reports"}
 
 
+def test_a_condition_named_in_common_words_is_one_topic_the_sources_never_mention(assistant: Assistant) -> None:
+    """"Can Rinvoq help heart failure?": neither "heart" nor "failure" is rare enough to count as a topic alone, and
+    before, the question read as "Can Rinvoq help?": the case series 'supported' it and the AI page's claim was
+    'contradicted'. "heart failure" is one condition (the phrase lexicon), which no seed document names."""
+    answer = assistant.ask("Can Rinvoq help heart failure?")
+    assert "supports it" not in answer.text and "contradicted" not in answer.text.lower()
+    assert answer.abstained and "never mention: heart failure" in answer.text
+
+
 def test_no_source_takes_a_side_on_what_the_answer_says_no_passage_mentions(assistant: Assistant) -> None:
     """"Can upadacitinib be given sublingually?": the case series reports on upadacitinib, never on a route under the
     tongue; an answer that lists "sublingually" as unmentioned says no source supports or refutes it."""

@@ -182,6 +182,19 @@ def test_the_condition_lexicon_keeps_one_word_topics_asked_about_symptoms_or_tre
     assert common_conditions(asked) == ["asthma", "pneumonia"]
 
 
+def test_the_condition_phrases_are_topics_of_common_words_asked_about_symptoms_or_treatment() -> None:
+    from eval.training.build_conditions import common_phrases
+
+    asked = {
+        "Heart Failure": {"symptoms", "treatment"}, "Back Pain": {"treatment"},  # common words, one condition
+        "Alagille syndrome": {"symptoms"},  # a rare word names it alone
+        "C syndrome": {"symptoms"},  # a one-letter word
+        "Healthy Aging": {"information"},  # asked about in general only
+        "High Blood Cholesterol Level": {"treatment"},  # four words
+    }
+    assert common_phrases(asked) == ["back pain", "heart failure"]
+
+
 def test_heldout_pages_claim_in_the_heldout_wordings_and_no_rule_of_ours_reads_most_of_them() -> None:
     """The synthesis-heldout suite's pages: each claims the evidence is lacking in one of the wordings held out from the
     cue rules and from the absence-claim model's training (eval/training/absence_heldout.txt)."""
