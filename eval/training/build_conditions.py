@@ -48,22 +48,22 @@ def condition_words(topics: list[str]) -> list[str]:
 def common_conditions(asked: dict[str, set[str]]) -> list[str]:
     """The topics named by one uncommon word (Zipf from RARE_ZIPF to below UNCOMMON_ZIPF) that MedQuAD asks the
     symptoms or treatment of (`asked`: each topic's question types): conditions too common in English for
-    `condition_words`. Lower-cased and sorted."""
-    return sorted(
+    `condition_words`. Lower-cased, sorted, each once."""
+    return sorted({
         t.lower() for t, types in asked.items()
         if re.fullmatch(r"[A-Za-z]{4,}", t) and RARE_ZIPF <= english_zipf(t) < UNCOMMON_ZIPF and types & CONDITION_QUESTIONS
-    )
+    })
 
 
 def common_phrases(asked: dict[str, set[str]]) -> list[str]:
     """The topics named in two or three words of three letters or more, none rare in English (Zipf RARE_ZIPF or more),
     that MedQuAD asks the symptoms or treatment of: "heart failure", "back pain" ("c syndrome" has a one-letter word;
-    "Alagille syndrome" a rare one, which names it alone). Lower-cased and sorted."""
-    return sorted(
+    "Alagille syndrome" a rare one, which names it alone). Lower-cased, sorted, each once."""
+    return sorted({
         t.lower() for t, types in asked.items()
         if re.fullmatch(r"[A-Za-z]{3,}(?: [A-Za-z]{3,}){1,2}", t) and types & CONDITION_QUESTIONS
         and all(english_zipf(w) >= RARE_ZIPF for w in t.split())
-    )
+    })
 
 
 def main(
@@ -79,7 +79,7 @@ def main(
     words = sorted({*condition_words(topics), *common_conditions(asked)})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(words) + "\n", encoding="utf-8")
-    phrases = sorted(set(common_phrases(asked)))
+    phrases = common_phrases(asked)
     out.with_name(CONDITION_PHRASES.name).write_text("\n".join(phrases) + "\n", encoding="utf-8")
     (out.parent / "CARD.md").write_text(
         "# Condition lexicon\n\n"
@@ -93,7 +93,8 @@ def main(
         "Bioinformatics 2019), questions from NIH sites (GARD, GHR, NIDDK, NINDS, MedlinePlus, SeniorHealth, CancerGov, "
         "NHLBI, CDC). Licence: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/); this list is derived from the "
         "topic names only.\n\n"
-        "Use: a question asking for a verdict on a condition no source names gets none (assistant/answer/compose.py). "
+        "Use: a question asking for a verdict on a condition no source names gets none (assistant/answer/compose.py); "
+        "a phrase is one concept of the question, which no source may name (assistant/answer/understand.py). "
         "Rebuilt by `python -m eval.training.build_conditions --data ../shared/data`.\n",
         encoding="utf-8",
     )

@@ -186,7 +186,7 @@ def test_the_condition_phrases_are_topics_of_common_words_asked_about_symptoms_o
     from eval.training.build_conditions import common_phrases
 
     asked = {
-        "Heart Failure": {"symptoms", "treatment"}, "Back Pain": {"treatment"},  # common words, one condition
+        "Heart Failure": {"symptoms", "treatment"}, "heart failure": {"symptoms"}, "Back Pain": {"treatment"},  # one condition each
         "Alagille syndrome": {"symptoms"},  # a rare word names it alone
         "C syndrome": {"symptoms"},  # a one-letter word
         "Healthy Aging": {"information"},  # asked about in general only
