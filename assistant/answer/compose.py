@@ -214,6 +214,8 @@ class Composer:
             return f"No {sources} passage is close enough in meaning to this question."
         if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):
             return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
+        if self.settings.unknown_words and (elsewhere := verdict_on_nothing_named(result.plan, self._subject(result.plan))) and not self._reworded(result):
+            return f"The {sources} sources never mention: {', '.join(c.label for c in elsewhere)}."
         if _best(candidates) < self.settings.min_answer_evidence and not within:
             return f"No sentence in the {sources} sources answers this question closely enough."
         return None
@@ -645,6 +647,16 @@ def _claiming(candidates: list[Candidate]) -> set[str]:
 def _best(candidates: list[Candidate]) -> float:
     """The highest evidence among the candidates (the first is the best by fused rank, not always by evidence)."""
     return max(c.evidence for c in candidates)
+
+
+def verdict_on_nothing_named(plan: QueryPlan, subject: tuple[Concept, ...]) -> list[Concept]:
+    """The words of a question asking for a verdict on a drug the sources name (`subject`: Composer._subject) when they
+    use none of its other words, however common ("Does Rinvoq help weight loss?": neither "weight" nor "loss"; "help"
+    only frames it): the verdict is asked on something the sources never mention. Empty otherwise."""
+    if not asks_for_a_verdict(plan.question) or subject == plan.concepts or not all(c.known for c in subject):
+        return []
+    others = [c for c in plan.concepts if c not in subject and not is_framing(c.label)]
+    return others if others and not any(c.known or c.rewords for c in others) else []
 
 
 def _unnamed(plan: QueryPlan) -> list[str]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.answer.compose import verdict_on_nothing_named
 from assistant.answer.question import is_adverb, is_framing
 from assistant.answer.understand import (
     CONTRAST_WORDS,
     Concept,
+    QueryPlan,
     contrast_questions,
     information,
     missing_share,
@@ -93,3 +95,14 @@ def test_a_word_counts_as_the_documents_meaning_only_by_the_margin_over_every_co
     marked = worded_by_the_document(words, list(words), 0.53, contrasts, 0.06)
     assert [c.rewords for c in marked] == ["the document", ""], "0.08 over the closest contrast counts; 0.01 does not"
     assert missing_share(marked, one_document=True)[0] == [marked[1]]
+
+
+def test_a_verdict_on_a_named_drug_is_on_nothing_named_when_the_sources_use_none_of_its_other_words() -> None:
+    rinvoq, weight, loss = concept("Rinvoq", 1.0, True, 0.0), concept("weight", 1.0, False, 5.1), concept("loss", 1.0, False, 5.0)
+    plan = QueryPlan("Does Rinvoq help weight loss?", (), "", "", (rinvoq, weight, loss))
+    assert verdict_on_nothing_named(plan, (rinvoq,)) == [weight, loss], "every word but the drug unused, however common"
+    used = QueryPlan("Does Rinvoq help muscle weakness?", (), "", "", (rinvoq, weight, concept("weakness", 1.0, True, 4.0)))
+    assert verdict_on_nothing_named(used, (rinvoq,)) == [], "one word the sources use"
+    asked = QueryPlan("What is Rinvoq's weight loss?", (), "", "", (rinvoq, weight, loss))
+    assert verdict_on_nothing_named(asked, (rinvoq,)) == [], "no verdict asked"
+    assert verdict_on_nothing_named(plan, plan.concepts) == [], "no drug named: the subject is every concept"

@@ -320,6 +320,15 @@ def test_a_condition_named_in_common_words_is_one_topic_the_sources_never_mentio
     assert answer.abstained and "never mention: heart failure" in answer.text
 
 
+def test_a_verdict_on_a_drug_asked_about_nothing_else_the_sources_name_is_not_covered(assistant: Assistant) -> None:
+    """"Does Rinvoq help weight loss?": no seed document uses "weight" or "loss", each too common in English to count
+    as a topic alone, so the question read as "Does Rinvoq help?" and the case series "supported" it."""
+    answer = assistant.ask("Does Rinvoq help weight loss?")
+    assert answer.abstained and "never mention: weight, loss" in answer.text and "supports it" not in answer.text
+    asked = assistant.ask("Does Rinvoq help dermatomyositis patients on IVIG?")
+    assert not asked.abstained and "supports it" in asked.text, "a word the sources use keeps the question answered"
+
+
 def test_no_source_takes_a_side_on_what_the_answer_says_no_passage_mentions(assistant: Assistant) -> None:
     """"Can upadacitinib be given sublingually?": the case series reports on upadacitinib, never on a route under the
     tongue; an answer that lists "sublingually" as unmentioned says no source supports or refutes it."""
