@@ -145,11 +145,12 @@ class Planner:
             stems = set(lexicon.stems(term))
             covered |= stems
             concepts.append(self._concept(term, alternatives))
-        for phrase in condition_phrases(question):  # one topic, however common its words: "heart failure"
+        for phrase in condition_phrases(question):  # one missing topic, however common its words: "heart failure"
             stems = set(lexicon.stems(phrase))
-            if stems - covered:
+            concept = self._concept(phrase, (frozenset(stems),))
+            if stems - covered and not concept.known:  # one the corpus names is searched word by word, as any words
                 covered |= stems
-                concepts.append(replace(self._concept(phrase, (frozenset(stems),)), zipf=0.0))
+                concepts.append(replace(concept, zipf=0.0))
         for word in dict.fromkeys(re.findall(r"\w+", QUESTION_WORDS.sub(" ", without_frames(question)))):
             stems = frozenset(lexicon.stems(word)) - covered
             if stems and word not in {t for t, _ in expansions}:
