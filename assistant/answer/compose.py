@@ -649,13 +649,21 @@ def _best(candidates: list[Candidate]) -> float:
     return max(c.evidence for c in candidates)
 
 
+# A verb that says what a drug does to what is asked about, never what that is: "Does Rinvoq reduce weight loss?" asks
+# about weight loss, whether or not the sources write "reduce".
+EFFECT_VERB = re.compile(
+    r"^(?:reduc|increas|decreas|lower|rais|prevent|caus|affect|worsen|slow|delay|chang|alter|influenc|induc)\w*$", re.I
+)
+
+
 def verdict_on_nothing_named(plan: QueryPlan, subject: tuple[Concept, ...]) -> list[Concept]:
     """The words of a question asking for a verdict on a drug the sources name (`subject`: Composer._subject) when they
     use none of its other words, however common ("Does Rinvoq help weight loss?": neither "weight" nor "loss"; "help"
-    only frames it): the verdict is asked on something the sources never mention. Empty otherwise."""
+    only frames it, "reduce" only says what the drug does: `EFFECT_VERB`): the verdict is asked on something the
+    sources never mention. Empty otherwise."""
     if not asks_for_a_verdict(plan.question) or subject == plan.concepts or not all(c.known for c in subject):
         return []
-    others = [c for c in plan.concepts if c not in subject and not is_framing(c.label)]
+    others = [c for c in plan.concepts if c not in subject and not is_framing(c.label) and not EFFECT_VERB.match(c.label)]
     return others if others and not any(c.known or c.rewords for c in others) else []
 
 

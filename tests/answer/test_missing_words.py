@@ -106,3 +106,6 @@ def test_a_verdict_on_a_named_drug_is_on_nothing_named_when_the_sources_use_none
     asked = QueryPlan("What is Rinvoq's weight loss?", (), "", "", (rinvoq, weight, loss))
     assert verdict_on_nothing_named(asked, (rinvoq,)) == [], "no verdict asked"
     assert verdict_on_nothing_named(plan, plan.concepts) == [], "no drug named: the subject is every concept"
+    reduce = concept("reduce", 1.0, True, 5.2)
+    effect = QueryPlan("Does Rinvoq reduce weight loss?", (), "", "", (rinvoq, reduce, weight, loss))
+    assert verdict_on_nothing_named(effect, (rinvoq,)) == [weight, loss], "a verb of effect names no topic"
