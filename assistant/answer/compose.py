@@ -212,10 +212,9 @@ class Composer:
         on_topic = one_document and everyday and any(c.known and english_zipf(c.label) < RARE_ZIPF for c in concepts)  # "What clade …?"
         if best < self.min_similarity and not within and not on_topic and not ((one_document or one_found) and about_the_document(result.plan.question)):
             return f"No {sources} passage is close enough in meaning to this question."
-        if self.settings.unknown_words and unknown and share >= self.settings.unknown_share and not self._reworded(result):
-            return f"The {sources} sources never mention: {', '.join(c.label for c in unknown)}."
-        if self.settings.unknown_words and (elsewhere := verdict_on_nothing_named(result.plan, self._subject(result.plan))) and not self._reworded(result):
-            return f"The {sources} sources never mention: {', '.join(c.label for c in elsewhere)}."
+        never = (unknown if share >= self.settings.unknown_share else []) or verdict_on_nothing_named(result.plan, self._subject(result.plan))
+        if self.settings.unknown_words and never and not self._reworded(result):
+            return f"The {sources} sources never mention: {', '.join(c.label for c in never)}."
         if _best(candidates) < self.settings.min_answer_evidence and not within:
             return f"No sentence in the {sources} sources answers this question closely enough."
         return None

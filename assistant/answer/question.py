@@ -313,7 +313,8 @@ def _condition_stems() -> frozenset[str]:
 @cache
 def _phrases() -> re.Pattern[str]:
     phrases = sorted(CONDITION_PHRASES.read_text(encoding="utf-8").splitlines(), key=len, reverse=True)  # longest first
-    return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in phrases if p) + r")\b", re.IGNORECASE)
+    spelled = (r"[\s-]+".join(map(re.escape, p.split())) for p in phrases if p)  # "back pain", "back-pain"
+    return re.compile(r"\b(?:" + "|".join(spelled) + r")\b", re.IGNORECASE)
 
 
 def condition_phrases(question: str) -> list[str]:
