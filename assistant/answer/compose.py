@@ -33,6 +33,7 @@ from .question import (
     AnswerType,
     about_the_document,
     answer_types,
+    asked_outcome,
     asks_for_a_verdict,
     dose_target,
     is_framing,
@@ -50,6 +51,7 @@ from .verdict import decide, shipped_verdict
 
 _MARKDOWN = re.compile(r"([*_\[\]`])")  # escaped in context shown around quotes
 _WORD = re.compile(r"[^\W\d_]{4,}")  # a word that may name a condition or drug
+_TOKEN = re.compile(r"\w+")
 _REPORTED = re.compile(r"\d|\b(?:was|were)\b", re.IGNORECASE)  # a number, or a past report: a study's own methods and results
 
 
@@ -292,6 +294,7 @@ class Composer:
         subject = self._subject(result.plan)
         rare = _unnamed(result.plan)
         unnamed = self._unnamed_topics(result.plan, chosen, rare)
+        unnamed += [o for o in unnamed_outcome(result.plan, subject) if o not in unnamed]
         unmentioned = self._unmentioned(rare, result, _best(candidates), named=unnamed)
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
@@ -655,21 +658,51 @@ EFFECT_VERB = re.compile(
 )
 
 
+def _on_a_named_drug(plan: QueryPlan, subject: tuple[Concept, ...]) -> bool:
+    """The question asks for a verdict on a drug the sources name (`subject`: Composer._subject)."""
+    return asks_for_a_verdict(plan.question) and subject != plan.concepts and all(c.known for c in subject)
+
+
 def verdict_on_nothing_named(plan: QueryPlan, subject: tuple[Concept, ...]) -> list[Concept]:
-    """The words of a question asking for a verdict on a drug the sources name (`subject`: Composer._subject) when they
-    use none of its other words, however common ("Does Rinvoq help weight loss?": neither "weight" nor "loss"; "help"
-    only frames it, "reduce" only says what the drug does: `EFFECT_VERB`): the verdict is asked on something the
-    sources never mention. Empty otherwise."""
-    if not asks_for_a_verdict(plan.question) or subject == plan.concepts or not all(c.known for c in subject):
+    """The words of a question asking for a verdict on a drug the sources name when they use none of its other words,
+    however common ("Does Rinvoq help weight loss?": neither "weight" nor "loss"; "help" only frames it, "reduce" only
+    says what the drug does: `EFFECT_VERB`): the verdict is asked on something the sources never mention. Empty
+    otherwise."""
+    if not _on_a_named_drug(plan, subject):
         return []
     others = [c for c in plan.concepts if c not in subject and not is_framing(c.label) and not EFFECT_VERB.match(c.label)]
     return others if others and not any(c.known or c.rewords for c in others) else []
 
 
+def unnamed_outcome(plan: QueryPlan, subject: tuple[Concept, ...]) -> list[str]:
+    """The outcome a question asks a drug the sources name to help or cause (`asked_outcome`), when the sources never
+    use a word of it, however common, though they name the rest: "Does Rinvoq cause hair loss in dermatomyositis?" of
+    the case series on myositis, which names neither "hair" nor "loss". No source takes a side on it: their findings
+    on dermatomyositis say nothing about hair loss. Empty otherwise."""
+    outcome = asked_outcome(plan.question) if _on_a_named_drug(plan, subject) else ""
+    words = {w.lower() for w in _TOKEN.findall(outcome)}
+    missing = [
+        c for c in plan.concepts
+        if _never_named(c) and not is_framing(c.label) and not EFFECT_VERB.match(c.label) and {w.lower() for w in _TOKEN.findall(c.label)} <= words
+    ]
+    return [outcome] if missing else []
+
+
+def _never_named(concept: Concept) -> bool:
+    """No passage (of the scope) uses the word, nor one it only rewords; a condition or drug never rewords another
+    ("psoriasis" is close in meaning to "dermatomyositis", and another disease)."""
+    if concept.known:
+        return False
+    return not concept.rewords or (names_a_condition_or_drug(concept.label) and names_a_condition_or_drug(concept.rewords))
+
+
 def _unnamed(plan: QueryPlan) -> list[str]:
     """The words of the question no passage (of the scope) uses that are rare in English, or name a condition or drug
-    ("asthma", "pneumonia": uncommon, not rare; every missing word `missing_share` weighs is uncommon at least)."""
-    return [c.label for c in missing_share(plan.concepts)[0] if c.zipf < RARE_ZIPF or names_a_condition_or_drug(c.label)]
+    ("asthma", "pneumonia": uncommon, not rare; every missing word `missing_share` weighs is uncommon at least), with
+    a condition or drug read as rewording another (`_never_named`)."""
+    missing = missing_share(plan.concepts)[0]
+    renamed = [c for c in plan.concepts if c not in missing and c.specific and not is_framing(c.label) and _never_named(c)]
+    return [c.label for c in [*missing, *renamed] if c.zipf < RARE_ZIPF or names_a_condition_or_drug(c.label)]
 
 
 def _searched_lines(plan: QueryPlan) -> list[str]:

@@ -238,6 +238,36 @@ ABOUT_THE_DOCUMENT = re.compile(
 )
 
 
+# What a verdict question asks a treatment to do, after its verb ("help", "improve", "cause", "reduce"): up to the
+# population or setting that follows ("in", "among", "on", "who", …), a person ("patients", "children") or the end.
+_OUTCOME_VERB = re.compile(
+    r"\b(?:help|helps|improve|improves|benefit|benefits|treat|treats|relieve|relieves|cure|cures|control|controls|"
+    r"reduce|reduces|increase|increases|decrease|decreases|lower|lowers|raise|raises|prevent|prevents|cause|causes|"
+    r"affect|affects|alter|alters|change|changes|influence|influences|worsen|worsens|slow|slows|delay|delays|induce|induces|"
+    r"trigger|triggers)\s+(?:with\s+|against\s+)?",
+    re.I,
+)
+_OUTCOME_END = re.compile(
+    r"\b(?:in|among|amongst|for|on|of|with|without|during|after|before|when|while|who|whose|that|which|if|than|"
+    r"versus|vs|compared|patients?|people|persons?|children|adults?|women|men|subjects|individuals|someone|anyone|"
+    r"me|him|her|them|us|you)\b|[,;:?.()]",
+    re.I,
+)
+_LEADING = re.compile(r"^(?:(?:the|a|an|any|some|more|less|their|his|her|its|my|your)\s+)+", re.I)
+
+
+def asked_outcome(question: str) -> str:
+    """What a question asking for a verdict wants a treatment to do or not do: "Does Rinvoq help weight loss in
+    dermatomyositis?" → "weight loss"; "Can Rinvoq cause cancer in patients with myositis?" → "cancer"; "Does Rinvoq
+    help a patient with dermatomyositis?" → "" (a person is no outcome). Empty when no such verb is followed by one."""
+    verb = _OUTCOME_VERB.search(question)
+    if verb is None:
+        return ""
+    rest = _LEADING.sub("", question[verb.end() :].lstrip())
+    end = _OUTCOME_END.search(rest)
+    return rest[: end.start() if end else len(rest)].strip()
+
+
 def about_the_document(question: str) -> bool:
     return bool(ABOUT_THE_DOCUMENT.search(question))
 

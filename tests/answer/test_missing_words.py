@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer.compose import verdict_on_nothing_named
+from assistant.answer.compose import unnamed_outcome, verdict_on_nothing_named
 from assistant.answer.question import is_adverb, is_framing
 from assistant.answer.understand import (
     CONTRAST_WORDS,
@@ -109,3 +109,30 @@ def test_a_verdict_on_a_named_drug_is_on_nothing_named_when_the_sources_use_none
     reduce = concept("reduce", 1.0, True, 5.2)
     effect = QueryPlan("Does Rinvoq reduce weight loss?", (), "", "", (rinvoq, reduce, weight, loss))
     assert verdict_on_nothing_named(effect, (rinvoq,)) == [weight, loss], "a verb of effect names no topic"
+
+
+def test_an_outcome_the_sources_never_name_is_unnamed_though_they_name_the_rest() -> None:
+    rinvoq, dm = concept("Rinvoq", 1.0, True, 0.0), concept("dermatomyositis", 3.0, True, 0.0)
+    hair, loss = concept("hair", 1.0, False, 5.1), concept("loss", 1.0, False, 5.0)
+    plan = QueryPlan("Does Rinvoq cause hair loss in dermatomyositis?", (), "", "", (dm, rinvoq, hair, loss))
+    assert verdict_on_nothing_named(plan, (rinvoq,)) == [], "the sources name dermatomyositis"
+    assert unnamed_outcome(plan, (rinvoq,)) == ["hair loss"], "but never the outcome asked about"
+    weakness = QueryPlan("Does Rinvoq help muscle weakness in dermatomyositis?", (), "", "", (dm, rinvoq, concept("muscle", 1.0, True, 4.5), concept("weakness", 1.0, True, 4.0)))
+    assert unnamed_outcome(weakness, (rinvoq,)) == [], "an outcome the sources name"
+    person = QueryPlan("Does Rinvoq help patients with hair loss?", (), "", "", (rinvoq, concept("patients", 1.0, True, 5.0), hair, loss))
+    assert unnamed_outcome(person, (rinvoq,)) == [], "a person is no outcome; what follows 'with' is who is treated"
+    assert unnamed_outcome(plan, plan.concepts) == [], "no drug named"
+    asked = QueryPlan("What hair loss did Rinvoq cause in dermatomyositis?", (), "", "", (dm, rinvoq, hair, loss))
+    assert unnamed_outcome(asked, (rinvoq,)) == [], "no verdict asked"
+
+
+def test_a_condition_never_rewords_another_condition() -> None:
+    # "psoriasis" is close in meaning to "dermatomyositis" (both skin diseases); asked of a dermatomyositis series, the
+    # sources never name it, and it is the outcome asked about
+    rinvoq, dm = concept("Rinvoq", 1.0, True, 0.0), concept("dermatomyositis", 3.0, True, 0.0)
+    psoriasis = concept("psoriasis", 1.0, False, 2.9, rewords="dermatomyositis")
+    plan = QueryPlan("Does Rinvoq help psoriasis in dermatomyositis?", (), "", "", (dm, rinvoq, psoriasis))
+    assert unnamed_outcome(plan, (rinvoq,)) == ["psoriasis"]
+    breathing = concept("breathing", 1.0, False, 3.4, rewords="lung disease")
+    facet = QueryPlan("Does Rinvoq help breathing in lung disease?", (), "", "", (rinvoq, concept("lung disease", 3.0, True, 0.0), breathing))
+    assert unnamed_outcome(facet, (rinvoq,)) == [], "a word that is no condition still rewords one"

@@ -11,6 +11,7 @@ from assistant.answer.question import (
     ANSWER_TYPES,
     DOSE,
     answer_types,
+    asked_outcome,
     asks_for_a_verdict,
     condition_phrases,
     names_a_condition_or_drug,
@@ -153,3 +154,21 @@ def test_a_condition_named_in_common_words_is_read_as_one_phrase() -> None:
 def test_other_rare_words_name_no_condition(word: str) -> None:
     """Words a paper may write otherwise ("aged 80 or older"): their absence takes no verdict away."""
     assert not names_a_condition_or_drug(word)
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [
+        ("Does Rinvoq help weight loss in dermatomyositis?", "weight loss"),
+        ("Can Rinvoq cause cancer in dermatomyositis patients?", "cancer"),
+        ("Does Rinvoq help with hair loss?", "hair loss"),
+        ("Does desflurane alter left ventricular function when used to control surgical stimulation?", "left ventricular function"),
+        ("Does upadacitinib reduce the CDASI score?", "CDASI score"),
+        ("Can Rinvoq help a patient with dermatomyositis who is already taking IVIG?", ""),
+        ("Does Rinvoq help dermatomyositis patients on IVIG?", "dermatomyositis"),
+        ("Is Rinvoq effective?", ""),
+        ("Does Rinvoq help?", ""),
+    ],
+)
+def test_the_outcome_a_verdict_asks_about(question: str, outcome: str) -> None:
+    assert asked_outcome(question) == outcome

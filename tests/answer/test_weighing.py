@@ -329,6 +329,26 @@ def test_a_verdict_on_a_drug_asked_about_nothing_else_the_sources_name_is_not_co
     assert not asked.abstained and "supports it" in asked.text, "a word the sources use keeps the question answered"
 
 
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [
+        ("Does Rinvoq cause hair loss in dermatomyositis?", "hair loss"),
+        ("Can Rinvoq cause cancer in dermatomyositis patients?", "cancer"),
+        ("Does Rinvoq help psoriasis in dermatomyositis?", "psoriasis"),
+    ],
+)
+def test_no_source_takes_a_side_on_an_outcome_none_names(assistant: Assistant, question: str, outcome: str) -> None:
+    """The case series names Rinvoq and dermatomyositis, never hair, cancer or psoriasis: before, each question read as
+    "Does Rinvoq help dermatomyositis?" and the series "supported" that Rinvoq causes cancer ("psoriasis" was read as
+    dermatomyositis in other words, the two being close in meaning)."""
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.synthesis is not None, "the sources name the rest: the answer shows them"
+    assert answer.synthesis.unnamed == (outcome,) and f"no source names “{outcome}”" in answer.synthesis.line
+    assert {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
+    weakness = assistant.ask("Does Rinvoq help muscle weakness in dermatomyositis?")
+    assert weakness.synthesis is not None and not weakness.synthesis.unnamed, "an outcome the series names"
+
+
 def test_no_source_takes_a_side_on_what_the_answer_says_no_passage_mentions(assistant: Assistant) -> None:
     """"Can upadacitinib be given sublingually?": the case series reports on upadacitinib, never on a route under the
     tongue; an answer that lists "sublingually" as unmentioned says no source supports or refutes it."""
