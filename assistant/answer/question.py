@@ -184,10 +184,25 @@ FRAMING = re.compile(
 )
 
 
+# Words that ask for a judgment of what the question names, or of how two things relate: "Is the international
+# normalised ratio reliable?", "Nurse cystoscopy: a feasible option?", "Dementia in motor neuron disease: an
+# underrecognised association?". A paper answers them with its findings (a correlation of 0.96, an agreement of 0.94,
+# 5 of 18 patients demented) and seldom writes the word.
+JUDGMENT = re.compile(
+    r"^(?:reliab(?:le|ility)|feasib(?:le|ility)|accura(?:te|cy)|worthwhile|worth|justif(?:ied|iable)|necessary|"
+    r"beneficial|valid(?:ity)?|appropriate|sufficient|adequate|acceptable|warranted|preferable|advantageous|"
+    r"better|worse|best|superior|inferior|equivalent|comparable|similar|different|enough|real|true|"
+    r"associat(?:ed|ions?)|relat(?:ed|ions?|ionships?)|link(?:s|ed)?|"
+    r"(?:under|over)(?:recogni[sz]ed|diagnosed|estimated|used|treated|utili[sz]ed)|overlooked|unrecogni[sz]ed)$",
+    re.I,
+)
+
+
 def is_framing(word: str) -> bool:
-    """A question word that only frames the question (FRAMING), an answer type's asking word ("dose", "where") or an
-    adverb (`is_adverb`): it names no topic, so a corpus that lacks it is not silent on the question."""
-    return bool(FRAMING.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES) or is_adverb(word)
+    """A question word that only frames the question (FRAMING), asks for a judgment (JUDGMENT), is an answer type's
+    asking word ("dose", "where") or an adverb (`is_adverb`): it names no topic, so a corpus that lacks it is not
+    silent on the question."""
+    return bool(FRAMING.match(word) or JUDGMENT.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES) or is_adverb(word)
 
 
 ADVERB_LETTERS = 7  # "monthly" and longer: shorter -ly words are mostly adjectives ("costly", "deadly", "oily"); not tuned

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..documents.aliases import is_short_form, spelled_out
+from ..documents.aliases import defined_in, is_short_form, spelled_out
 from ..index.load import Index
 from ..index.scope import Scoped
 from ..schema import Hit
@@ -78,8 +78,17 @@ class QueryPlan:
 
     @property
     def variants(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """(word as written, the corpus' forms of it searched) for each question word the corpus writes otherwise."""
-        return tuple((c.label, c.forms) for c in self.concepts if c.forms)
+        """(word as written, the corpus' forms of it searched) for each question word the corpus writes otherwise; words
+        next to each other written in one form are one phrase ("international normalised ratio": "INR")."""
+        out: list[tuple[str, tuple[str, ...]]] = []
+        after = False  # the concept before had forms
+        for c in self.concepts:
+            if after and c.forms and out[-1][1] == c.forms:
+                out[-1] = (f"{out[-1][0]} {c.label}", c.forms)
+            elif c.forms:
+                out.append((c.label, c.forms))
+            after = bool(c.forms)
+        return tuple(out)
 
     @property
     def searched_terms(self) -> list[str]:
@@ -195,7 +204,8 @@ class Planner:
         ("polymyalgia rheumatica" where an abstract only writes "PMR", "transient tachypnea of the newborn": "TTN")
         also match it, and are known by it; a word the corpus lacks is shown searched in that form. Abbreviations of
         `spelled_out_letters` letters or more, as above, that the corpus does not define: "CDM", defined as "classic
-        dermatomyositis", is no "clots in dermatomyositis"."""
+        dermatomyositis", is no "clots in dermatomyositis"; and any the question defines itself, that the corpus (or
+        the scope) uses: "Is the international normalised ratio (INR) reliable?" of an abstract that only writes "INR"."""
         aliases = self.index.aliases
         shorts = {
             word for hit in answering for word in _LETTERS.findall(hit.chunk.text)
@@ -203,6 +213,10 @@ class Planner:
             and not any(others for _, others in aliases.expansions(word))  # one the corpus defines means what it says
         }
         written: dict[str, str] = {}
+        for short, long in defined_in(question):  # the question spells out its own: "international normalised ratio (INR)"
+            if self._mentioned(frozenset(self.index.lexicon.stems(short))):
+                for word in re.findall(r"\w+", long):
+                    written.setdefault(word, short)
         for short in sorted(shorts):
             for run in spelled_out(short, question, inner=True):
                 for word in re.findall(r"\w+", run):

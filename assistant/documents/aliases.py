@@ -183,6 +183,12 @@ def mine_aliases(texts: Iterable[str]) -> AliasTable:
     return AliasTable(groups=groups, glossary=dict(sorted(glossary.items())))
 
 
+def defined_in(text: str) -> list[tuple[str, str]]:
+    """The (short, long) pairs a text spells out itself: "the international normalised ratio (INR)" → ("INR",
+    "international normalised ratio"), as `mine_aliases` reads documents."""
+    return list(_parenthetical(text))
+
+
 def _paren_matches(text: str) -> Iterator[re.Match[str]]:
     """What `_PAREN.finditer(text)` finds, tried only from the run of words before each "(": scanning every
     position of the text tried eight words at each and took most of the ingest time outside embedding."""

@@ -29,6 +29,17 @@ def test_framing_words_say_what_is_asked_not_what_about() -> None:
     assert not any(is_framing(w) for w in ("pneumonia", "octogenarians", "subside", "upadacitinib", "mortality"))
 
 
+@pytest.mark.parametrize("word", ["reliable", "feasible", "accurate", "better", "different", "association", "related", "underrecognised", "underdiagnosed"])
+def test_a_word_asking_for_a_judgment_names_no_topic(word: str) -> None:
+    # "Is the INR reliable?": the abstract reports a correlation of 0.96, never the word "reliable"
+    assert is_framing(word)
+
+
+@pytest.mark.parametrize("word", ["reliance", "betterment", "relapse", "diagnosed", "linkage", "truth"])
+def test_a_word_only_like_a_judgment_is_a_topic(word: str) -> None:
+    assert not is_framing(word)
+
+
 @pytest.mark.parametrize("word", ["adversely", "reliably", "clinically", "spontaneously", "accurately", "significantly"])
 def test_an_adverb_says_how_not_what(word: str) -> None:
     # "Discharging patients earlier: does it adversely affect quality of care?" asks about quality of care

@@ -372,8 +372,27 @@ def test_words_an_abstract_only_abbreviates_are_not_missing_from_it(tmp_path: Pa
     and the answer says the words were searched as the abstract writes them."""
     answer = build(tmp_path, embedder, {"pmr.txt": PMR_ABSTRACT}).ask("Can the course of polymyalgia rheumatica be predicted?")
     assert not answer.abstained and "never mention" not in answer.text and "No indexed passage mentions" not in answer.text
-    assert answer.search_report.variants == {"polymyalgia": ["PMR"], "rheumatica": ["PMR"]}
-    assert "Searched for “polymyalgia” also as the sources write it: “PMR”" in answer.text
+    assert answer.search_report.variants == {"polymyalgia rheumatica": ["PMR"]}, "two words of one form: one phrase"
+    assert "Searched for “polymyalgia rheumatica” also as the sources write it: “PMR”" in answer.text
+
+
+INR_ABSTRACT = (
+    "INR measurements obtained in general practice were validated against values on the same samples obtained in hospital "
+    "laboratories.\n\nAll patients attending anticoagulant clinics had parallel INR estimations in general practice and in a "
+    "hospital laboratory; 405 tests were performed.\n\nResults in the practices and in the reference laboratory showed a "
+    "correlation coefficient of 0.96.\n"
+)
+
+
+def test_an_abbreviation_the_question_defines_names_its_words(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 29: "Is the international normalised ratio (INR) reliable?" of an abstract that only writes "INR" said
+    "never mention: normalised" (the question defines the abbreviation; the abstract does not), and "reliable", a
+    word asking for a judgment, counted as a topic."""
+    answer = build(tmp_path, embedder, {"inr.txt": INR_ABSTRACT}).ask("Is the international normalised ratio (INR) reliable?")
+    assert not answer.abstained and "never mention" not in answer.text
+    assert answer.search_report.variants == {"international normalised ratio": ["INR"]}
+    other = build(tmp_path / "other", embedder, {"inr.txt": INR_ABSTRACT}).ask("Is the activated partial thromboplastin time (APTT) reliable?")
+    assert other.abstained, "an abbreviation the abstract never uses names nothing of it"
 
 
 WBC_ABSTRACT = (
