@@ -205,7 +205,8 @@ class Planner:
         also match it, and are known by it; a word the corpus lacks is shown searched in that form. Abbreviations of
         `spelled_out_letters` letters or more, as above, that the corpus does not define: "CDM", defined as "classic
         dermatomyositis", is no "clots in dermatomyositis"; and any the question defines itself, that the corpus (or
-        the scope) uses: "Is the international normalised ratio (INR) reliable?" of an abstract that only writes "INR"."""
+        the scope) uses: "Is the international normalised ratio (INR) reliable?" of an abstract that only writes "INR";
+        not one that is an everyday word too (Zipf `RARE_ZIPF` or more: "WHO" is read as "who")."""
         aliases = self.index.aliases
         shorts = {
             word for hit in answering for word in _LETTERS.findall(hit.chunk.text)
@@ -214,7 +215,7 @@ class Planner:
         }
         written: dict[str, str] = {}
         for short, long in defined_in(question):  # the question spells out its own: "international normalised ratio (INR)"
-            if self._mentioned(frozenset(self.index.lexicon.stems(short))):
+            if english_zipf(short) < RARE_ZIPF and self._mentioned(frozenset(self.index.lexicon.stems(short))):  # not "WHO"
                 for word in re.findall(r"\w+", long):
                     written.setdefault(word, short)
         for short in sorted(shorts):

@@ -378,7 +378,7 @@ def test_words_an_abstract_only_abbreviates_are_not_missing_from_it(tmp_path: Pa
 
 INR_ABSTRACT = (
     "INR measurements obtained in general practice were validated against values on the same samples obtained in hospital "
-    "laboratories.\n\nAll patients attending anticoagulant clinics had parallel INR estimations in general practice and in a "
+    "laboratories.\n\nAll patients who attended anticoagulant clinics had parallel INR estimations in general practice and in a "
     "hospital laboratory; 405 tests were performed.\n\nResults in the practices and in the reference laboratory showed a "
     "correlation coefficient of 0.96.\n"
 )
@@ -393,6 +393,8 @@ def test_an_abbreviation_the_question_defines_names_its_words(tmp_path: Path, em
     assert answer.search_report.variants == {"international normalised ratio": ["INR"]}
     other = build(tmp_path / "other", embedder, {"inr.txt": INR_ABSTRACT}).ask("Is the activated partial thromboplastin time (APTT) reliable?")
     assert other.abstained, "an abbreviation the abstract never uses names nothing of it"
+    who = build(tmp_path / "who", embedder, {"inr.txt": INR_ABSTRACT}).ask("Does the World Health Organization (WHO) endorse the INR?")
+    assert not who.search_report.variants, "an abbreviation that is an English word ('who') names nothing"
 
 
 WBC_ABSTRACT = (
