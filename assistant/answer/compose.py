@@ -35,6 +35,7 @@ from .question import (
     answer_types,
     asked_outcome,
     asks_for_a_verdict,
+    asks_yes_or_no,
     dose_target,
     is_framing,
     names_a_condition_or_drug,
@@ -165,12 +166,9 @@ class Composer:
         for a verdict, the first drug it names (a name or alias with a drug's USAN/INN stem: "Can Rinvoq help … on
         IVIG?" asks about Rinvoq, so "Consider rituximab" under "If inadequate response to IVIG" takes none); else, or
         when it names no drug, any of its concepts."""
-        if not asks_for_a_verdict(plan.question):
+        if not verdict_asked(plan):
             return plan.concepts
-        text = plan.question.lower()
-        drugs = [c for c in plan.concepts if any(DRUG_STEM.search(w) for alt in (frozenset({c.label}), *c.alternatives) for w in alt)]
-        drugs.sort(key=lambda c: text.find(c.label.lower()) % (len(text) + 1))  # as the question names them; unfound last
-        return tuple(drugs[:1]) or plan.concepts
+        return tuple(_drugs(plan)[:1]) or plan.concepts
 
     def _names_a_drug(self, term: str | None) -> bool:
         """A rare word (in English) with a drug's USAN/INN stem, or with other names in this corpus ("Rinvoq")."""
@@ -414,7 +412,7 @@ class Composer:
         for cand in chosen:
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
         naming = NAME in answer_types(plan.question)
-        verdict = asks_for_a_verdict(plan.question) and not unnamed
+        verdict = verdict_asked(plan) and not unnamed
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         topics = frozenset(c.label for c in self._topics(plan))
         out = []
@@ -582,7 +580,7 @@ class Composer:
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
         are not named here (`_unmentioned` lists them, and then no source takes a side either)."""
-        unnamed = [word for word in rare if names_a_condition_or_drug(word)] if asks_for_a_verdict(plan.question) else []
+        unnamed = [word for word in rare if names_a_condition_or_drug(word)] if verdict_asked(plan) else []
         if not unnamed:
             return []
         asked = {word.lower() for word in _WORD.findall(plan.question)}
@@ -658,9 +656,32 @@ EFFECT_VERB = re.compile(
 )
 
 
+# A question asking what, which, why, where, when or who asks for content, not for a verdict, though it has a word of
+# effect: "What is the role of dendritic cells in the immune response?", "What factors determine an effective mucosal
+# immune response?" (COVID-QA); the results came after the paper's background there, and the span with them.
+CONTENT_QUESTION = re.compile(r"^\W*(?:what|which|why|where|when|who|whom|whose)\b", re.I)
+
+
+def verdict_asked(plan: QueryPlan) -> bool:
+    """A yes/no question, or one about a treatment's effect (`asks_for_a_verdict`) that is no question for content
+    (CONTENT_QUESTION) or names a drug: "What is the efficacy of Rinvoq in dermatomyositis?" asks for one."""
+    question = plan.question
+    if asks_yes_or_no(question):
+        return True
+    return asks_for_a_verdict(question) and (not CONTENT_QUESTION.match(question) or bool(_drugs(plan)))
+
+
+def _drugs(plan: QueryPlan) -> list[Concept]:
+    """The concepts of the question that name a drug (a name or alias with a drug's USAN/INN stem), as it names them;
+    those not found as written last."""
+    text = plan.question.lower()
+    drugs = [c for c in plan.concepts if any(DRUG_STEM.search(w) for alt in (frozenset({c.label}), *c.alternatives) for w in alt)]
+    return sorted(drugs, key=lambda c: text.find(c.label.lower()) % (len(text) + 1))
+
+
 def _on_a_named_drug(plan: QueryPlan, subject: tuple[Concept, ...]) -> bool:
     """The question asks for a verdict on a drug the sources name (`subject`: Composer._subject)."""
-    return asks_for_a_verdict(plan.question) and subject != plan.concepts and all(c.known for c in subject)
+    return verdict_asked(plan) and subject != plan.concepts and all(c.known for c in subject)
 
 
 def verdict_on_nothing_named(plan: QueryPlan, subject: tuple[Concept, ...]) -> list[Concept]:

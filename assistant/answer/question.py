@@ -156,6 +156,11 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
 YES_NO = re.compile(r"(?:^|[:;\u2013\u2014]|\s-{1,2})\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might)\b", re.I)
 
 
+def asks_yes_or_no(question: str) -> bool:
+    """A yes/no question: "Does Rinvoq help?", "Pertrochanteric fractures: is there an advantage to a nail?"."""
+    return bool(YES_NO.search(question))
+
+
 def asks_for_a_verdict(question: str) -> bool:
     """A yes/no question, or one about a treatment's effect: each source's stance on it is worth stating."""
     return bool(YES_NO.search(question)) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answer.compose import unnamed_outcome, verdict_on_nothing_named
+from assistant.answer.compose import unnamed_outcome, verdict_asked, verdict_on_nothing_named
 from assistant.answer.question import is_adverb, is_framing
 from assistant.answer.understand import (
     CONTRAST_WORDS,
@@ -147,3 +147,12 @@ def test_a_condition_never_rewords_another_condition() -> None:
     breathing = concept("breathing", 1.0, False, 3.4, rewords="lung disease")
     facet = QueryPlan("Does Rinvoq help breathing in lung disease?", (), "", "", (rinvoq, concept("lung disease", 3.0, True, 0.0), breathing))
     assert unnamed_outcome(facet, (rinvoq,)) == [], "a word that is no condition still rewords one"
+
+
+def test_a_question_for_content_asks_no_verdict_unless_it_names_a_drug() -> None:
+    cells = QueryPlan("What is the role of dendritic cells in the immune response?", (), "", "", (concept("dendritic", 3.0, True, 2.5),))
+    assert not verdict_asked(cells), "'response' is the immune response, no treatment's"
+    rinvoq = Concept("Rinvoq", (frozenset({"rinvoq"}), frozenset({"upadacitinib"})), 3.0, True)
+    assert verdict_asked(QueryPlan("What is the efficacy of Rinvoq in dermatomyositis?", (), "", "", (rinvoq,))), "an alias with a drug's stem"
+    assert verdict_asked(QueryPlan("Does the immune response improve?", (), "", "", ())), "a yes/no question"
+    assert verdict_asked(QueryPlan("How well does exercise work for knee pain?", (), "", "", ())), "'how well' asks for one"
