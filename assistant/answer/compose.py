@@ -291,8 +291,7 @@ class Composer:
     ) -> Answer:
         subject = self._subject(result.plan)
         rare = _unnamed(result.plan)
-        unnamed = self._unnamed_topics(result.plan, chosen, rare)
-        unnamed += [o for o in unnamed_outcome(result.plan, subject) if o not in unnamed]
+        unnamed = self._unnamed_topics(result.plan, chosen, rare, subject)
         unmentioned = self._unmentioned(rare, result, _best(candidates), named=unnamed)
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
@@ -572,21 +571,25 @@ class Composer:
             scorer=self.scorer.version,
         )
 
-    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate], rare: list[str]) -> list[str]:
+    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate], rare: list[str], subject: tuple[Concept, ...]) -> list[str]:
         """The conditions and drugs among the `rare` words of a question asking for a verdict, which no passage (of the
         scope) uses, when a quoted source's title names another: "Did upadacitinib help psoriasis?", asked of the case
         series titled with inflammatory myositis. No source takes a side on them, however close in meaning the sources are (the drug
         alone makes them close) or sure the scorer is that the question is answered. Titles that name no other
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
-        are not named here (`_unmentioned` lists them, and then no source takes a side either)."""
+        are not named here (`_unmentioned` lists them, and then no source takes a side either). Then the outcome asked
+        of a drug the sources name that they never name (`unnamed_outcome`: "hair loss")."""
         unnamed = [word for word in rare if names_a_condition_or_drug(word)] if verdict_asked(plan) else []
-        if not unnamed:
-            return []
+        if unnamed and not self._titled_otherwise(plan, chosen):
+            unnamed = []
+        return [*unnamed, *(o for o in unnamed_outcome(plan, subject) if o not in unnamed)]
+
+    def _titled_otherwise(self, plan: QueryPlan, chosen: list[Candidate]) -> bool:
+        """A quoted source's title names a condition or drug the question does not."""
         asked = {word.lower() for word in _WORD.findall(plan.question)}
         titles = {self._source(c.hit.doc_id).title for c in chosen}
-        other = any(names_a_condition_or_drug(w) and w.lower() not in asked for title in titles for w in _WORD.findall(title))
-        return unnamed if other else []
+        return any(names_a_condition_or_drug(w) and w.lower() not in asked for title in titles for w in _WORD.findall(title))
 
     def _citation(self, number: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.hit.doc_id]
