@@ -163,7 +163,7 @@ def asks_yes_or_no(question: str) -> bool:
 
 def asks_for_a_verdict(question: str) -> bool:
     """A yes/no question, or one about a treatment's effect: each source's stance on it is worth stating."""
-    return bool(YES_NO.search(question)) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
+    return asks_yes_or_no(question) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
 
 
 def without_frames(question: str) -> str:

@@ -213,15 +213,15 @@ class Planner:
             if is_short_form(word) and len(word) >= self.settings.spelled_out_letters
             and not any(others for _, others in aliases.expansions(word))  # one the corpus defines means what it says
         }
+        runs = [  # the question spells out its own: "international normalised ratio (INR)"; not "WHO"
+            (short, long) for short, long in defined_in(question)
+            if english_zipf(short) < RARE_ZIPF and self._mentioned(frozenset(self.index.lexicon.stems(short)))
+        ]
+        runs += [(short, run) for short in sorted(shorts) for run in spelled_out(short, question, inner=True)]
         written: dict[str, str] = {}
-        for short, long in defined_in(question):  # the question spells out its own: "international normalised ratio (INR)"
-            if english_zipf(short) < RARE_ZIPF and self._mentioned(frozenset(self.index.lexicon.stems(short))):  # not "WHO"
-                for word in re.findall(r"\w+", long):
-                    written.setdefault(word, short)
-        for short in sorted(shorts):
-            for run in spelled_out(short, question, inner=True):
-                for word in re.findall(r"\w+", run):
-                    written.setdefault(word, short)
+        for short, run in runs:
+            for word in re.findall(r"\w+", run):
+                written.setdefault(word, short)
         out = []
         for concept in concepts:
             short = written.get(concept.label)
