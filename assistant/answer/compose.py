@@ -29,6 +29,7 @@ from .question import (
     DOSE,
     DRUG_STEM,
     DRUG_ZIPF,
+    EFFECT_VERBS,
     NAME,
     AnswerType,
     about_the_document,
@@ -652,11 +653,9 @@ def _best(candidates: list[Candidate]) -> float:
     return max(c.evidence for c in candidates)
 
 
-# A verb that says what a drug does to what is asked about, never what that is: "Does Rinvoq reduce weight loss?" asks
-# about weight loss, whether or not the sources write "reduce".
-EFFECT_VERB = re.compile(
-    r"^(?:reduc|increas|decreas|lower|rais|prevent|caus|affect|worsen|slow|delay|chang|alter|influenc|induc)\w*$", re.I
-)
+# A question word that says what a drug does to what is asked about, in any of its forms ("reduces", "caused"), never
+# what that is (question.EFFECT_VERBS).
+EFFECT_VERB = re.compile(r"^(?:" + "|".join(verb.removesuffix("e") for verb in EFFECT_VERBS) + r")\w*$", re.I)
 
 
 # A question asking what, which, why, where, when or who asks for content, not for a verdict, though it has a word of

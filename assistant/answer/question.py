@@ -258,14 +258,19 @@ ABOUT_THE_DOCUMENT = re.compile(
 )
 
 
+# Verbs that say what a treatment does to what a question asks about: some say it does good, the rest say which way
+# it moves it. Read twice: what follows one in a verdict question is its outcome (`asked_outcome`), and a question word
+# that is one of the rest names no topic (compose.EFFECT_VERB: "Does Rinvoq reduce weight loss?" asks about weight
+# loss, whether or not the sources write "reduce").
+_BENEFIT_VERBS = ("help", "improve", "benefit", "treat", "relieve", "cure", "control")
+EFFECT_VERBS = (
+    "reduce", "increase", "decrease", "lower", "raise", "prevent", "cause", "affect", "alter", "change", "influence",
+    "worsen", "slow", "delay", "induce", "trigger",
+)
 # What a verdict question asks a treatment to do, after its verb ("help", "improve", "cause", "reduce"): up to the
 # population or setting that follows ("in", "among", "on", "who", …), a person ("patients", "children") or the end.
 _OUTCOME_VERB = re.compile(
-    r"\b(?:help|helps|improve|improves|benefit|benefits|treat|treats|relieve|relieves|cure|cures|control|controls|"
-    r"reduce|reduces|increase|increases|decrease|decreases|lower|lowers|raise|raises|prevent|prevents|cause|causes|"
-    r"affect|affects|alter|alters|change|changes|influence|influences|worsen|worsens|slow|slows|delay|delays|induce|induces|"
-    r"trigger|triggers)\s+(?:with\s+|against\s+)?",
-    re.I,
+    r"\b(?:" + "|".join(f"{verb}s?" for verb in (*_BENEFIT_VERBS, *EFFECT_VERBS)) + r")\s+(?:with\s+|against\s+)?", re.I
 )
 _OUTCOME_END = re.compile(
     r"\b(?:in|among|amongst|for|on|of|with|without|during|after|before|when|while|who|whose|that|which|if|than|"
