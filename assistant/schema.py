@@ -298,6 +298,7 @@ class SearchReport:
     aliases: dict[str, list[str]] = field(default_factory=dict)  # a question term -> the corpus' other names for it
     terms: list[str] = field(default_factory=list)  # the user's words that were searched
     unknown_terms: list[str] = field(default_factory=list)  # question words no passage uses
+    nearest: dict[str, str] = field(default_factory=dict)  # such a word -> the passages' word nearest in meaning (a hint)
     passages_checked: int = 0
     documents_checked: int = 0
     sentences_scored: int = 0

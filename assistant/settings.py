@@ -173,7 +173,13 @@ class RetrieveSettings(_Section):
         ),
     )
     spelling_long_word: int = Field(
-        default=9, ge=5, description="Words this long or longer may be two edits from the corpus word; shorter ones one."
+        default=9,
+        ge=5,
+        description=(
+            "Words this long or longer, and their stems, may be two edits from the corpus word; shorter ones one. The stem "
+            "counts because the nearest spelling is also sought stem to stem: 'tiredness' (stem 'tired', two edits from "
+            "'time') was searched as 'time' and answered 'supports it' to 'Does Rinvoq cause tiredness?'."
+        ),
     )
     min_similarity: float = Field(
         default=0.25,
@@ -211,6 +217,27 @@ class RetrieveSettings(_Section):
             "Cosine at which a word the corpus lacks counts as rewording another concept of the question, so it is no "
             "gap (measured: breathing/lung disease 0.49, critically/intensive 0.63, coronary/heart attack 0.57; "
             "clots/dermatomyositis 0.23, psoriasis/upadacitinib 0.17, pregnancy/Rinvoq 0.14)."
+        ),
+    )
+    nearest_word_similarity: float = Field(
+        default=0.6,
+        ge=-1,
+        le=1,
+        description=(
+            "Cosine (single words, the packaged MiniLM) at which a word of the passages found is shown as the nearest "
+            "to a question word no passage uses, so the reader can ask again with it; a hint, never an answer. "
+            "Measured (2026-12-07): pimples/acne 0.69, hair loss/alopecia 0.62, bleeding/hemorrhage 0.66, "
+            "tiredness/fatigue 0.80, high blood pressure/hypertension 0.73; other diseases below it: "
+            "cancer/calcinosis 0.58, lupus/arthritis 0.53, psoriasis/dermatomyositis 0.50, pneumonia/bronchitis 0.59. "
+            "MiniLM misses some lay words (itching/pruritus 0.29, fever/pyrexia 0.36), which then get no hint."
+        ),
+    )
+    nearest_word_sentences: int = Field(
+        default=3,
+        ge=1,
+        description=(
+            "Sentences of the passages found, nearest in meaning to a question word no passage uses, whose words are "
+            "weighed as its nearest word (nearest_word_similarity); each adds some 10 uncommon words to embed."
         ),
     )
     variant_min_stem: int = Field(

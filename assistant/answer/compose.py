@@ -215,7 +215,7 @@ class Composer:
             return f"No {sources} passage is close enough in meaning to this question."
         never = (unknown if share >= self.settings.unknown_share else []) or verdict_on_nothing_named(result.plan, self._subject(result.plan))
         if self.settings.unknown_words and never and not self._reworded(result):
-            return f"The {sources} sources never mention: {', '.join(c.label for c in never)}."
+            return f"The {sources} sources never mention: {', '.join(_with_nearest(c.label, result.plan) for c in never)}."
         if _best(candidates) < self.settings.min_answer_evidence and not within:
             return f"No sentence in the {sources} sources answers this question closely enough."
         return None
@@ -533,7 +533,7 @@ class Composer:
         lines = ["**What the sources leave open**", ""]
         lines += [f"- {self._quote(c, numbers)}" for c in open_items]
         if unknown:
-            lines.append(f"- No {_sources(result)} passage mentions: {', '.join(f'“{t}”' for t in unknown)}.")
+            lines.append(f"- No {_sources(result)} passage mentions: {', '.join(_with_nearest(f'“{t}”', result.plan, t) for t in unknown)}.")
         return lines
 
     def _abstention(self, question: str, result: SearchResult, reason: str, report: SearchReport) -> Answer:
@@ -564,6 +564,7 @@ class Composer:
             aliases={term: list(others) for term, others in result.plan.expansions},
             terms=result.plan.searched_terms,
             unknown_terms=[c.label for c in result.plan.concepts if not c.known],
+            nearest={c.label: c.nearest for c in result.plan.concepts if c.nearest},
             passages_checked=result.candidates_checked,
             documents_checked=searched_documents(self.index, result.scope),
             sentences_scored=len(candidates),
@@ -646,6 +647,14 @@ def _claiming(candidates: list[Candidate]) -> set[str]:
         if cand.hit.doc_id not in best or cand.evidence > best[cand.hit.doc_id].evidence:
             best[cand.hit.doc_id] = cand
     return {doc_id for doc_id, cand in best.items() if cand.absence}
+
+
+def _with_nearest(shown: str, plan: QueryPlan, word: str | None = None) -> str:
+    """A missing word as shown (`shown`), with the word of the passages nearest to it in meaning when there is one
+    (understand.Concept.nearest): "pimples (nearest word they use: “acne”)"."""
+    label = shown if word is None else word
+    nearest = next((c.nearest for c in plan.concepts if c.label == label and c.nearest), "")
+    return f"{shown} (nearest word they use: “{nearest}”)" if nearest else shown
 
 
 def _best(candidates: list[Candidate]) -> float:

@@ -23,7 +23,17 @@ from ..index.store import LexicalQuery, Within
 from ..schema import Hit, Scope
 from ..settings import RetrieveSettings
 from .question import AnswerType, aspect_queries
-from .understand import Planner, QueryPlan, contrast_questions, rewording_candidates, rewordings, worded_by_the_document
+from .understand import (
+    Planner,
+    QueryPlan,
+    contrast_questions,
+    nearest_words,
+    rewording_candidates,
+    rewordings,
+    specific_words,
+    unnamed_candidates,
+    worded_by_the_document,
+)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -134,6 +144,27 @@ class Searcher:
         marked = worded_by_the_document(plan.concepts, [c for c, _ in asked], closeness, best, self.settings.one_document_rewording)
         return replace(plan, concepts=marked)
 
+    def _nearest_words(self, plan: QueryPlan, hits: list[Hit]) -> QueryPlan:
+        """Each question word no passage uses, marked with the word nearest to it in meaning among the sentences of the
+        passages found that are nearest to it (`nearest_word_sentences`; understand.nearest_words): "pimples" of a case
+        series that reports "severe facial acne". Two small embedding passes, when a word is missing; read by the audit
+        behind a "not covered" (the first search does not pay for it)."""
+        asked = unnamed_candidates(plan.concepts)
+        prose = [h.chunk for h in hits if h.chunk.kind != "apparatus"]
+        if not asked or not prose:
+            return plan
+        texts = [chunk.source[start:end] for chunk in prose for start, end in chunk.sentences]
+        sentences = np.vstack([self.index.sentence_vectors(chunk) for chunk in prose])
+        asked_vectors = self.embedder.embed([c.label for c in asked])
+        closest = np.argsort(-(asked_vectors @ sentences.T), axis=1)[:, : self.settings.nearest_word_sentences]
+        stems = self.index.lexicon.stems
+        words = specific_words([texts[i] for i in dict.fromkeys(closest.ravel().tolist())],
+                               lambda w: any(c.matches(set(stems(w))) for c in plan.concepts))
+        if not words:
+            return plan
+        marked = nearest_words(plan.concepts, asked, asked_vectors, words, self.embedder.embed(words), self.settings.nearest_word_similarity)
+        return replace(plan, concepts=marked)
+
     def _rankings(self, lexical: np.ndarray | None, deep: list[np.ndarray], query_vectors: np.ndarray) -> list[Ranking]:
         """The named rankings the fusion votes over: keywords (BM25 with synonyms; None in dense mode), then, unless
         `deep` is empty (keyword mode), each query vector's nearest chunks and the pooled chunks reranked by their
@@ -174,7 +205,7 @@ class Searcher:
                 continue  # every passage was scored; the best documents' passages go on to be composed
             per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
             hits.append(Hit(chunk, score, float(similarity[row]), len(hits)))
-        plan = planner.spelled_out(plan, hits)
+        plan = self._nearest_words(planner.spelled_out(plan, hits), hits)
         checked = scope.chunks if scope else len(self.index.chunks)
         return SearchResult(hits, plan, query_vectors, checked, dense=similarity, lexical=lexical, scope=scope)
 

@@ -48,6 +48,9 @@ class Concept:
     # one document to the document itself ("the document": `worded_by_the_document`)
     rewords: str = ""
     forms: tuple[str, ...] = ()  # how the corpus writes a word it lacks ("compliant": "compliance"; "HMO": "health …")
+    # the word of the passages found nearest in meaning to a word no passage uses, when close ("pimples": "acne"):
+    # shown beside the missing word so the reader can ask again with it (`nearest_words`)
+    nearest: str = ""
 
     @property
     def specific(self) -> bool:
@@ -130,8 +133,8 @@ class Planner:
 
     def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
         """Words the corpus (or the scope's documents) lacks that are no English words either ("Rinvok",
-        "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two from
-        `spelling_long_word` letters on); never one condition or drug for another (`another_condition`)."""
+        "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two when the word and its
+        stem both have `spelling_long_word` letters); never one condition or drug for another (`another_condition`)."""
         lexicon = self.index.lexicon
         keep = self._scoped_words
         out: dict[str, str] = {}
@@ -139,7 +142,8 @@ class Planner:
             stems = frozenset(lexicon.stems(word))
             if word in out or (keep(stems) if keep else lexicon.stem_ids(stems)) or english_zipf(word) >= self.settings.spelling_zipf:
                 continue
-            edits = 1 if len(word) < self.settings.spelling_long_word else 2
+            root = min(len(word), *(len(stem) for stem in stems))  # "tiredness" is "tired" to the stemmer: two edits from "time"
+            edits = 1 if root < self.settings.spelling_long_word else 2
             found = lexicon.closest_term(word, edits, keep)
             if found and not another_condition(word, found):
                 out[word] = _cased_like(found, word)
@@ -308,6 +312,35 @@ def worded_by_the_document(
     one paper, "Cardiac reoperations in octogenarians" is about "patients aged ≥80 years"."""
     worded = {c.label for c, row in zip(asked, contrasts, strict=True) if closeness - float(row.max()) >= margin}
     return tuple(replace(c, rewords="the document") if c.label in worded else c for c in concepts)
+
+
+def unnamed_candidates(concepts: Sequence[Concept]) -> list[Concept]:
+    """The question's specific words no passage uses, in no other form, reworded by no other word of the question and
+    not framing it: those an answer may name as never mentioned."""
+    return [c for c in concepts if not c.known and not c.rewords and not c.forms and c.specific and not is_framing(c.label)]
+
+
+_PASSAGE_WORD = re.compile(r"[A-Za-z][a-z]+(?:-[a-z]+)*")
+
+
+def specific_words(texts: Sequence[str], named: Callable[[str], bool]) -> list[str]:
+    """The words of `texts` uncommon in English (Zipf below UNCOMMON_ZIPF), lower-cased, once each in order of first
+    use, but for those the question already names (`named`): what a passage may call a missing word instead."""
+    words = dict.fromkeys(w.lower() for text in texts for w in _PASSAGE_WORD.findall(text))
+    return [w for w in words if len(w) > 3 and english_zipf(w) < UNCOMMON_ZIPF and not named(w)]
+
+
+def nearest_words(
+    concepts: tuple[Concept, ...], asked: list[Concept], asked_vectors: np.ndarray, words: list[str], word_vectors: np.ndarray,
+    threshold: float,
+) -> tuple[Concept, ...]:
+    """Mark each of the `asked` words (`unnamed_candidates`) with the one of `words` nearest to it in meaning when their
+    cosine is `threshold` or more (RetrieveSettings.nearest_word_similarity): "pimples" → "acne"."""
+    if not words:
+        return concepts
+    similarity = asked_vectors @ word_vectors.T
+    nearest = {c.label: words[int(row.argmax())] for c, row in zip(asked, similarity, strict=True) if row.max() >= threshold}
+    return tuple(replace(c, nearest=nearest[c.label]) if c.label in nearest else c for c in concepts)
 
 
 MAX_ZIPF = 8.0  # the top of wordfreq's Zipf scale ("the" is 7.7): a word it has never seen carries all of it

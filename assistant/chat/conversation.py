@@ -163,10 +163,9 @@ class Conversation:
     def _suggest(self, turn: Turn) -> list[str]:
         if turn.answer is None:
             return []
-        if not turn.answer.abstained:
-            from .suggest import suggest_follow_ups
+        from .suggest import suggest_follow_ups
 
-            turn.answer.suggestions = suggest_follow_ups(self.assistant, turn.answer, turn.entities)
+        turn.answer.suggestions = suggest_follow_ups(self.assistant, turn.answer, turn.entities)
         return turn.answer.suggestions
 
     def reset(self) -> None:

@@ -18,8 +18,12 @@ _TERMS_PER_SENTENCE = 1  # the sentence's most specific new term; more would cro
 
 
 def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str, ...], limit: int = 3) -> list[str]:
-    """Up to `limit` questions whose answers (within this answer's scope) cite passages this answer did not."""
-    if not entities or answer.abstained:
+    """Up to `limit` questions whose answers (within this answer's scope) cite passages this answer did not; after a
+    "not covered", the question asked again with the word the sources use nearest to each missing one (`_reworded`)."""
+    scope = answer.search_report.scope.scope if answer.search_report.scope else None
+    if answer.abstained:
+        return _answerable(assistant, _reworded(answer), set(), limit, scope)
+    if not entities:
         return []
     main = entities[0]
     cited = {(c.doc_id, c.start, c.end) for c in answer.citations}
@@ -39,8 +43,16 @@ def suggest_follow_ups(assistant: Answering, answer: Answer, entities: tuple[str
     if answer.synthesis and len(answer.synthesis.sources) > 1:
         kinds = [v.grade.kind for v in answer.synthesis.sources[1:]]
         proposals += [f"What did the {kind} find about {main}?" for kind in kinds]
-    scope = answer.search_report.scope.scope if answer.search_report.scope else None
     return _answerable(assistant, list(dict.fromkeys(proposals)), cited, limit, scope)
+
+
+def _reworded(answer: Answer) -> list[str]:
+    """The question with each word no passage uses in the word of the passages nearest to it in meaning
+    (SearchReport.nearest): "Does Rinvoq cause pimples …?" → "Does Rinvoq cause acne …?"."""
+    question = answer.question
+    for word, nearest in answer.search_report.nearest.items():
+        question = re.sub(rf"\b{re.escape(word)}\b", nearest, question, flags=re.I)
+    return [question] if question != answer.question else []
 
 
 def _named(assistant: Answering, text: str) -> set[str]:

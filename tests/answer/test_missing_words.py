@@ -16,6 +16,9 @@ from assistant.answer.understand import (
     contrast_questions,
     information,
     missing_share,
+    nearest_words,
+    specific_words,
+    unnamed_candidates,
     worded_by_the_document,
 )
 
@@ -156,3 +159,34 @@ def test_a_question_for_content_asks_no_verdict_unless_it_names_a_drug() -> None
     assert verdict_asked(QueryPlan("What is the efficacy of Rinvoq in dermatomyositis?", (), "", "", (rinvoq,))), "an alias with a drug's stem"
     assert verdict_asked(QueryPlan("Does the immune response improve?", (), "", "", ())), "a yes/no question"
     assert verdict_asked(QueryPlan("How well does exercise work for knee pain?", (), "", "", ())), "'how well' asks for one"
+
+
+def test_only_a_specific_word_no_passage_uses_in_any_form_is_offered_a_nearest_word() -> None:
+    pimples = concept("pimples", 5.0, False, 2.9)
+    plan = (
+        concept("Rinvoq", 6.0, True, 0.0), pimples, concept("cause", 1.0, False, 5.4),  # everyday: no topic
+        concept("percentage", 3.0, False, 4.0),  # framing
+        concept("breathing", 3.0, False, 4.0, rewords="lung disease"),
+    )
+    assert unnamed_candidates(plan) == [pimples]
+    spelt = Concept("compliant", (frozenset({"compliant"}),), 4.0, False, zipf=3.0, forms=("compliance",))
+    assert unnamed_candidates((spelt,)) == [], "the corpus writes it otherwise: it is no missing word"
+
+
+def test_the_words_a_passage_may_say_instead_are_its_uncommon_words_the_question_does_not_name() -> None:
+    texts = ["One patient discontinued upadacitinib due to severe facial acne.", "Acne resolved; the patient restarted."]
+    words = specific_words(texts, lambda w: w == "upadacitinib")
+    assert words[:2] == ["discontinued", "facial"] and "acne" in words and words.count("acne") == 1
+    assert not {"patient", "severe", "one", "due", "the", "upadacitinib"} & set(words)
+
+
+def test_a_nearest_word_is_offered_only_as_close_as_the_threshold() -> None:
+    plan = (concept("Rinvoq", 6.0, True, 0.0), concept("pimples", 5.0, False, 2.9), concept("heartburn", 5.0, False, 2.9))
+    asked = list(plan[1:])
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]])
+    words = ["acne", "calcinosis"]
+    word_vectors = np.array([[0.8, 0.6], [0.6, 0.8]])
+    marked = nearest_words(plan, asked, vectors, words, word_vectors, threshold=0.7)
+    assert [c.nearest for c in marked] == ["", "acne", "calcinosis"]
+    assert [c.nearest for c in nearest_words(plan, asked, vectors, words, word_vectors, threshold=0.9)] == ["", "", ""]
+    assert nearest_words(plan, asked, vectors, [], np.zeros((0, 2)), 0.7) == plan

@@ -463,3 +463,29 @@ def test_within_one_abstract_an_uncommon_word_it_never_writes_does_not_floor_a_q
     assert any("forms a clade within the subgenus sarbecovirus" in c.quote for c in answer.citations if c.number in answer.bottom_line)
     assert "close enough in meaning" in alone.ask("Which clade does zoster belong to?").text
     assert alone.ask("What is the capital of France?").abstained
+
+
+def test_a_not_covered_over_a_lay_word_points_to_the_word_the_sources_use(assistant: Assistant) -> None:
+    """The seed's failure in small: "pimples" is in no source, "severe facial acne" is in the case series. The answer
+    still says it is not covered (a hint is no evidence), and names "acne" so the reader can ask again; an unrelated
+    disease gets no such hint, and asking again with the hint is answered from the acne finding."""
+    answer = assistant.ask("Does Rinvoq cause pimples in dermatomyositis?")
+    assert answer.abstained and "never mention: pimples (nearest word they use: “acne”)" in answer.text
+    unrelated = assistant.ask("What is the treatment for glaucoma?")
+    assert unrelated.abstained and "nearest word" not in unrelated.text
+    again = assistant.ask("Does Rinvoq cause acne in dermatomyositis?")
+    assert not again.abstained and any("acne" in c.quote for c in again.citations if c.number in again.bottom_line)
+    assert answer.search_report.nearest == {"pimples": "acne"}
+    turn = assistant.conversation().ask("Does Rinvoq cause pimples in dermatomyositis?")
+    assert turn.abstained and turn.suggestions == ["Does Rinvoq cause acne in dermatomyositis?"], "offered, checked answerable"
+    assert assistant.conversation().ask("What is the treatment for glaucoma?").suggestions == []
+
+
+def test_an_english_word_the_corpus_lacks_is_no_misspelling_of_a_short_stem(assistant: Assistant) -> None:
+    """"tiredness" stems to "tired", two edits from the series' "time": it was searched as "time", and the series
+    "supported" that Rinvoq causes tiredness. Two edits are for long words with long stems ("dermatomiosits")."""
+    answer = assistant.ask("Does Rinvoq cause tiredness in dermatomyositis?")
+    assert "you wrote “tiredness”" not in answer.text
+    assert answer.abstained or answer.synthesis is None or {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
+    spelt = assistant.ask("Can Rinvok help dermatomiosits?")
+    assert "“dermatomyositis” (you wrote “dermatomiosits”)" in spelt.text and not spelt.abstained
