@@ -35,6 +35,7 @@ from .question import (
     about_the_document,
     answer_types,
     asked_outcome,
+    asks_about_harm,
     asks_for_a_verdict,
     asks_yes_or_no,
     dose_target,
@@ -413,6 +414,7 @@ class Composer:
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
         naming = NAME in answer_types(plan.question)
         verdict = verdict_asked(plan) and not unnamed
+        harm = asks_about_harm(plan.question)
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         topics = frozenset(c.label for c in self._topics(plan))
         out = []
@@ -424,7 +426,10 @@ class Composer:
             speaking = [c for c in mine if c.role != "apparatus" and (_names_any(c, subject) or c.key in titled)]
             read = sorted(_motivation_aside(speaking, self._source(doc_id).grade, topics, self.settings.topic_similarity), key=lambda c: -c.evidence)
             stance = source_stance([c.text for c in read], [c.absence for c in read])
-            if verdict and stance != "lacking" and speaking and self.settings.verdict_model:
+            benefit = harm and stance in ("supports", "mixed")  # a report of benefit says nothing on a harm (question.HARM)
+            if harm and stance not in ("lacking", "no effect"):
+                stance = "reports"
+            if verdict and stance != "lacking" and speaking and self.settings.verdict_model and not benefit:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
             weighs = verdict or (stance == "lacking" and not naming)  # a question for a drug's other name takes no stance
             out.append(Weighed(self._source(doc_id), tuple(ranked), stance if weighs else "reports", verdict, min(position[c.key] for c in mine)))

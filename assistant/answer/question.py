@@ -166,6 +166,26 @@ def asks_for_a_verdict(question: str) -> bool:
     return asks_yes_or_no(question) or bool(EFFICACY.asks.search(question)) and not ADVERSE.asks.search(question)
 
 
+# A question asking whether a treatment does harm: whether it causes, induces, triggers or worsens something, or raises
+# the risk of it, or what its side effects are ("laser-induced", "all-cause" name no harm asked about). The stance cues read benefit ("improved", "well tolerated": stance.FOR)
+# and its absence, so on such a question they take no side: "Does Rinvoq cause muscle weakness in dermatomyositis?"
+# was "supported" by the series' finding that muscle weakness improved.
+HARM = re.compile(
+    r"(?<!-)\b(?:causes?|caused|induces?|induced|triggers?|triggered|worsens?|worsened|aggravates?|aggravated|exacerbates?|exacerbated)\b"
+    r"|\b(?:increases?|increased|raises?|raised) (?:the )?(?:risk|rate|incidence|odds|chance)s? of\b"
+    r"|\bside[- ]effects?\b|\badverse (?:events?|effects?|reactions?)\b|\btoxicit",
+    re.I,
+)
+
+
+# A question whether something lessens a harm asks about a benefit: "Do steroids reduce cochlear toxicity?"
+_LESSENS = re.compile(r"\b(?:reduc|prevent|protect|attenuat|lower|decreas|lessen|minimi[sz]|mitigat|avoid|alleviat)\w*", re.I)
+
+
+def asks_about_harm(question: str) -> bool:
+    return bool(HARM.search(question)) and not _LESSENS.search(question)
+
+
 def without_frames(question: str) -> str:
     """The question without the asking words of frame types ("What is the generic name for Imfinzi?" → "What is the
     for Imfinzi?"): what is left names the topics."""

@@ -12,6 +12,7 @@ from assistant.answer.question import (
     DOSE,
     answer_types,
     asked_outcome,
+    asks_about_harm,
     asks_for_a_verdict,
     condition_phrases,
     names_a_condition_or_drug,
@@ -172,3 +173,21 @@ def test_other_rare_words_name_no_condition(word: str) -> None:
 )
 def test_the_outcome_a_verdict_asks_about(question: str, outcome: str) -> None:
     assert asked_outcome(question) == outcome
+
+
+@pytest.mark.parametrize(
+    ("question", "harm"),
+    [
+        ("Does Rinvoq cause muscle weakness in dermatomyositis?", True),
+        ("Can Rinvoq trigger a flare of dermatomyositis?", True),
+        ("Does Rinvoq increase the risk of infection?", True),
+        ("Does Rinvoq have side effects?", True),
+        ("Does partial expander deflation exacerbate the adverse effects of radiotherapy?", True),
+        ("Does Rinvoq help dermatomyositis?", False),
+        ("Do steroids in ear drops reduce cochlear toxicity?", False),  # lessening a harm is a benefit
+        ("Attenuation of laser-induced damage: does edaravone offer protection?", False),
+        ("Does deprivation predict all-cause mortality?", False),
+    ],
+)
+def test_a_question_asks_about_harm_when_it_asks_whether_something_causes_or_raises_it(question: str, harm: bool) -> None:
+    assert asks_about_harm(question) is harm

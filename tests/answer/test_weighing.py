@@ -489,3 +489,22 @@ def test_an_english_word_the_corpus_lacks_is_no_misspelling_of_a_short_stem(assi
     assert answer.abstained or answer.synthesis is None or {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
     spelt = assistant.ask("Can Rinvok help dermatomiosits?")
     assert "“dermatomyositis” (you wrote “dermatomiosits”)" in spelt.text and not spelt.abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does Rinvoq cause muscle weakness in dermatomyositis?",
+        "Can Rinvoq trigger a flare of dermatomyositis?",
+        "Does Rinvoq cause skin eruptions in dermatomyositis?",
+    ],
+)
+def test_a_report_of_benefit_takes_no_side_on_a_harm(assistant: Assistant, question: str) -> None:
+    """The series reports that muscle weakness and skin disease improved on Rinvoq; that "supported" the claim that
+    Rinvoq causes muscle weakness, triggers flares, causes skin eruptions (cue rules and the learned verdict alike
+    read benefit as yes). Asked the other way round, the same finding still supports it."""
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.synthesis is not None
+    assert {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"} and "supports it" not in answer.synthesis.line
+    helps = assistant.ask("Does Rinvoq help muscle weakness in dermatomyositis?")
+    assert helps.synthesis is not None and "supports it" in helps.synthesis.line
