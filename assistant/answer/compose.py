@@ -21,6 +21,7 @@ import numpy as np
 
 from ..documents.grade import RESEARCH_LEVELS, UNKNOWN_LEVEL, UNREVIEWED_LEVEL
 from ..index.load import Index
+from ..index.scope import Scoped
 from ..schema import Answer, Citation, Disagreement, EvidenceGrade, Hit, SearchReport, Source, SourceStance, Synthesis
 from ..settings import ComposeSettings, VerdictSettings
 from .cues import LIMITATION
@@ -34,8 +35,9 @@ from .question import (
     AnswerType,
     about_the_document,
     answer_types,
+    benefit_answers,
     asked_outcome,
-    asks_about_harm,
+    asked_populations,
     asks_for_a_verdict,
     asks_yes_or_no,
     dose_target,
@@ -293,7 +295,7 @@ class Composer:
     ) -> Answer:
         subject = self._subject(result.plan)
         rare = _unnamed(result.plan)
-        unnamed = self._unnamed_topics(result.plan, chosen, rare, subject)
+        unnamed = self._unnamed_topics(result.plan, chosen, rare, subject, result.scope)
         unmentioned = self._unmentioned(rare, result, _best(candidates), named=unnamed)
         chosen, weighed, refuted = self._weigh(chosen, result, candidates, subject, [*unnamed, *unmentioned])
         naming = NAME in answer_types(result.plan.question)
@@ -414,7 +416,7 @@ class Composer:
             by_doc.setdefault(cand.hit.doc_id, []).append(cand)
         naming = NAME in answer_types(plan.question)
         verdict = verdict_asked(plan) and not unnamed
-        harm = asks_about_harm(plan.question)
+        benefit_speaks = benefit_answers(plan.question)
         named = [t.specific for t in ANSWER_TYPES if t.specific and t.asks.search(plan.question)]  # "acne" for side effects
         topics = frozenset(c.label for c in self._topics(plan))
         out = []
@@ -426,8 +428,8 @@ class Composer:
             speaking = [c for c in mine if c.role != "apparatus" and (_names_any(c, subject) or c.key in titled)]
             read = sorted(_motivation_aside(speaking, self._source(doc_id).grade, topics, self.settings.topic_similarity), key=lambda c: -c.evidence)
             stance = source_stance([c.text for c in read], [c.absence for c in read])
-            benefit = harm and stance in ("supports", "mixed")  # a report of benefit says nothing on a harm (question.HARM)
-            if harm and stance not in ("lacking", "no effect"):
+            benefit = not benefit_speaks and stance in ("supports", "mixed")  # says nothing on a harm or an approval
+            if benefit:
                 stance = "reports"
             if verdict and stance != "lacking" and speaking and self.settings.verdict_model and not benefit:
                 stance = self._learned_stance(speaking, plan, question_vector, stance)
@@ -578,7 +580,9 @@ class Composer:
             scorer=self.scorer.version,
         )
 
-    def _unnamed_topics(self, plan: QueryPlan, chosen: list[Candidate], rare: list[str], subject: tuple[Concept, ...]) -> list[str]:
+    def _unnamed_topics(
+        self, plan: QueryPlan, chosen: list[Candidate], rare: list[str], subject: tuple[Concept, ...], scope: Scoped | None
+    ) -> list[str]:
         """The conditions and drugs among the `rare` words of a question asking for a verdict, which no passage (of the
         scope) uses, when a quoted source's title names another: "Did upadacitinib help psoriasis?", asked of the case
         series titled with inflammatory myositis. No source takes a side on them, however close in meaning the sources are (the drug
@@ -586,11 +590,24 @@ class Composer:
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
         are not named here (`_unmentioned` lists them, and then no source takes a side either). Then the outcome asked
-        of a drug the sources name that they never name (`unnamed_outcome`: "hair loss")."""
+        of a drug the sources name that they never name (`unnamed_outcome`: "hair loss"), and the population
+        (`_unnamed_populations`: "pregnant")."""
         unnamed = [word for word in rare if names_a_condition_or_drug(word)] if verdict_asked(plan) else []
         if unnamed and not self._titled_otherwise(plan, chosen):
             unnamed = []
-        return [*unnamed, *(o for o in unnamed_outcome(plan, subject) if o not in unnamed)]
+        return [*unnamed, *(o for o in [*unnamed_outcome(plan, subject), *self._unnamed_populations(plan, subject, scope)] if o not in unnamed)]
+
+    def _unnamed_populations(self, plan: QueryPlan, subject: tuple[Concept, ...], scope: Scoped | None) -> list[str]:
+        """The populations a verdict on a drug the sources name asks about (question.asked_populations) that no document
+        (of the scope) names by any of its words: "Can I take Rinvoq while pregnant?" → "pregnant"."""
+        if not _on_a_named_drug(plan, subject):
+            return []
+        searched = set(scope.report.documents) if scope else set(self.index.documents)
+
+        def named(word: str) -> bool:
+            return bool(self.index.documents_with((frozenset(self.index.lexicon.stems(word)),)) & searched)
+
+        return [word for word, family in asked_populations(plan.question) if not any(named(w) for w in family)]
 
     def _titled_otherwise(self, plan: QueryPlan, chosen: list[Candidate]) -> bool:
         """A quoted source's title names a condition or drug the question does not."""

@@ -178,6 +178,40 @@ HARM = re.compile(
 )
 
 
+# A question whether a treatment is approved or licensed for a use: findings of benefit do not answer it ("Is Rinvoq
+# approved for dermatomyositis?" was "supported" by the series' cutaneous improvement); a source saying it is "not
+# approved" still does (stance.AGAINST).
+APPROVAL = re.compile(r"\b(?:approved|approval|licen[sc]ed|authori[sz]ed|FDA|EMA|MHRA|on-label|off-label)\b", re.I)
+
+# The populations a clinical question may ask about, each as the words a source may name it by. A verdict asked for
+# one of them that no source names ("Can I take Rinvoq while pregnant?" of a series of ten adults) takes no side:
+# the series' findings say nothing about pregnancy. Everyday words ("pregnant", Zipf 4.6; "children", 5.5), so the
+# rules for rare missing words never see them.
+POPULATIONS: tuple[tuple[str, ...], ...] = (
+    ("pregnant", "pregnancy", "pregnancies", "gestation", "gestational", "antenatal", "prenatal", "obstetric", "trimester"),
+    ("breastfeeding", "breast-feeding", "breastfed", "lactation", "lactating"),
+    ("children", "child", "childhood", "paediatric", "pediatric", "infants", "infant", "newborns", "newborn", "neonates",
+     "neonatal", "adolescents", "adolescent", "teenagers", "kids", "juvenile"),
+    ("elderly", "geriatric", "octogenarians", "nonagenarians", "older adults", "older patients", "older people"),
+)
+
+
+def asked_populations(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each population of POPULATIONS the question names: the word as it names it, and every word for it."""
+    found = []
+    for family in POPULATIONS:
+        match = re.search(r"\b(?:" + "|".join(re.escape(w) for w in family) + r")\b", question, re.I)
+        if match:
+            found.append((match.group(), family))
+    return found
+
+
+def benefit_answers(question: str) -> bool:
+    """Whether findings of benefit speak to the question: not to one about a harm (`asks_about_harm`) or about approval
+    (APPROVAL)."""
+    return not asks_about_harm(question) and not APPROVAL.search(question)
+
+
 # A question whether something lessens a harm asks about a benefit: "Do steroids reduce cochlear toxicity?"
 _LESSENS = re.compile(r"\b(?:reduc|prevent|protect|attenuat|lower|decreas|lessen|minimi[sz]|mitigat|avoid|alleviat)\w*", re.I)
 

@@ -12,8 +12,10 @@ from assistant.answer.question import (
     DOSE,
     answer_types,
     asked_outcome,
+    asked_populations,
     asks_about_harm,
     asks_for_a_verdict,
+    benefit_answers,
     condition_phrases,
     names_a_condition_or_drug,
     required_type,
@@ -191,3 +193,18 @@ def test_the_outcome_a_verdict_asks_about(question: str, outcome: str) -> None:
 )
 def test_a_question_asks_about_harm_when_it_asks_whether_something_causes_or_raises_it(question: str, harm: bool) -> None:
     assert asks_about_harm(question) is harm
+
+
+def test_a_question_names_a_population_by_any_of_its_words() -> None:
+    assert [w for w, _ in asked_populations("Can I take Rinvoq while pregnant?")] == ["pregnant"]
+    assert [w for w, _ in asked_populations("Is Rinvoq safe in paediatric dermatomyositis or in older adults?")] == ["paediatric", "older adults"]
+    family = dict(asked_populations("Is it safe during breastfeeding?"))["breastfeeding"]
+    assert "lactation" in family
+    assert asked_populations("Does Rinvoq help adults with dermatomyositis?") == []
+
+
+def test_benefit_answers_neither_a_harm_nor_an_approval() -> None:
+    assert benefit_answers("Does Rinvoq help dermatomyositis?")
+    assert not benefit_answers("Does Rinvoq cause acne?")
+    assert not benefit_answers("Is Rinvoq FDA approved for dermatomyositis?")
+    assert not benefit_answers("Is upadacitinib licensed for myositis?")

@@ -508,3 +508,25 @@ def test_a_report_of_benefit_takes_no_side_on_a_harm(assistant: Assistant, quest
     assert {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"} and "supports it" not in answer.synthesis.line
     helps = assistant.ask("Does Rinvoq help muscle weakness in dermatomyositis?")
     assert helps.synthesis is not None and "supports it" in helps.synthesis.line
+
+
+@pytest.mark.parametrize(
+    ("question", "population"),
+    [("Can I take Rinvoq while pregnant?", "pregnant"), ("Can children with dermatomyositis take Rinvoq?", "children")],
+)
+def test_no_source_takes_a_side_for_a_population_none_names(assistant: Assistant, question: str, population: str) -> None:
+    """A series of ten adults says nothing about pregnancy or children: "Can I take Rinvoq while pregnant?" was
+    "1 peer-reviewed case series supports it", quoting "no reported side effects". Everyday words, so the rules for
+    rare missing words never saw them; the population's other words (pregnancy, paediatric …) are looked for too."""
+    answer = assistant.ask(question)
+    assert not answer.abstained and answer.synthesis is not None
+    assert answer.synthesis.unnamed == (population,) and f"no source names “{population}”" in answer.synthesis.line
+    assert {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
+    adults = assistant.ask("Does Rinvoq help adults with dermatomyositis?")
+    assert adults.synthesis is not None and "supports it" in adults.synthesis.line and not adults.synthesis.unnamed
+
+
+def test_findings_of_benefit_take_no_side_on_approval(assistant: Assistant) -> None:
+    """"Is Rinvoq approved for dermatomyositis?" was "supported" by the series' cutaneous improvement."""
+    answer = assistant.ask("Is Rinvoq approved for dermatomyositis?")
+    assert answer.synthesis is not None and "supports it" not in answer.synthesis.line
