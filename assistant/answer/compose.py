@@ -32,6 +32,7 @@ from .question import (
     DRUG_ZIPF,
     EFFECT_VERBS,
     NAME,
+    STRONG_CLAIM,
     AnswerType,
     about_the_document,
     answer_types,
@@ -590,12 +591,14 @@ class Composer:
         condition leave open that the sources word the question's otherwise ("low bone density" for "osteoporosis";
         PubMedQA's abstracts come without titles), and rare words that name none ("octogenarians": "aged 80 or older")
         are not named here (`_unmentioned` lists them, and then no source takes a side either). Then the outcome asked
-        of a drug the sources name that they never name (`unnamed_outcome`: "hair loss"), and the population
-        (`_unnamed_populations`: "pregnant")."""
+        of a drug the sources name that they never name (`unnamed_outcome`: "hair loss"), the population
+        (`_unnamed_populations`: "pregnant") and a claim stronger than benefit (question.STRONG_CLAIM: "cure")."""
         unnamed = [word for word in rare if names_a_condition_or_drug(word)] if verdict_asked(plan) else []
         if unnamed and not self._titled_otherwise(plan, chosen):
             unnamed = []
-        return [*unnamed, *(o for o in [*unnamed_outcome(plan, subject), *self._unnamed_populations(plan, subject, scope)] if o not in unnamed)]
+        claims = [c.label for c in plan.concepts if STRONG_CLAIM.match(c.label) and not c.known] if _on_a_named_drug(plan, subject) else []
+        more = [*unnamed_outcome(plan, subject), *self._unnamed_populations(plan, subject, scope), *claims]
+        return [*unnamed, *(o for o in more if o not in unnamed)]
 
     def _unnamed_populations(self, plan: QueryPlan, subject: tuple[Concept, ...], scope: Scoped | None) -> list[str]:
         """The populations a verdict on a drug the sources name asks about (question.asked_populations) that no document

@@ -257,11 +257,21 @@ JUDGMENT = re.compile(
 )
 
 
+# A verb of benefit in any form ("cures", "relieved", "controlling"): it says what a treatment does, not what about, so
+# a corpus that never writes it is not silent on the question ("Does Rinvoq cure dermatomyositis?" was "not covered:
+# never mention: cure" of the series that reports improvement and remission).
+BENEFIT_VERB = re.compile(r"^(?:help|improv|benefit|treat|reliev|cur|controll?)(?:e|es|s|ed|ing)?$", re.I)
+# A verb that claims more than benefit: a verdict on it from findings of improvement overclaims, so when no source
+# uses it, no source takes a side ("Does Rinvoq cure dermatomyositis?": no source names "cure").
+STRONG_CLAIM = re.compile(r"^(?:cur(?:e|es|ed|ing|ative)|eradicat\w*|eliminat\w*|revers(?:e|es|ed|ing|al))$", re.I)
+
+
 def is_framing(word: str) -> bool:
     """A question word that only frames the question (FRAMING), asks for a judgment (JUDGMENT), is an answer type's
-    asking word ("dose", "where") or an adverb (`is_adverb`): it names no topic, so a corpus that lacks it is not
-    silent on the question."""
-    return bool(FRAMING.match(word) or JUDGMENT.match(word)) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES) or is_adverb(word)
+    asking word ("dose", "where"), a verb of benefit (BENEFIT_VERB) or an adverb (`is_adverb`): it names no topic, so a
+    corpus that lacks it is not silent on the question."""
+    framing = FRAMING.match(word) or JUDGMENT.match(word) or BENEFIT_VERB.match(word)
+    return bool(framing) or any(t.asks.fullmatch(word) for t in ANSWER_TYPES) or is_adverb(word)
 
 
 ADVERB_LETTERS = 7  # "monthly" and longer: shorter -ly words are mostly adjectives ("costly", "deadly", "oily"); not tuned

@@ -190,3 +190,13 @@ def test_a_nearest_word_is_offered_only_as_close_as_the_threshold() -> None:
     assert [c.nearest for c in marked] == ["", "acne", "calcinosis"]
     assert [c.nearest for c in nearest_words(plan, asked, vectors, words, word_vectors, threshold=0.9)] == ["", "", ""]
     assert nearest_words(plan, asked, vectors, [], np.zeros((0, 2)), 0.7) == plan
+
+
+@pytest.mark.parametrize("word", ["cures", "cure", "relieved", "controlling", "treats", "improved", "helped"])
+def test_a_verb_of_benefit_in_any_form_names_no_topic(word: str) -> None:
+    assert is_framing(word)
+
+
+@pytest.mark.parametrize("word", ["curve", "curcumin", "treaty", "controversy", "helmet"])
+def test_a_word_that_only_starts_like_a_verb_of_benefit_is_a_topic(word: str) -> None:
+    assert not is_framing(word)

@@ -530,3 +530,12 @@ def test_findings_of_benefit_take_no_side_on_approval(assistant: Assistant) -> N
     """"Is Rinvoq approved for dermatomyositis?" was "supported" by the series' cutaneous improvement."""
     answer = assistant.ask("Is Rinvoq approved for dermatomyositis?")
     assert answer.synthesis is not None and "supports it" not in answer.synthesis.line
+
+
+def test_a_claim_of_cure_is_answered_without_a_side_when_no_source_names_it(assistant: Assistant) -> None:
+    """"Does Rinvoq cure dermatomyositis?" was "not covered: never mention: cure" of the series that reports
+    improvement (the seed's failure, over a verb); a verb of benefit names no topic. Findings of improvement do not
+    support a cure, so no source takes a side and the opening line says no source names it."""
+    answer = assistant.ask("Does Rinvoq cure dermatomyositis?")
+    assert not answer.abstained and answer.synthesis is not None
+    assert answer.synthesis.unnamed == ("cure",) and {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
