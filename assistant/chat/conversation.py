@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ..answer.compose import CitationRegistry
-from ..answer.question import ANSWER_TYPES
+from ..answer.question import ANSWER_TYPES, DRUG_STEM
 from ..answer.understand import RARE_ZIPF, UNCOMMON_ZIPF, english_zipf
 from ..answer.write import StreamUpdate
 from ..documents.scope import Sources, Where, scope_of
@@ -29,6 +29,14 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _THING = re.compile(r"\b(?:it|its|the (?:drug|medication|medicine|treatment|therapy)|this (?:drug|medication|treatment|therapy))\b", re.I)
+# "it" as what one does to a drug: stopped, started, took, switched, dosed, prescribed, tolerated it. It is the latest
+# drug talked about, not the latest topic: "How many stopped it?" after "What about the lungs?" asks about Rinvoq.
+_DRUG_OBJECT = re.compile(
+    r"\b(?:stop(?:s|ped|ping)?|start(?:s|ed|ing)?|restart(?:s|ed|ing)?|t(?:ake|akes|ook|aking|aken)|discontinu\w*|"
+    r"switch(?:es|ed|ing)?|dos(?:e|es|ed|ing)|prescrib\w*|g(?:ive|ives|ave|iven|iving)|tolerat\w*|inject(?:s|ed|ing)?|"
+    r"withdr[ae]w\w*|continu(?:e|es|ed|ing)|receiv(?:e|es|ed|ing))\s+(?:it|the (?:drug|medication|medicine)|this (?:drug|medication))\b",
+    re.I,
+)
 _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|but|so|then|plus)\b", re.I)
 
 
@@ -63,6 +71,12 @@ def new_terms(assistant: Answering, text: str) -> list[str]:
     return [c.label for c in assistant.searcher.planner.plan(text).concepts if not c.known and c.specific and not c.label.isdigit()]
 
 
+def names_a_drug(assistant: Answering, entity: str) -> bool:
+    """The entity, or another name the corpus gives it, has a drug's USAN/INN stem ("Rinvoq": "upadacitinib")."""
+    names = [entity, *(o for _, others in assistant.index.aliases.expansions(entity) for o in others)]
+    return any(DRUG_STEM.search(name) for name in names)
+
+
 def _rare_idf(assistant: Answering) -> float:
     """The idf of a term found in `topic_chunk_share` of the chunks (at least one): rarer terms count as topical."""
     lexicon = assistant.index.lexicon
@@ -86,6 +100,9 @@ def condense(assistant: Answering, question: str, history: list[Turn]) -> tuple[
     for turn in reversed(history):
         carried.extend(e for e in turn.entities if e not in carried and e not in own)
     subject = next(e for e in latest if e not in own)
+    if _DRUG_OBJECT.search(question):
+        drugs = (e for turn in reversed(history) for e in turn.entities if e not in own and names_a_drug(assistant, e))
+        subject = next(drugs, subject)
     thing = _THING.search(question)
     if thing and any(0 <= question.lower().find(e.lower()) < thing.start() for e in own):
         return question, tuple(own)  # "IVIG: is it safe?" - "it" is the question's own entity, named before it

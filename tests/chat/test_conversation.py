@@ -33,6 +33,17 @@ def test_it_after_the_questions_own_entity_means_that_entity(assistant: Assistan
     assert any("15-20 mg/m²/week" in c.quote for c in answer.citations)
 
 
+def test_it_as_what_one_stops_is_the_latest_drug_not_the_latest_topic(assistant: Assistant) -> None:
+    """"How many stopped it?" after "What about the lungs?" was searched as "How many stopped lungs?" and quoted the
+    dyspnoea finding; one stops a drug."""
+    conv = assistant.conversation()
+    conv.ask(SEED_QUESTION, suggest=False)
+    conv.ask("What about the lungs?", suggest=False)
+    answer = conv.ask("How many stopped it?", suggest=False)
+    assert answer.metadata.resolved_question == "How many stopped Rinvoq?"
+    assert any("remained on upadacitinib" in c.quote for c in answer.citations if c.number in answer.bottom_line)
+
+
 def test_a_new_topic_is_not_polluted_by_the_old_one(assistant: Assistant) -> None:
     conv = assistant.conversation()
     conv.ask(SEED_QUESTION, suggest=False)
