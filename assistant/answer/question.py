@@ -167,11 +167,13 @@ def asks_for_a_verdict(question: str) -> bool:
 
 
 # A question asking whether a treatment does harm: whether it causes, induces, triggers or worsens something, or raises
-# the risk of it, or what its side effects are ("laser-induced", "all-cause" name no harm asked about). The stance cues read benefit ("improved", "well tolerated": stance.FOR)
-# and its absence, so on such a question they take no side: "Does Rinvoq cause muscle weakness in dermatomyositis?"
-# was "supported" by the series' finding that muscle weakness improved.
+# the risk of it, or what its side effects are ("laser-induced", "all-cause" name no harm asked about). The stance cues
+# read benefit ("improved", "well tolerated": stance.FOR) and its absence, so on such a question they take no side:
+# "Does Rinvoq cause muscle weakness in dermatomyositis?" was "supported" by the series' finding that muscle weakness
+# improved.
 HARM = re.compile(
-    r"(?<!-)\b(?:causes?|caused|induces?|induced|triggers?|triggered|worsens?|worsened|aggravates?|aggravated|exacerbates?|exacerbated)\b"
+    r"(?<!-)\b(?:causes?|caused|induces?|induced|triggers?|triggered|worsens?|worsened|aggravates?|aggravated|"
+    r"exacerbates?|exacerbated)\b"
     r"|\b(?:increases?|increased|raises?|raised) (?:the )?(?:risk|rate|incidence|odds|chance)s? of\b"
     r"|\bside[- ]effects?\b|\badverse (?:events?|effects?|reactions?)\b|\btoxicit",
     re.I,
