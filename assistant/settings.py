@@ -176,9 +176,10 @@ class RetrieveSettings(_Section):
         default=9,
         ge=5,
         description=(
-            "Words this long or longer, and their stems, may be two edits from the corpus word; shorter ones one. The stem "
-            "counts because the nearest spelling is also sought stem to stem: 'tiredness' (stem 'tired', two edits from "
-            "'time') was searched as 'time' and answered 'supports it' to 'Does Rinvoq cause tiredness?'."
+            "Words this long or longer that English does not know (Zipf 0: 'limtations', 'dermatomiosits') may be two "
+            "edits from the corpus word; shorter ones and English words one. The nearest spelling is also sought stem to "
+            "stem: 'tiredness' (Zipf 2.9, stem 'tired', two edits from 'time') was searched as 'time' and answered "
+            "'supports it' to 'Does Rinvoq cause tiredness?'; 'sebaceous' was searched as 'separate'."
         ),
     )
     min_similarity: float = Field(

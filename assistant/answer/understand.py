@@ -133,8 +133,8 @@ class Planner:
 
     def corrections(self, question: str) -> tuple[tuple[str, str], ...]:
         """Words the corpus (or the scope's documents) lacks that are no English words either ("Rinvok",
-        "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two when the word and its
-        stem both have `spelling_long_word` letters); never one condition or drug for another (`another_condition`)."""
+        "dermatomyosits"), each with the nearest word in spelling they use, within one edit (two from `spelling_long_word`
+        letters on for a word English does not know); never one condition or drug for another (`another_condition`)."""
         lexicon = self.index.lexicon
         keep = self._scoped_words
         out: dict[str, str] = {}
@@ -142,8 +142,9 @@ class Planner:
             stems = frozenset(lexicon.stems(word))
             if word in out or (keep(stems) if keep else lexicon.stem_ids(stems)) or english_zipf(word) >= self.settings.spelling_zipf:
                 continue
-            root = min(len(word), *(len(stem) for stem in stems))  # "tiredness" is "tired" to the stemmer: two edits from "time"
-            edits = 1 if root < self.settings.spelling_long_word else 2
+            # two edits only for a long word English does not know: "limtations" is a typo two edits from "limit", but
+            # "tiredness" is a word (Zipf 2.9) whose stem "tired" is two edits from "time"
+            edits = 2 if len(word) >= self.settings.spelling_long_word and english_zipf(word) == 0 else 1
             found = lexicon.closest_term(word, edits, keep)
             if found and not another_condition(word, found):
                 out[word] = _cased_like(found, word)

@@ -483,12 +483,14 @@ def test_a_not_covered_over_a_lay_word_points_to_the_word_the_sources_use(assist
 
 def test_an_english_word_the_corpus_lacks_is_no_misspelling_of_a_short_stem(assistant: Assistant) -> None:
     """"tiredness" stems to "tired", two edits from the series' "time": it was searched as "time", and the series
-    "supported" that Rinvoq causes tiredness. Two edits are for long words with long stems ("dermatomiosits")."""
+    "supported" that Rinvoq causes tiredness. Two edits are for long words English does not know ("dermatomiosits")."""
     answer = assistant.ask("Does Rinvoq cause tiredness in dermatomyositis?")
     assert "you wrote “tiredness”" not in answer.text
     assert answer.abstained or answer.synthesis is None or {v.stance for v in answer.synthesis.sources} <= {"reports", "lacking"}
     spelt = assistant.ask("Can Rinvok help dermatomiosits?")
     assert "“dermatomyositis” (you wrote “dermatomiosits”)" in spelt.text and not spelt.abstained
+    typo = assistant.ask("What were the limtations of the case series?")  # no word: two edits from its stem "limit"
+    assert "(you wrote “limtations”)" in typo.text
 
 
 @pytest.mark.parametrize(
