@@ -259,10 +259,23 @@ JUDGMENT = re.compile(
 )
 
 
-# A verb of benefit in any form ("cures", "relieved", "controlling"): it says what a treatment does, not what about, so
-# a corpus that never writes it is not silent on the question ("Does Rinvoq cure dermatomyositis?" was "not covered:
-# never mention: cure" of the series that reports improvement and remission).
-BENEFIT_VERB = re.compile(r"^(?:help|improv|benefit|treat|reliev|cur|controll?)(?:e|es|s|ed|ing)?$", re.I)
+# Verbs that say what a treatment does to what a question asks about: some say it does good, the rest say which way
+# it moves it. Read twice: what follows one in a verdict question is its outcome (`asked_outcome`), and a question word
+# that is one of the rest names no topic (compose.EFFECT_VERB: "Does Rinvoq reduce weight loss?" asks about weight
+# loss, whether or not the sources write "reduce").
+_BENEFIT_VERBS = ("help", "improve", "benefit", "treat", "relieve", "cure", "control")
+EFFECT_VERBS = (
+    "reduce", "increase", "decrease", "lower", "raise", "prevent", "cause", "affect", "alter", "change", "influence",
+    "worsen", "slow", "delay", "induce", "trigger",
+)
+# A verb of benefit in any form ("cures", "relieved", "controlling": a final e drops, a final l may double): it says
+# what a treatment does, not what about, so a corpus that never writes it is not silent on the question ("Does Rinvoq
+# cure dermatomyositis?" was "not covered: never mention: cure" of the series that reports improvement and remission).
+BENEFIT_VERB = re.compile(
+    r"^(?:" + "|".join(verb.removesuffix("e") + ("l?" if verb.endswith("l") else "") for verb in _BENEFIT_VERBS)
+    + r")(?:e|es|s|ed|ing)?$",
+    re.I,
+)
 # A verb that claims more than benefit: a verdict on it from findings of improvement overclaims, so when no source
 # uses it, no source takes a side ("Does Rinvoq cure dermatomyositis?": no source names "cure").
 STRONG_CLAIM = re.compile(r"^(?:cur(?:e|es|ed|ing|ative)|eradicat\w*|eliminat\w*|revers(?:e|es|ed|ing|al))$", re.I)
@@ -324,15 +337,6 @@ ABOUT_THE_DOCUMENT = re.compile(
 )
 
 
-# Verbs that say what a treatment does to what a question asks about: some say it does good, the rest say which way
-# it moves it. Read twice: what follows one in a verdict question is its outcome (`asked_outcome`), and a question word
-# that is one of the rest names no topic (compose.EFFECT_VERB: "Does Rinvoq reduce weight loss?" asks about weight
-# loss, whether or not the sources write "reduce").
-_BENEFIT_VERBS = ("help", "improve", "benefit", "treat", "relieve", "cure", "control")
-EFFECT_VERBS = (
-    "reduce", "increase", "decrease", "lower", "raise", "prevent", "cause", "affect", "alter", "change", "influence",
-    "worsen", "slow", "delay", "induce", "trigger",
-)
 # What a verdict question asks a treatment to do, after its verb ("help", "improve", "cause", "reduce"): up to the
 # population or setting that follows ("in", "among", "on", "who", …), a person ("patients", "children") or the end.
 _OUTCOME_VERB = re.compile(
