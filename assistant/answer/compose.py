@@ -219,7 +219,7 @@ class Composer:
             return f"No {sources} passage is close enough in meaning to this question."
         never = (unknown if share >= self.settings.unknown_share else []) or verdict_on_nothing_named(result.plan, self._subject(result.plan))
         if self.settings.unknown_words and never and not self._reworded(result):
-            return f"The {sources} sources never mention: {', '.join(_with_nearest(c.label, result.plan) for c in never)}."
+            return f"The {sources} sources never mention: {', '.join(c.label + _nearest_note(c.label, result.plan) for c in never)}."
         if _best(candidates) < self.settings.min_answer_evidence and not within:
             return f"No sentence in the {sources} sources answers this question closely enough."
         return None
@@ -541,7 +541,7 @@ class Composer:
         lines = ["**What the sources leave open**", ""]
         lines += [f"- {self._quote(c, numbers)}" for c in open_items]
         if unknown:
-            lines.append(f"- No {_sources(result)} passage mentions: {', '.join(_with_nearest(f'“{t}”', result.plan, t) for t in unknown)}.")
+            lines.append(f"- No {_sources(result)} passage mentions: {', '.join(f'“{t}”' + _nearest_note(t, result.plan) for t in unknown)}.")
         return lines
 
     def _abstention(self, question: str, result: SearchResult, reason: str, report: SearchReport) -> Answer:
@@ -596,19 +596,20 @@ class Composer:
         unnamed = [word for word in rare if names_a_condition_or_drug(word)] if verdict_asked(plan) else []
         if unnamed and not self._titled_otherwise(plan, chosen):
             unnamed = []
-        claims = [c.label for c in plan.concepts if STRONG_CLAIM.match(c.label) and not c.known] if _on_a_named_drug(plan, subject) else []
-        more = [*unnamed_outcome(plan, subject), *self._unnamed_populations(plan, subject, scope), *claims]
+        if not _on_a_named_drug(plan, subject):
+            return unnamed
+        claims = [c.label for c in plan.concepts if STRONG_CLAIM.match(c.label) and not c.known]
+        more = [*unnamed_outcome(plan, subject), *self._unnamed_populations(plan, scope), *claims]
         return [*unnamed, *(o for o in more if o not in unnamed)]
 
-    def _unnamed_populations(self, plan: QueryPlan, subject: tuple[Concept, ...], scope: Scoped | None) -> list[str]:
-        """The populations a verdict on a drug the sources name asks about (question.asked_populations) that no document
-        (of the scope) names by any of its words: "Can I take Rinvoq while pregnant?" → "pregnant"."""
-        if not _on_a_named_drug(plan, subject):
-            return []
-        searched = set(scope.report.documents) if scope else set(self.index.documents)
+    def _unnamed_populations(self, plan: QueryPlan, scope: Scoped | None) -> list[str]:
+        """The populations the question asks about (question.asked_populations) that no document (of the scope) names
+        by any of its words: "Can I take Rinvoq while pregnant?" → "pregnant"."""
+        searched = set(scope.report.documents) if scope else None
 
         def named(word: str) -> bool:
-            return bool(self.index.documents_with((frozenset(self.index.lexicon.stems(word)),)) & searched)
+            found = self.index.documents_with((frozenset(self.index.lexicon.stems(word)),))
+            return bool(found if searched is None else found & searched)
 
         return [word for word, family in asked_populations(plan.question) if not any(named(w) for w in family)]
 
@@ -674,12 +675,11 @@ def _claiming(candidates: list[Candidate]) -> set[str]:
     return {doc_id for doc_id, cand in best.items() if cand.absence}
 
 
-def _with_nearest(shown: str, plan: QueryPlan, word: str | None = None) -> str:
-    """A missing word as shown (`shown`), with the word of the passages nearest to it in meaning when there is one
-    (understand.Concept.nearest): "pimples (nearest word they use: “acne”)"."""
-    label = shown if word is None else word
-    nearest = next((c.nearest for c in plan.concepts if c.label == label and c.nearest), "")
-    return f"{shown} (nearest word they use: “{nearest}”)" if nearest else shown
+def _nearest_note(word: str, plan: QueryPlan) -> str:
+    """What follows a missing word when the passages use a word near it in meaning (understand.Concept.nearest):
+    " (nearest word they use: “acne”)" after "pimples"; else nothing."""
+    nearest = next((c.nearest for c in plan.concepts if c.label == word and c.nearest), "")
+    return f" (nearest word they use: “{nearest}”)" if nearest else ""
 
 
 def _best(candidates: list[Candidate]) -> float:
